@@ -1,0 +1,39 @@
+"""Turning MusicGen decoding parameters into scores: generation backends, scorers, the composite objective.
+
+Knows nothing of Optuna. ``DecodingParams`` imports without torch; everything else is loaded on first use
+(PEP 562), so a program that only reads presets does not need torch installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from objectives._params import DecodingParams
+
+__all__ = [
+    "DEBUG_MODEL_NAME",
+    "ClipScores",
+    "DecodingParams",
+    "Evaluation",
+    "Evaluator",
+    "load_clap",
+    "load_generator",
+    "replicate_seed",
+]
+
+_LAZY = {
+    "DEBUG_MODEL_NAME": "objectives._debug",
+    "ClipScores": "objectives._evaluation",
+    "Evaluation": "objectives._evaluation",
+    "Evaluator": "objectives._evaluation",
+    "replicate_seed": "objectives._evaluation",
+    "load_clap": "objectives._loading",
+    "load_generator": "objectives._loading",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'objectives' has no attribute {name!r}")

@@ -1,0 +1,191 @@
+"""The composite objective: decoding parameters in, scores with standard errors and constraints out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from objectives._params import DecodingParams
+from objectives.generation._backend import GeneratedAudio, MusicGenBackend, StepCallback
+from objectives.scoring._clap import ClapScorer
+from objectives.scoring._degeneracy import DegeneracyReport, DegeneracyThresholds, degeneracy
+from objectives.scoring._diversity import embedding_spread
+from objectives.scoring._repetition import repetition_score, token_repetition
+from objectives.scoring._stats import ScoreSummary, summarize
+
+__all__ = ["ClipScores", "Evaluation", "Evaluator", "replicate_seed"]
+
+
+def replicate_seed(base_seed: int, prompt_index: int, replicate: int) -> int:
+    """The seed of (prompt, replicate): the same in every trial (common random numbers).
+
+    Derived with ``numpy.random.SeedSequence([base_seed, prompt_index, replicate])`` so seeds of
+    neighbouring indices are independent streams. Returns a value in [0, 2**63).
+    """
+    state = np.random.SeedSequence([base_seed, prompt_index, replicate]).generate_state(2, dtype=np.uint32)
+    return int((int(state[0]) << 31) ^ int(state[1]))
+
+
+@dataclass(frozen=True)
+class ClipScores:
+    """The scores of one generated clip."""
+
+    prompt_index: int
+    replicate: int
+    seed: int
+    clap: float
+    repetition: float
+    token_repetition: float | None
+    degeneracy: DegeneracyReport
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Everything measured for one decoding configuration.
+
+    Attributes:
+        params: the configuration.
+        prompts: the P prompts, in order.
+        clips: P x R clip scores (prompt-major).
+        clap: CLAP adherence over all clips (higher is better), mean ± stderr.
+        repetition: repetition share over all clips (lower is better), mean ± stderr.
+        token_repetition: repeated codebook-0 n-gram share, or None where the backend has no tokens.
+        diversity: mean over prompts of the spread of CLAP audio embeddings across seeds.
+        constraints: ``{"silence", "noise", "clipping"}`` -> worst clip's measurement minus its limit;
+            the configuration is feasible when every value is <= 0.
+        audio: the generated clips, ``[P*R, T]`` in the order of ``clips``.
+        generation_seconds, scoring_seconds: wall-clock time, shared equally among configurations
+            evaluated together.
+    """
+
+    params: DecodingParams
+    prompts: tuple[str, ...]
+    clips: tuple[ClipScores, ...]
+    clap: ScoreSummary
+    repetition: ScoreSummary
+    token_repetition: ScoreSummary | None
+    diversity: float
+    constraints: dict[str, float]
+    audio: GeneratedAudio = field(repr=False)
+    generation_seconds: float = 0.0
+    scoring_seconds: float = 0.0
+
+    @property
+    def feasible(self) -> bool:
+        """No clip is silent, noise or clipped beyond the thresholds."""
+        return all(v <= 0.0 for v in self.constraints.values())
+
+    def per_prompt(self) -> list[dict[str, float | str]]:
+        """Per prompt: the prompt and its mean CLAP and repetition over replicates."""
+        out: list[dict[str, float | str]] = []
+        for i, prompt in enumerate(self.prompts):
+            mine = [c for c in self.clips if c.prompt_index == i]
+            out.append({"prompt": prompt, "clap": float(np.mean([c.clap for c in mine])),
+                        "repetition": float(np.mean([c.repetition for c in mine]))})
+        return out
+
+
+class Evaluator:
+    """Generates every prompt x replicate for one or several configurations and scores the clips.
+
+    This is the one interface the optimizer calls. Seeds come from :func:`replicate_seed`, so every
+    configuration is judged on the same draws.
+
+    Args:
+        generator: the MusicGen backend.
+        clap: the CLAP scorer.
+        prompts: P prompts.
+        replicates: R seeds per prompt, >= 1.
+        duration: clip length in seconds, in (0, 30].
+        base_seed: seed of the common random numbers. Default 0.
+        thresholds: degeneracy limits. Default :class:`DegeneracyThresholds()`.
+
+    Raises:
+        ValueError: no prompts, replicates < 1, or duration out of range.
+    """
+
+    def __init__(self, *, generator: MusicGenBackend, clap: ClapScorer, prompts: Sequence[str], replicates: int,
+                 duration: float, base_seed: int = 0, thresholds: DegeneracyThresholds | None = None) -> None:
+        if not prompts:
+            raise ValueError("at least one prompt is needed.")
+        if replicates < 1:
+            raise ValueError(f"replicates must be >= 1 but got {replicates}.")
+        if not 0.0 < duration <= 30.0:
+            raise ValueError(f"duration must be in (0, 30] seconds but got {duration}.")
+        self.generator = generator
+        self.clap = clap
+        self.prompts = tuple(prompts)
+        self.replicates = replicates
+        self.duration = duration
+        self.base_seed = base_seed
+        self.thresholds = thresholds or DegeneracyThresholds()
+        self._rows = [(p, r) for p in range(len(self.prompts)) for r in range(replicates)]
+        self.seeds = [replicate_seed(base_seed, p, r) for p, r in self._rows]
+        self.clap.text_embeddings(self.prompts)  # once, up front
+
+    @property
+    def clips_per_config(self) -> int:
+        return len(self._rows)
+
+    def evaluate(self, params: DecodingParams, *, on_step: StepCallback | None = None) -> Evaluation:
+        """Evaluate one configuration (see :meth:`evaluate_many`)."""
+        return self.evaluate_many([params], on_step=on_step)[0]
+
+    def evaluate_many(self, configs: Sequence[DecodingParams], *,
+                      on_step: StepCallback | None = None) -> list[Evaluation]:
+        """Evaluate K configurations in one batched generation of K x P x R rows.
+
+        Raises:
+            ValueError: a score came out NaN or infinite.
+        """
+        n = self.clips_per_config
+        prompts = [self.prompts[p] for _ in configs for p, _ in self._rows]
+        params = [c for c in configs for _ in range(n)]
+        started = time.perf_counter()
+        generated = self.generator.generate(prompts, params, self.seeds * len(configs),
+                                            duration=self.duration, on_step=on_step)
+        generated_at = time.perf_counter()
+        clap_scores, embeddings = self.clap.adherence(generated.audio, generated.sample_rate, prompts)
+        results = []
+        for k, config in enumerate(configs):
+            rows = slice(k * n, (k + 1) * n)
+            audio = GeneratedAudio(audio=generated.audio[rows], sample_rate=generated.sample_rate,
+                                   codes=None if generated.codes is None else generated.codes[rows])
+            results.append(self._score(config, audio, clap_scores[rows], embeddings[rows]))
+        scored_at = time.perf_counter()
+        share = 1.0 / len(configs)
+        return [_with_times(e, (generated_at - started) * share, (scored_at - generated_at) * share) for e in results]
+
+    def _score(self, config: DecodingParams, audio: GeneratedAudio, clap_scores: np.ndarray,
+               embeddings: np.ndarray) -> Evaluation:
+        clips = []
+        for i, ((p, r), seed) in enumerate(zip(self._rows, self.seeds)):
+            wave = audio.audio[i]
+            clips.append(ClipScores(
+                prompt_index=p, replicate=r, seed=seed, clap=float(clap_scores[i]),
+                repetition=repetition_score(wave, audio.sample_rate),
+                token_repetition=None if audio.codes is None else token_repetition(audio.codes[i]),
+                degeneracy=degeneracy(wave, audio.sample_rate, self.thresholds),
+            ))
+        violations = [c.degeneracy.violations(self.thresholds) for c in clips]
+        constraints = {key: max(v[key] for v in violations) for key in violations[0]}
+        diversity = float(np.mean([
+            embedding_spread(embeddings[[i for i, (p, _) in enumerate(self._rows) if p == prompt]])
+            for prompt in range(len(self.prompts))
+        ]))
+        token_values = [c.token_repetition for c in clips if c.token_repetition is not None]
+        return Evaluation(
+            params=config, prompts=self.prompts, clips=tuple(clips),
+            clap=summarize([c.clap for c in clips]), repetition=summarize([c.repetition for c in clips]),
+            token_repetition=summarize(token_values) if token_values else None,
+            diversity=diversity, constraints=constraints, audio=audio,
+        )
+
+
+def _with_times(e: Evaluation, generation: float, scoring: float) -> Evaluation:
+    from dataclasses import replace
+
+    return replace(e, generation_seconds=generation, scoring_seconds=scoring)

@@ -1,0 +1,51 @@
+"""Building the generator and the CLAP scorer from what the user names."""
+
+from __future__ import annotations
+
+import torch
+
+from objectives._debug import DEBUG_MODEL_NAME, build_debug_clap, build_debug_musicgen
+from objectives.generation._audiocraft import AudiocraftMusicGen
+from objectives.generation._backend import MusicGenBackend
+from objectives.generation._transformers import TransformersMusicGen
+from objectives.scoring._clap import ClapScorer
+
+__all__ = ["BACKENDS", "load_generator", "load_clap"]
+
+BACKENDS = ("transformers", "audiocraft")
+
+
+def load_generator(name: str, *, backend: str = "transformers", device: torch.device,
+                   max_batch: int = 32) -> MusicGenBackend:
+    """The MusicGen to decode with.
+
+    Args:
+        name: ``debug`` (tiny random model, noise output), a hub id, or a local directory.
+        backend: ``transformers`` (default) or ``audiocraft``.
+        device: torch device.
+        max_batch: most rows per decoding pass (transformers backend).
+
+    Raises:
+        ModelLoadError: the model or the backend is unavailable (message says what to do).
+        ValueError: unknown backend.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"--backend must be one of {', '.join(BACKENDS)} but got {backend!r}.")
+    if name == DEBUG_MODEL_NAME:
+        model, processor = build_debug_musicgen()
+        return TransformersMusicGen(model.to(device), processor, name=DEBUG_MODEL_NAME, max_batch=max_batch)
+    if backend == "audiocraft":
+        return AudiocraftMusicGen(name, device=device)
+    return TransformersMusicGen.from_pretrained(name, device=device, max_batch=max_batch)
+
+
+def load_clap(name: str, *, device: torch.device) -> ClapScorer:
+    """The CLAP scorer: ``debug`` (tiny random CLAP), a hub id, or a local directory.
+
+    Raises:
+        ModelLoadError: the checkpoint cannot be loaded.
+    """
+    if name == DEBUG_MODEL_NAME:
+        model, processor = build_debug_clap()
+        return ClapScorer(model.to(device), processor, name=DEBUG_MODEL_NAME)
+    return ClapScorer.from_pretrained(name, device=device)

@@ -1,0 +1,142 @@
+"""The decoding configuration that travels from the sampler to the generator to the preset file."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+__all__ = ["DecodingParams"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecodingParams:
+    """One MusicGen decoding configuration, with audiocraft's semantics.
+
+    The fields and defaults are those of audiocraft's ``MusicGen.set_generation_params`` (audiocraft 1.3,
+    ``LMModel._sample_next_token``), which is the reference every rendering must reproduce:
+
+    * classifier-free guidance on raw logits: ``logits = uncond + (cond - uncond) * cfg_coef``;
+    * greedy (argmax) when ``use_sampling`` is false or ``temperature == 0``;
+    * otherwise ``probs = softmax(logits / temperature)`` and, if ``top_p > 0``, nucleus sampling with
+      ``top_p`` (``top_k`` ignored); elif ``top_k > 0``, top-k sampling; else sampling from the full
+      distribution.
+
+    Args:
+        use_sampling: Sample (True) or take the argmax (False). Default True.
+        temperature: Softmax temperature, in [0, 10]; 0 means greedy. Default 1.0.
+        top_k: Keep the k most likely tokens, in [0, 2048]; 0 disables. Ignored when ``top_p > 0``.
+            Default 250.
+        top_p: Nucleus mass, in [0, 1); 0 disables. Default 0.0.
+        cfg_coef: Classifier-free guidance coefficient, in [1, 20]; 1 means no guidance. Values below 1
+            are refused because transformers applies guidance only above 1, so such a preset could not
+            be reproduced there. Default 3.0.
+        two_step_cfg: audiocraft runs the conditional and unconditional passes separately instead of
+            batching them. Mathematically the same distribution; passed through to audiocraft only.
+            Default False.
+
+    Raises:
+        ValueError: A field is out of its range, with the rule, the value and the fix.
+    """
+
+    use_sampling: bool = True
+    temperature: float = 1.0
+    top_k: int = 250
+    top_p: float = 0.0
+    cfg_coef: float = 3.0
+    two_step_cfg: bool = False
+
+    def __post_init__(self) -> None:
+        _check_range("temperature", self.temperature, 0.0, 10.0)
+        if isinstance(self.top_k, bool) or not isinstance(self.top_k, int):
+            raise ValueError(f"top_k must be an integer but got {self.top_k!r}.")
+        _check_range("top_k", self.top_k, 0, 2048)
+        _check_range("cfg_coef", self.cfg_coef, 1.0, 20.0)
+        if not (isinstance(self.top_p, (int, float)) and 0.0 <= self.top_p < 1.0):
+            raise ValueError(f"top_p must be in [0, 1) but got {self.top_p!r}; use 0 to disable nucleus sampling.")
+        for name in ("use_sampling", "two_step_cfg"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false but got {getattr(self, name)!r}.")
+
+    @property
+    def is_greedy(self) -> bool:
+        """True when decoding takes the argmax (``use_sampling`` false or ``temperature == 0``)."""
+        return not self.use_sampling or self.temperature == 0.0
+
+    @property
+    def strategy(self) -> str:
+        """The effective rule: ``"greedy"``, ``"top_p"``, ``"top_k"`` or ``"multinomial"``."""
+        if self.is_greedy:
+            return "greedy"
+        if self.top_p > 0.0:
+            return "top_p"
+        if self.top_k > 0:
+            return "top_k"
+        return "multinomial"
+
+    def canonical(self) -> DecodingParams:
+        """The same distribution with the fields the rule ignores set to their neutral values.
+
+        Greedy keeps only ``cfg_coef``; nucleus sets ``top_k=0``; top-k sets ``top_p=0``. Two configurations
+        that sample the same distribution have equal canonical forms.
+        """
+        strategy = self.strategy
+        if strategy == "greedy":
+            return DecodingParams(use_sampling=False, temperature=1.0, top_k=0, top_p=0.0,
+                                  cfg_coef=self.cfg_coef, two_step_cfg=self.two_step_cfg)
+        if strategy == "top_p":
+            return DecodingParams(temperature=self.temperature, top_k=0, top_p=self.top_p,
+                                  cfg_coef=self.cfg_coef, two_step_cfg=self.two_step_cfg)
+        return DecodingParams(temperature=self.temperature, top_k=self.top_k, top_p=0.0,
+                              cfg_coef=self.cfg_coef, two_step_cfg=self.two_step_cfg)
+
+    def to_audiocraft(self) -> dict[str, Any]:
+        """Keyword arguments for audiocraft's ``MusicGen.set_generation_params(**kwargs)``.
+
+        ``duration`` and ``extend_stride`` are left to the caller (they are not decoding parameters).
+        """
+        return asdict(self.canonical())
+
+    def to_transformers(self) -> dict[str, Any]:
+        """Keyword arguments for transformers' ``MusicgenForConditionalGeneration.generate(**kwargs)``.
+
+        Every field is explicit, because transformers applies ``top_k`` and ``top_p`` together and its
+        ``GenerationConfig`` defaults ``top_k=50``: nucleus renders ``top_k=0``; top-k renders ``top_p=1.0``
+        (transformers' "disabled"); greedy renders ``do_sample=False``. ``guidance_scale`` is ``cfg_coef``
+        (transformers doubles the batch with a null condition only when it is above 1, like audiocraft's
+        ``cfg_coef == 1`` being no guidance).
+        """
+        c = self.canonical()
+        if c.is_greedy:
+            return {"do_sample": False, "temperature": 1.0, "top_k": 0, "top_p": 1.0, "guidance_scale": c.cfg_coef}
+        return {
+            "do_sample": True,
+            "temperature": c.temperature,
+            "top_k": c.top_k if c.strategy == "top_k" else 0,
+            "top_p": c.top_p if c.strategy == "top_p" else 1.0,
+            "guidance_scale": c.cfg_coef,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """All six fields as JSON-ready values (the preset file's ``params``)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DecodingParams:
+        """Inverse of :meth:`to_dict`; missing fields take audiocraft's defaults.
+
+        Raises:
+            ValueError: An unknown field or a value out of range.
+        """
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown decoding parameter(s) {sorted(unknown)}; known: "
+                             f"{sorted(cls.__dataclass_fields__)}.")
+        return cls(**data)
+
+
+def _check_range(name: str, value: float, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number but got {value!r}.")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be in [{low}, {high}] but got {value!r}.")

@@ -1,0 +1,53 @@
+"""What every MusicGen backend returns and promises."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from objectives._params import DecodingParams
+
+__all__ = ["GeneratedAudio", "MusicGenBackend", "StepCallback"]
+
+StepCallback = Callable[[int, int], None]
+"""Called after each decoding step with ``(steps_done, steps_total)``."""
+
+
+@dataclass(frozen=True)
+class GeneratedAudio:
+    """A batch of generated clips.
+
+    Attributes:
+        audio: ``[N, T]`` float32 mono waveforms in [-1, 1] at ``sample_rate``.
+        sample_rate: Hz (32 000 for MusicGen).
+        codes: ``[N, K, F]`` int64 EnCodec tokens (K codebooks, F frames at the codec's frame rate), or
+            ``None`` where the backend does not expose them.
+    """
+
+    audio: np.ndarray
+    sample_rate: int
+    codes: np.ndarray | None
+
+
+class MusicGenBackend(Protocol):
+    """A MusicGen model that decodes rows, each with its own prompt, decoding parameters and seed."""
+
+    name: str
+    """The model name as the user gave it (hub id, local directory or ``debug``)."""
+    sample_rate: int
+    """Output sample rate in Hz."""
+
+    def generate(
+        self,
+        prompts: Sequence[str],
+        params: Sequence[DecodingParams],
+        seeds: Sequence[int],
+        *,
+        duration: float,
+        on_step: StepCallback | None = None,
+    ) -> GeneratedAudio:
+        """Generate ``len(prompts)`` clips of ``duration`` seconds; row i uses ``params[i]`` and ``seeds[i]``."""
+        ...

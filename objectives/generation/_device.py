@@ -1,0 +1,35 @@
+"""Choosing the torch device and dtype."""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["resolve_device", "default_dtype"]
+
+
+def resolve_device(requested: str = "auto") -> torch.device:
+    """The device to run on: ``"auto"`` picks cuda, then mps, then cpu.
+
+    Raises:
+        ValueError: The requested device is not available on this machine.
+    """
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(requested)
+    except RuntimeError as exc:
+        raise ValueError(f"--device must be auto, cpu, cuda, cuda:N or mps but got {requested!r}.") from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {requested} was asked for but this torch build sees no CUDA GPU; use --device cpu.")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError("--device mps was asked for but MPS is not available; use --device cpu.")
+    return device
+
+
+def default_dtype(device: torch.device) -> torch.dtype:
+    """Half precision (float16) on CUDA, float32 elsewhere (MPS and CPU half kernels are slow or missing)."""
+    return torch.float16 if device.type == "cuda" else torch.float32

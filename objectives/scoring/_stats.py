@@ -1,0 +1,43 @@
+"""Mean and standard error of a score over a trial's clips."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ScoreSummary", "summarize"]
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    """A score's mean, its standard error (sample std / sqrt(n), ddof=1; 0 when n = 1) and n."""
+
+    mean: float
+    stderr: float
+    n: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScoreSummary:
+        return cls(mean=float(data["mean"]), stderr=float(data["stderr"]), n=int(data["n"]))
+
+
+def summarize(values: Sequence[float] | np.ndarray) -> ScoreSummary:
+    """Summarise per-clip scores.
+
+    Raises:
+        ValueError: No values, or a NaN/infinite value (a score that cannot be trusted).
+    """
+    x = np.asarray(values, dtype=np.float64).ravel()
+    if x.size == 0:
+        raise ValueError("cannot summarise an empty list of scores.")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"scores must be finite but got {x[~np.isfinite(x)][:3].tolist()}.")
+    stderr = float(x.std(ddof=1) / math.sqrt(x.size)) if x.size > 1 else 0.0
+    return ScoreSummary(mean=float(x.mean()), stderr=stderr, n=int(x.size))
