@@ -12,7 +12,7 @@ import json
 
 import torch
 
-__all__ = ["DEBUG_MODEL_NAME", "build_debug_musicgen", "build_debug_clap"]
+__all__ = ["DEBUG_MODEL_NAME", "build_debug_clap", "build_debug_musicgen"]
 
 DEBUG_MODEL_NAME = "debug"
 
@@ -47,7 +47,8 @@ def _roberta_tokenizer():
                                 special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
     model = json.loads(trainer.to_str())["model"]
     merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model["merges"]]
-    return RobertaTokenizer(vocab=model["vocab"], merges=merges)
+    # transformers' annotation says list[str]; the tokenizers backend wants (left, right) pairs.
+    return RobertaTokenizer(vocab=model["vocab"], merges=merges)  # type: ignore[arg-type]
 
 
 def build_debug_musicgen(seed: int = 0):
@@ -56,8 +57,15 @@ def build_debug_musicgen(seed: int = 0):
     32 kHz mono, 4 codebooks of 2048 entries at 50 Hz (as musicgen-small), 2-layer T5 and decoder of width 32.
     Weights are drawn from ``torch.manual_seed(seed)`` so the model is the same every time.
     """
-    from transformers import (EncodecConfig, EncodecFeatureExtractor, MusicgenConfig, MusicgenDecoderConfig,
-                              MusicgenForConditionalGeneration, MusicgenProcessor, T5Config)
+    from transformers import (
+        EncodecConfig,
+        EncodecFeatureExtractor,
+        MusicgenConfig,
+        MusicgenDecoderConfig,
+        MusicgenForConditionalGeneration,
+        MusicgenProcessor,
+        T5Config,
+    )
 
     tokenizer = _t5_tokenizer()
     config = MusicgenConfig(

@@ -162,7 +162,7 @@ class Evaluator:
     def _score(self, config: DecodingParams, audio: GeneratedAudio, clap_scores: np.ndarray,
                embeddings: np.ndarray) -> Evaluation:
         clips = []
-        for i, ((p, r), seed) in enumerate(zip(self._rows, self.seeds)):
+        for i, ((p, r), seed) in enumerate(zip(self._rows, self.seeds, strict=True)):
             wave = audio.audio[i]
             clips.append(ClipScores(
                 prompt_index=p, replicate=r, seed=seed, clap=float(clap_scores[i]),

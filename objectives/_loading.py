@@ -10,7 +10,7 @@ from objectives.generation._backend import MusicGenBackend
 from objectives.generation._transformers import TransformersMusicGen
 from objectives.scoring._clap import ClapScorer
 
-__all__ = ["BACKENDS", "load_generator", "load_clap"]
+__all__ = ["BACKENDS", "load_clap", "load_generator"]
 
 BACKENDS = ("transformers", "audiocraft")
 

@@ -60,7 +60,7 @@ class AudiocraftMusicGen:
     ) -> GeneratedAudio:
         """One clip per row (see :meth:`TransformersMusicGen.generate`); rows are generated one by one."""
         clips = []
-        for i, (prompt, p, seed) in enumerate(zip(prompts, params, seeds)):
+        for i, (prompt, p, seed) in enumerate(zip(prompts, params, seeds, strict=True)):
             self._model.set_generation_params(duration=duration, **p.to_audiocraft())
             torch.manual_seed(int(seed))
             wav = self._model.generate([prompt], progress=False)

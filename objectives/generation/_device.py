@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["resolve_device", "default_dtype"]
+__all__ = ["default_dtype", "resolve_device"]
 
 
 def resolve_device(requested: str = "auto") -> torch.device:

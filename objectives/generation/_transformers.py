@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -15,7 +16,7 @@ from objectives.generation._backend import GeneratedAudio, StepCallback
 from objectives.generation._device import default_dtype
 from objectives.generation._sampling import RowParams, sample_next_token
 
-__all__ = ["TransformersMusicGen", "ModelLoadError"]
+__all__ = ["ModelLoadError", "TransformersMusicGen"]
 
 
 class ModelLoadError(RuntimeError):
@@ -50,12 +51,14 @@ class TransformersMusicGen:
         self.processor = processor
         self.name = name
         self.max_batch = max_batch
-        self.sample_rate: int = int(model.config.audio_encoder.sampling_rate)
-        self.frame_rate: int = int(model.config.audio_encoder.frame_rate)
+        codec: Any = model.config.audio_encoder
+        self.sample_rate: int = int(codec.sampling_rate)
+        self.frame_rate: int = int(codec.frame_rate)
         self.num_codebooks: int = int(model.decoder.num_codebooks)
-        self.pad_token_id: int = int(model.generation_config.pad_token_id
-                                     if model.generation_config.pad_token_id is not None
-                                     else model.decoder.config.pad_token_id)
+        pad: Any = model.generation_config.pad_token_id
+        if pad is None:
+            pad = model.decoder.config.pad_token_id
+        self.pad_token_id: int = int(pad)
 
     @classmethod
     def from_pretrained(cls, name_or_path: str, *, device: torch.device, max_batch: int = 32) -> TransformersMusicGen:
@@ -77,7 +80,7 @@ class TransformersMusicGen:
                 "nor reachable; download it where there is network (huggingface-cli download ...) or pass "
                 "--model /path/to/a/directory/saved/with/save_pretrained."
             ) from exc
-        return cls(model.to(device), processor, name=name_or_path, max_batch=max_batch)
+        return cls(model.to(device), processor, name=name_or_path, max_batch=max_batch)  # type: ignore[arg-type]
 
     @property
     def device(self) -> torch.device:
@@ -102,7 +105,8 @@ class TransformersMusicGen:
             on_step: progress callback ``(steps_done, steps_total)`` summed over the sub-batches.
 
         Returns:
-            ``audio`` ``[N, T]`` float32 (not clipped: values beyond ±1 are left for the clipping check) at :attr:`sample_rate` and ``codes`` ``[N, K, F]``.
+            ``audio`` ``[N, T]`` float32 at :attr:`sample_rate` (not clipped: values beyond ±1 are left for
+            the clipping check) and ``codes`` ``[N, K, F]``.
         """
         n = len(prompts)
         if not (len(params) == n == len(seeds)):

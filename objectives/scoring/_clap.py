@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from transformers import ClapModel, ClapProcessor
 
-__all__ = ["ClapScorer", "CLAP_SAMPLE_RATE", "CLAP_WINDOW_SECONDS"]
+__all__ = ["CLAP_SAMPLE_RATE", "CLAP_WINDOW_SECONDS", "ClapScorer"]
 
 CLAP_SAMPLE_RATE = 48_000
 """Hz; the rate LAION-CLAP was trained at."""
@@ -60,7 +60,7 @@ class ClapScorer:
                 f"cannot load CLAP {where} {name_or_path!r}: it is neither in the local Hugging Face cache nor "
                 "reachable; download it where there is network or pass --clap /path/to/a/saved/directory."
             ) from exc
-        return cls(model.to(device), processor, name=name_or_path)
+        return cls(model.to(device), processor, name=name_or_path)  # type: ignore[arg-type]
 
     @property
     def device(self) -> torch.device:
@@ -73,7 +73,7 @@ class ClapScorer:
         if missing:
             inputs = self.processor(text=missing, padding=True, truncation=True, return_tensors="pt").to(self.device)
             features = self.model.get_text_features(**inputs).pooler_output
-            for prompt, feature in zip(missing, features):
+            for prompt, feature in zip(missing, features, strict=True):
                 self._text_cache[prompt] = feature.float()
         return torch.stack([self._text_cache[p] for p in prompts])
 
@@ -94,7 +94,8 @@ class ClapScorer:
             embedded.append(self.model.get_audio_features(**inputs.to(self.device)).pooler_output.float())
         per_window = torch.cat(embedded)
         owner_t = torch.tensor(owner, device=per_window.device)
-        sums = torch.zeros(len(audio48), per_window.shape[1], device=per_window.device).index_add_(0, owner_t, per_window)
+        sums = torch.zeros(len(audio48), per_window.shape[1], device=per_window.device)
+        sums.index_add_(0, owner_t, per_window)
         return torch.nn.functional.normalize(sums, dim=-1)
 
     def adherence(self, audio: np.ndarray, sample_rate: int, prompts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

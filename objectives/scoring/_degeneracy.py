@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 import librosa
 import numpy as np
 
-__all__ = ["DegeneracyThresholds", "DegeneracyReport", "degeneracy"]
+__all__ = ["DegeneracyReport", "DegeneracyThresholds", "degeneracy"]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,7 +9,7 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d
 from scipy.signal import fftconvolve
 
-__all__ = ["repetition_score", "token_repetition", "RepetitionConfig"]
+__all__ = ["RepetitionConfig", "repetition_score", "token_repetition"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,15 +70,13 @@ def repetition_score(audio: np.ndarray, sample_rate: int, config: RepetitionConf
         The repetition share; 0.0 for clips shorter than two segments plus the minimum lag, or silent.
     """
     cfg = config or RepetitionConfig()
-    hop = max(1, int(round(cfg.hop_seconds * sample_rate)))
-    seg = max(1, int(round(cfg.segment_seconds / cfg.hop_seconds)))
-    min_lag = max(1, int(round(cfg.min_lag_seconds / cfg.hop_seconds)))
-    if not np.any(audio):
+    hop = max(1, round(cfg.hop_seconds * sample_rate))
+    seg = max(1, round(cfg.segment_seconds / cfg.hop_seconds))
+    min_lag = max(1, round(cfg.min_lag_seconds / cfg.hop_seconds))
+    if not np.any(audio) or len(audio) // hop < seg + min_lag + 1:
         return 0.0
     feats = _features(np.asarray(audio, dtype=np.float32), sample_rate, hop)
     frames = feats.shape[0]
-    if frames < seg + min_lag + 1:
-        return 0.0
     sim = feats @ feats.T
     # Mean over `seg` consecutive frames along each diagonal: smoothed[i, j] = mean_k sim[i + k, j + k].
     smoothed = fftconvolve(sim, np.eye(seg) / seg, mode="valid")

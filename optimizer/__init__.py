@@ -1,0 +1,61 @@
+"""The Optuna side: search space, genres, study, ask/tell runner, Pareto selection, preset export, CLI.
+
+Preset reading and validation import without torch; the rest is loaded on first use (PEP 562).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "Genre",
+    "NoFeasibleTrialError",
+    "PresetValidationError",
+    "RunSummary",
+    "SearchSpace",
+    "StudySpec",
+    "UsageError",
+    "build_presets",
+    "enqueue_references",
+    "feasible_front",
+    "list_genres",
+    "load_genre",
+    "load_genre_file",
+    "load_or_create_study",
+    "load_schema",
+    "make_sampler",
+    "name_front",
+    "run_trials",
+    "validate_presets",
+    "write_presets",
+]
+
+_LAZY = {
+    "Genre": "optimizer._genre",
+    "list_genres": "optimizer._genre",
+    "load_genre": "optimizer._genre",
+    "load_genre_file": "optimizer._genre",
+    "NoFeasibleTrialError": "optimizer._presets",
+    "PresetValidationError": "optimizer._presets",
+    "build_presets": "optimizer._presets",
+    "load_schema": "optimizer._presets",
+    "validate_presets": "optimizer._presets",
+    "write_presets": "optimizer._presets",
+    "RunSummary": "optimizer._runner",
+    "enqueue_references": "optimizer._runner",
+    "run_trials": "optimizer._runner",
+    "SearchSpace": "optimizer._space",
+    "StudySpec": "optimizer._study",
+    "load_or_create_study": "optimizer._study",
+    "make_sampler": "optimizer._samplers",
+    "feasible_front": "optimizer._pareto",
+    "name_front": "optimizer._pareto",
+    "UsageError": "optimizer._errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'optimizer' has no attribute {name!r}")

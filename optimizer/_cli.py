@@ -1,0 +1,267 @@
+"""``optimize``: search MusicGen decoding parameters for a genre and export Pareto presets."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from rich.console import Console
+
+from optimizer._errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, UsageError
+
+__all__ = ["build_parser", "main"]
+
+DEFAULT_MODEL = "facebook/musicgen-small"
+DEFAULT_CLAP = "laion/larger_clap_music"
+DEFAULT_STORAGE = "sqlite:///optuna.db"
+MAX_TRIALS = 100_000
+MAX_DURATION = 30.0
+
+_EXAMPLES = """\
+examples:
+  optimize --genre jazz --trials 50
+      search jazz decoding for facebook/musicgen-small; resumable; writes presets/jazz.json
+  optimize --genre jazz --trials 8 --model debug
+      try the whole pipeline with tiny random models (the audio is noise)
+  optimize --genre-file my_genre.toml --model ./musicgen-medium --clap ./larger_clap_music
+      your own genre file, models from local directories (saved with save_pretrained)
+  optimize --genre jazz --export-only
+      re-export presets/jazz.json from the existing study
+  optimize --list-genres
+
+--trials is the total number of completed trials the study should hold: re-running the same command
+resumes the study and runs only what is missing. Review with:
+  optuna-dashboard sqlite:///optuna.db
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (``--help`` shows examples)."""
+    from optimizer._samplers import DEFAULT_SAMPLER, SAMPLERS
+
+    p = _Parser(prog="optimize", description=__doc__, epilog=_EXAMPLES,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    which = p.add_argument_group("what to optimize")
+    which.add_argument("--genre", help="a shipped genre (see --list-genres)")
+    which.add_argument("--genre-file", type=Path, help="your own genre TOML file instead of --genre")
+    which.add_argument("--list-genres", action="store_true", help="list the shipped genres and exit")
+    which.add_argument("--trials", type=int, default=50,
+                       help="total completed trials the study should hold (default 50; a re-run resumes)")
+    which.add_argument("--prompts", type=int, default=None,
+                       help="use only the first N prompts of the genre per trial (default: all)")
+    which.add_argument("--replicates", type=int, default=2, help="seeds per prompt (default 2)")
+    which.add_argument("--duration", type=float, default=5.0, help="clip length in seconds (default 5, max 30)")
+    models = p.add_argument_group("models")
+    models.add_argument("--model", default=DEFAULT_MODEL,
+                        help=f"MusicGen hub id or local directory, or 'debug' (default {DEFAULT_MODEL})")
+    models.add_argument("--clap", default=None,
+                        help=f"CLAP hub id or local directory (default {DEFAULT_CLAP}; 'debug' with --model debug)")
+    models.add_argument("--backend", default="transformers", choices=("transformers", "audiocraft"))
+    models.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N or mps")
+    models.add_argument("--batch-size", type=int, default=32, help="most clips decoded at once (default 32)")
+    study = p.add_argument_group("study")
+    study.add_argument("--storage", default=DEFAULT_STORAGE, help=f"Optuna storage URL (default {DEFAULT_STORAGE})")
+    study.add_argument("--study-name", help="default: <genre>/<model>")
+    study.add_argument("--sampler", default=DEFAULT_SAMPLER, choices=SAMPLERS,
+                       help=f"Optuna sampler (default {DEFAULT_SAMPLER}; see README)")
+    study.add_argument("--seed", type=int, default=None, help="sampler seed (clip seeds are fixed per prompt)")
+    out = p.add_argument_group("output")
+    out.add_argument("--presets-dir", type=Path, default=Path("presets"), help="where <genre>.json goes")
+    out.add_argument("--save-audio", type=Path, help="keep every clip as WAV in this folder")
+    out.add_argument("--export-only", action="store_true", help="only export presets from the existing study")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``optimize`` console script; returns the exit code."""
+    console = Console(stderr=True)
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args, console)
+    except UsageError as exc:
+        console.print(f"optimize: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return EXIT_USAGE
+
+
+def _run(args: argparse.Namespace, console: Console) -> int:
+    from optimizer._genre import list_genres, load_genre, load_genre_file
+
+    if args.list_genres:
+        for name in list_genres():
+            genre = load_genre(name)
+            print(f"{name:12s} {len(genre.prompts):3d} prompts  {genre.description[:90]}")
+        return 0
+    _validate(args)
+    genre = load_genre_file(args.genre_file) if args.genre_file else load_genre(args.genre)
+    _check_genre_name(genre.name)
+    prompts = genre.prompts[: args.prompts] if args.prompts else genre.prompts
+    clap_name = args.clap or ("debug" if args.model == "debug" else DEFAULT_CLAP)
+
+    from optimizer._presets import NoFeasibleTrialError
+    from optimizer._study import StudySpec, default_study_name
+
+    spec = StudySpec(genre=genre.name, model=args.model, backend=args.backend, clap=clap_name,
+                     duration=float(args.duration), replicates=args.replicates, base_seed=0, prompts=tuple(prompts))
+    name = args.study_name or default_study_name(genre.name, args.model)
+    preset_path = args.presets_dir / f"{genre.name}.json"
+
+    if args.export_only:
+        study = _existing_study(args.storage, name)
+        try:
+            return _export(study, genre.name, preset_path, console, args.storage)
+        except NoFeasibleTrialError as exc:
+            raise UsageError(str(exc)) from None
+
+    _precheck_storage(args.storage, name, spec)
+    generator, clap = _load_models(args, clap_name, console)
+
+    from objectives._evaluation import Evaluator
+    from optimizer._console import trial_progress
+    from optimizer._runner import complete_trials, enqueue_references, run_trials
+    from optimizer._samplers import make_sampler
+    from optimizer._study import load_or_create_study, open_storage
+
+    storage = open_storage(args.storage)
+    study, created = load_or_create_study(storage, name, spec, make_sampler(args.sampler, seed=args.seed))
+    if created:
+        enqueue_references(study, genre.search_space, genre.baseline)
+    evaluator = Evaluator(generator=generator, clap=clap, prompts=prompts, replicates=args.replicates,
+                          duration=args.duration)
+    done = complete_trials(study)
+    verb = "Creating" if created else "Resuming"
+    console.print(f"{verb} study [bold]{name}[/bold] in {args.storage}: {done} of {args.trials} trials done; "
+                  f"{len(prompts)} prompts x {args.replicates} seeds x {args.duration:g} s per trial.")
+    try:
+        with trial_progress(console, done=done, target=args.trials) as hooks:
+            summary = run_trials(study, evaluator=evaluator, space=genre.search_space, n_trials=args.trials,
+                                 hooks=hooks, save_audio=args.save_audio)
+    except KeyboardInterrupt:
+        console.print(f"Interrupted: no trial was left running. Resume with:\n  {_resume_command()}")
+        return EXIT_INTERRUPTED
+    if summary.failed:
+        reasons = ", ".join(f"{n} {r}" for r, n in summary.failures.most_common())
+        console.print(f"[yellow]{summary.failed} trial(s) failed ({reasons}); see the mgopt:failure:v1 user attr.")
+    if summary.stopped_reason:
+        console.print(f"[red]Stopped: {summary.stopped_reason}.[/red] Fix the cause and resume with:\n"
+                      f"  {_resume_command()}")
+        return EXIT_FAILED
+    try:
+        return _export(study, genre.name, preset_path, console, args.storage)
+    except NoFeasibleTrialError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return EXIT_FAILED
+
+
+def _validate(args: argparse.Namespace) -> None:
+    if bool(args.genre) == bool(args.genre_file):
+        raise UsageError("give exactly one of --genre NAME or --genre-file PATH (see --list-genres).")
+    if not 1 <= args.trials <= MAX_TRIALS:
+        raise UsageError(f"--trials must be between 1 and {MAX_TRIALS} but got {args.trials}.")
+    if not (0.0 < args.duration <= MAX_DURATION):
+        raise UsageError(f"--duration must be in (0, {MAX_DURATION:g}] seconds (MusicGen is trained on 30 s "
+                         f"windows) but got {args.duration:g}.")
+    if args.replicates < 1 or args.replicates > 64:
+        raise UsageError(f"--replicates must be between 1 and 64 but got {args.replicates}.")
+    if args.prompts is not None and args.prompts < 1:
+        raise UsageError(f"--prompts must be at least 1 but got {args.prompts}.")
+    if args.batch_size < 1:
+        raise UsageError(f"--batch-size must be at least 1 but got {args.batch_size}.")
+    if args.study_name is not None and not (0 < len(args.study_name) <= 512):
+        raise UsageError("--study-name must have 1 to 512 characters.")
+
+
+def _check_genre_name(name: str) -> None:
+    # load_genre_file validates names; this guards the preset path against a file that slipped through.
+    if "/" in name or "\\" in name or name.startswith("."):
+        raise UsageError(f"genre name {name!r} cannot be used as a file name.")
+
+
+def _precheck_storage(url: str, name: str, spec) -> None:
+    """Refuse an incompatible existing study before any model is loaded or any file is created."""
+    from optimizer._study import check_compatible, find_study, open_storage, sqlite_path
+
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        if not path.parent.exists():
+            raise UsageError(f"cannot create the SQLite storage {url!r}: folder {str(path.parent)!r} does not exist.")
+        return
+    existing = find_study(open_storage(url), name)
+    if existing is not None:
+        check_compatible(existing, spec)
+
+
+def _existing_study(url: str, name: str):
+    from optimizer._study import find_study, open_storage, sqlite_path
+
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise UsageError(f"no storage at {url!r}: run the search first (without --export-only).")
+    study = find_study(open_storage(url), name)
+    if study is None:
+        raise UsageError(f"no study named {name!r} in {url!r}; run the search first or pass --study-name.")
+    return study
+
+
+def _load_models(args: argparse.Namespace, clap_name: str, console: Console):
+    from objectives._loading import load_clap, load_generator
+    from objectives.generation._device import resolve_device
+    from objectives.generation._transformers import ModelLoadError
+
+    _quiet_libraries()
+    try:
+        device = resolve_device(args.device)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    with console.status(f"Loading {args.model} and {clap_name} on {device}..."):
+        try:
+            generator = load_generator(args.model, backend=args.backend, device=device, max_batch=args.batch_size)
+            clap = load_clap(clap_name, device=device)
+        except ModelLoadError as exc:
+            raise UsageError(str(exc)) from None
+    if args.model == "debug" or clap_name == "debug":
+        console.print("[yellow]Using tiny random-weight debug model(s): the audio is noise and the scores "
+                      "mean nothing; use this to try the pipeline only.[/yellow]")
+    return generator, clap
+
+
+def _quiet_libraries() -> None:
+    import optuna
+    import transformers
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
+def _export(study, genre: str, path: Path, console: Console, storage: str) -> int:
+    from optimizer._console import front_table
+    from optimizer._presets import build_presets, write_presets
+
+    document = build_presets(study, genre=genre)
+    try:
+        write_presets(document, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write presets to {str(path)!r}: {exc.strerror or exc}.") from None
+    Console().print(front_table(document))
+    console.print(f"Presets written to [bold]{path}[/bold]")
+    console.print(f"Review the study: optuna-dashboard {shlex.quote(storage)}")
+    return 0
+
+
+def _resume_command() -> str:
+    return " ".join(shlex.quote(a) for a in ["optimize", *sys.argv[1:]])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    raise SystemExit(main())

@@ -1,0 +1,40 @@
+"""Namespaced, versioned keys for everything this project stores in an Optuna study."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = [
+           "BASELINE",
+           "DEGENERACY",
+           "DIRECTIONS",
+           "FAILURE",
+           "OBJECTIVES",
+           "PARAMS",
+           "PER_PROMPT",
+           "SCORES",
+           "STUDY_SPEC",
+           "TIMING",
+]
+
+STUDY_SPEC = "mgopt:study:v1"
+"""Study user attr: what must stay the same for trials to be comparable (model, prompts, seeds, ...)."""
+PARAMS = "mgopt:params:v1"
+"""Trial user attr: the :class:`DecodingParams` as a dict (the single source for presets)."""
+SCORES = "mgopt:scores:v1"
+"""Trial user attr: ``{name: {mean, stderr, n}}`` for clap, repetition, token_repetition; and diversity."""
+PER_PROMPT = "mgopt:per_prompt:v1"
+"""Trial user attr: per-prompt mean CLAP and repetition."""
+DEGENERACY = "mgopt:degeneracy:v1"
+"""Trial user attr: constraint values (worst clip's measurement minus its limit) and feasibility."""
+BASELINE = "mgopt:baseline:v1"
+"""Trial user attr of enqueued reference trials: ``musicgen_default`` or ``genre_baseline``."""
+TIMING = "mgopt:timing:v1"
+"""Trial user attr: generation and scoring seconds."""
+FAILURE = "mgopt:failure:v1"
+"""Trial user attr of failed trials: the reason."""
+
+OBJECTIVES = ("clap", "repetition")
+"""Objective names, in the order of ``trial.values``."""
+DIRECTIONS: tuple[Literal["maximize", "minimize"], ...] = ("maximize", "minimize")
+"""Their directions: more prompt adherence, less repetition."""

@@ -1,0 +1,138 @@
+"""Exporting the Pareto front as a preset file other programs load, and validating such files."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from functools import cache
+from importlib import resources
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import optuna
+
+from objectives._params import DecodingParams
+from optimizer import _keys
+from optimizer._pareto import feasible_front, name_front
+
+__all__ = ["SCHEMA_VERSION", "NoFeasibleTrialError", "PresetValidationError", "build_presets", "load_schema",
+           "validate_presets", "write_presets"]
+
+SCHEMA_VERSION = 1
+_OBJECTIVE_TEXT = {
+    "clap": "CLAP prompt adherence: cosine of prompt text and clip audio embeddings (higher is better)",
+    "repetition": "share of the clip that repeats another segment near-exactly, 0-1 (lower is better)",
+}
+
+
+class NoFeasibleTrialError(RuntimeError):
+    """The study has no completed, non-degenerate trial to export."""
+
+
+class PresetValidationError(ValueError):
+    """A preset document does not match the shipped JSON Schema."""
+
+
+@cache
+def load_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) every preset file validates against, shipped in this package."""
+    return json.loads(resources.files("optimizer").joinpath("preset.schema.json").read_text(encoding="utf-8"))
+
+
+def validate_presets(document: dict[str, Any], *, source: str = "preset document") -> None:
+    """Check ``document`` against :func:`load_schema`.
+
+    Raises:
+        PresetValidationError: naming ``source`` and the first offending field.
+    """
+    validator = jsonschema.Draft202012Validator(load_schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise PresetValidationError(f"{source}: field '{where}': {error.message}")
+
+
+def _entry(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+    params = DecodingParams.from_dict(trial.user_attrs[_keys.PARAMS])
+    scores = copy.deepcopy(trial.user_attrs[_keys.SCORES])  # entries must not share nested dicts
+    return {
+        "trial": trial.number,
+        "strategy": params.strategy,
+        "params": params.to_dict(),
+        "scores": scores,
+        "audiocraft": params.to_audiocraft(),
+        "transformers": params.to_transformers(),
+    }
+
+
+def build_presets(study: optuna.Study, *, genre: str) -> dict[str, Any]:
+    """The preset document of ``study``: named Pareto presets, baselines and provenance.
+
+    Raises:
+        NoFeasibleTrialError: no completed, feasible trial.
+    """
+    front = feasible_front(study)
+    if not front:
+        raise NoFeasibleTrialError(
+            f"study {study.study_name!r} has no completed, non-degenerate trial to export yet; run more trials.")
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    feasible = [t for t in complete if all(v <= 0.0 for v in t.constraints.values())]
+    spec = study.user_attrs[_keys.STUDY_SPEC]
+    baselines: dict[str, Any] = {}
+    for t in complete:
+        label = t.user_attrs.get(_keys.BASELINE)
+        if label and label not in baselines and _keys.PARAMS in t.user_attrs:
+            baselines[label] = {**_entry(t), "feasible": all(v <= 0.0 for v in t.constraints.values())}
+    try:
+        tool_version = version("musicgen-decoding-optimizer")
+    except PackageNotFoundError:
+        tool_version = "unknown"
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "genre": genre,
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "provenance": {
+            "tool": "musicgen-decoding-optimizer",
+            "tool_version": tool_version,
+            "study": study.study_name,
+            "model": spec["model"],
+            "backend": spec["backend"],
+            "clap": spec["clap"],
+            "duration_s": spec["duration"],
+            "replicates": spec["replicates"],
+            "base_seed": spec["base_seed"],
+            "prompts": spec["prompts"],
+            "n_trials_complete": len(complete),
+            "n_trials_feasible": len(feasible),
+        },
+        "objectives": [{"name": n, "direction": d, "description": _OBJECTIVE_TEXT[n]}
+                       for n, d in zip(_keys.OBJECTIVES, _keys.DIRECTIONS, strict=True)],
+        "presets": {name: _entry(t) for name, t in name_front(front).items()},
+        "baselines": baselines,
+    }
+
+
+def write_presets(document: dict[str, Any], path: Path) -> Path:
+    """Validate ``document`` and write it to ``path`` atomically (a reader never sees half a file).
+
+    Raises:
+        PresetValidationError: the document does not match the schema (nothing is written).
+        OSError: the folder cannot be created or written.
+    """
+    validate_presets(document, source=str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(document, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,136 @@
+"""Creating, resuming and checking the Optuna study of one genre and model."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+from optimizer import _keys
+from optimizer._errors import UsageError
+
+__all__ = [
+    "StudySpec",
+    "default_study_name",
+    "find_study",
+    "load_or_create_study",
+    "open_storage",
+    "sqlite_path",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class StudySpec:
+    """What every trial of a study shares; resuming with a different spec would mix incomparable trials.
+
+    Attributes:
+        genre: genre name.
+        model: MusicGen name (hub id, directory, ``debug``).
+        backend: ``transformers`` or ``audiocraft``.
+        clap: CLAP checkpoint name.
+        duration: clip length, seconds.
+        replicates: seeds per prompt.
+        base_seed: seed of the common random numbers.
+        prompts: the prompts every trial generates.
+    """
+
+    genre: str
+    model: str
+    backend: str
+    clap: str
+    duration: float
+    replicates: int
+    base_seed: int
+    prompts: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["prompts"] = list(self.prompts)
+        d["objectives"] = list(_keys.OBJECTIVES)
+        return d
+
+
+def default_study_name(genre: str, model: str) -> str:
+    """``<genre>/<model>``: the hub id as given, a local directory by its folder name."""
+    path = Path(model)
+    label = path.resolve().name if path.exists() else model
+    return f"{genre}/{label}"
+
+
+def sqlite_path(storage_url: str) -> Path | None:
+    """The file of a ``sqlite:///`` URL, or None for other storages."""
+    match = re.match(r"^sqlite:///(.+)$", storage_url)
+    return Path(match.group(1)) if match else None
+
+
+def open_storage(storage_url: str) -> optuna.storages.BaseStorage:
+    """Open an Optuna storage (any RDB URL SQLAlchemy understands).
+
+    Raises:
+        UsageError: malformed URL, missing driver, or an unreachable server.
+    """
+    try:
+        return optuna.storages.RDBStorage(storage_url, engine_kwargs={"pool_pre_ping": True}
+                                          if not storage_url.startswith("sqlite") else None)
+    except Exception as exc:  # SQLAlchemy raises ArgumentError, OperationalError, ImportError, ...
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"cannot open storage {storage_url!r}: {reason}.") from None
+
+
+def find_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study | None:
+    """The existing study called ``name``, or None."""
+    try:
+        return optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        return None
+
+
+def load_or_create_study(
+    storage: optuna.storages.BaseStorage,
+    name: str,
+    spec: StudySpec,
+    sampler: optuna.samplers.BaseSampler,
+) -> tuple[optuna.Study, bool]:
+    """Resume the study ``name`` if it exists, else create it (multi-objective: CLAP up, repetition down).
+
+    Returns:
+        ``(study, created)``.
+
+    Raises:
+        UsageError: the existing study has other objectives, or another model, prompts, duration, seeds
+            or CLAP checkpoint (its trials would not be comparable); the message says how to start anew.
+    """
+    existing = find_study(storage, name)
+    if existing is not None:
+        check_compatible(existing, spec)
+        existing.sampler = sampler
+        return existing, False
+    study = optuna.create_study(storage=storage, study_name=name, directions=list(_keys.DIRECTIONS),
+                                sampler=sampler)
+    study.set_metric_names(list(_keys.OBJECTIVES))
+    study.set_user_attr(_keys.STUDY_SPEC, spec.to_dict())
+    return study, True
+
+
+def check_compatible(study: optuna.Study, spec: StudySpec) -> None:
+    """Raise :class:`UsageError` unless ``study`` was made by this tool for the same ``spec``."""
+    directions = [d.name.lower() for d in study.directions]
+    stored = study.user_attrs.get(_keys.STUDY_SPEC)
+    hint = "pass --study-name NEW to start a separate study"
+    if stored is None or directions != list(_keys.DIRECTIONS) or stored.get("objectives") != list(_keys.OBJECTIVES):
+        raise UsageError(f"study {study.study_name!r} already exists with other objectives "
+                         f"({', '.join(directions)}); {hint}.")
+    wanted = spec.to_dict()
+    for key in ("model", "backend", "clap", "duration", "replicates", "base_seed", "prompts"):
+        if stored.get(key) != wanted[key]:
+            raise UsageError(f"study {study.study_name!r} was run with a different {key} "
+                             f"({_short(stored.get(key))} vs {_short(wanted[key])}); its trials would not be "
+                             f"comparable; {hint}.")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
