@@ -6,9 +6,7 @@ Knows nothing of Optuna. ``DecodingParams`` imports without torch; everything el
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from objectives._lazy import lazy_getattr
 from objectives._params import DecodingParams
 
 __all__ = [
@@ -33,7 +31,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'objectives' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

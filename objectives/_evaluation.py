@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -186,6 +186,4 @@ class Evaluator:
 
 
 def _with_times(e: Evaluation, generation: float, scoring: float) -> Evaluation:
-    from dataclasses import replace
-
     return replace(e, generation_seconds=generation, scoring_seconds=scoring)

@@ -5,8 +5,7 @@ Preset reading and validation import without torch; the rest is loaded on first 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from objectives._lazy import lazy_getattr
 
 __all__ = [
     "Genre",
@@ -55,7 +54,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'optimizer' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -252,7 +252,8 @@ def _export(study, genre: str, path: Path, console: Console, storage: str) -> in
         write_presets(document, path)
     except OSError as exc:
         raise UsageError(f"cannot write presets to {str(path)!r}: {exc.strerror or exc}.") from None
-    Console().print(front_table(document))
+    # Piped output gets rich's 80 columns, too narrow for the table; a terminal keeps its own width.
+    Console(width=None if sys.stdout.isatty() else 140).print(front_table(document))
     console.print(f"Presets written to [bold]{path}[/bold]")
     console.print(f"Review the study: optuna-dashboard {shlex.quote(storage)}")
     return 0
