@@ -33,7 +33,8 @@ def _t5_tokenizer():
     from transformers import T5Tokenizer
 
     trainer = SentencePieceUnigramTokenizer()
-    trainer.train_from_iterator(_CORPUS, vocab_size=200, special_tokens=["<pad>", "</s>", "<unk>"], unk_token="<unk>")
+    trainer.train_from_iterator(_CORPUS, vocab_size=200, special_tokens=["<pad>", "</s>", "<unk>"], unk_token="<unk>",
+                                show_progress=False)
     vocab = [(piece, score) for piece, score in json.loads(trainer.to_str())["model"]["vocab"]]
     return T5Tokenizer(vocab=vocab, extra_ids=0)
 
@@ -44,7 +45,7 @@ def _roberta_tokenizer():
 
     trainer = ByteLevelBPETokenizer()
     trainer.train_from_iterator(_CORPUS, vocab_size=300, min_frequency=1,
-                                special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+                                special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"], show_progress=False)
     model = json.loads(trainer.to_str())["model"]
     merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model["merges"]]
     # transformers' annotation says list[str]; the tokenizers backend wants (left, right) pairs.
