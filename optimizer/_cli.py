@@ -246,7 +246,11 @@ def _quiet_libraries() -> None:
 def _export(study, genre: str, path: Path, console: Console, storage: str) -> int:
     from optimizer._console import front_table
     from optimizer._presets import build_presets, write_presets
+    from optimizer.service._fold import fold_feedback
 
+    rated = fold_feedback(study, storage, genre=genre)
+    if rated:
+        console.print(f"Folded listener feedback from the preset service for {rated} preset(s).")
     document = build_presets(study, genre=genre)
     try:
         write_presets(document, path)

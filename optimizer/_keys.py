@@ -8,7 +8,7 @@ __all__ = [
            "BASELINE",
            "DEGENERACY",
            "DIRECTIONS",
-           "FAILURE",
+           "FAILURE", "LISTENER_FEEDBACK",
            "OBJECTIVES",
            "PARAMS",
            "PER_PROMPT",
@@ -31,6 +31,8 @@ BASELINE = "mgopt:baseline:v1"
 """Trial user attr of enqueued reference trials: ``musicgen_default`` or ``genre_baseline``."""
 TIMING = "mgopt:timing:v1"
 """Trial user attr: generation and scoring seconds."""
+LISTENER_FEEDBACK = "mgopt:listener_feedback:v1"
+"""Study user attr: ``{trial number: {mean, stderr, n}}`` of listener rewards from the preset service."""
 FAILURE = "mgopt:failure:v1"
 """Trial user attr of failed trials: the reason."""
 

@@ -7,23 +7,19 @@ import json
 import os
 import tempfile
 from datetime import datetime, timezone
-from functools import cache
-from importlib import resources
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import optuna
 
 from objectives._params import DecodingParams
 from optimizer import _keys
 from optimizer._pareto import feasible_front, name_front
+from optimizer._schema import SCHEMA_VERSION, validate_presets
 
-__all__ = ["SCHEMA_VERSION", "NoFeasibleTrialError", "PresetValidationError", "build_presets", "load_schema",
-           "validate_presets", "write_presets"]
+__all__ = ["NoFeasibleTrialError", "build_presets", "write_presets"]
 
-SCHEMA_VERSION = 1
 _OBJECTIVE_TEXT = {
     "clap": "CLAP prompt adherence: cosine of prompt text and clip audio embeddings (higher is better)",
     "repetition": "share of the clip that repeats another segment near-exactly, 0-1 (lower is better)",
@@ -34,32 +30,11 @@ class NoFeasibleTrialError(RuntimeError):
     """The study has no completed, non-degenerate trial to export."""
 
 
-class PresetValidationError(ValueError):
-    """A preset document does not match the shipped JSON Schema."""
-
-
-@cache
-def load_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) every preset file validates against, shipped in this package."""
-    return json.loads(resources.files("optimizer").joinpath("preset.schema.json").read_text(encoding="utf-8"))
-
-
-def validate_presets(document: dict[str, Any], *, source: str = "preset document") -> None:
-    """Check ``document`` against :func:`load_schema`.
-
-    Raises:
-        PresetValidationError: naming ``source`` and the first offending field.
-    """
-    validator = jsonschema.Draft202012Validator(load_schema())
-    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise PresetValidationError(f"{source}: field '{where}': {error.message}")
-
-
-def _entry(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+def _entry(trial: optuna.trial.FrozenTrial, feedback: dict[str, Any]) -> dict[str, Any]:
     params = DecodingParams.from_dict(trial.user_attrs[_keys.PARAMS])
     scores = copy.deepcopy(trial.user_attrs[_keys.SCORES])  # entries must not share nested dicts
+    if str(trial.number) in feedback:
+        scores["listener_feedback"] = dict(feedback[str(trial.number)])
     return {
         "trial": trial.number,
         "strategy": params.strategy,
@@ -83,11 +58,12 @@ def build_presets(study: optuna.Study, *, genre: str) -> dict[str, Any]:
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     feasible = [t for t in complete if all(v <= 0.0 for v in t.constraints.values())]
     spec = study.user_attrs[_keys.STUDY_SPEC]
+    feedback = study.user_attrs.get(_keys.LISTENER_FEEDBACK, {})
     baselines: dict[str, Any] = {}
     for t in complete:
         label = t.user_attrs.get(_keys.BASELINE)
         if label and label not in baselines and _keys.PARAMS in t.user_attrs:
-            baselines[label] = {**_entry(t), "feasible": all(v <= 0.0 for v in t.constraints.values())}
+            baselines[label] = {**_entry(t, feedback), "feasible": all(v <= 0.0 for v in t.constraints.values())}
     try:
         tool_version = version("musicgen-decoding-optimizer")
     except PackageNotFoundError:
@@ -112,7 +88,7 @@ def build_presets(study: optuna.Study, *, genre: str) -> dict[str, Any]:
         },
         "objectives": [{"name": n, "direction": d, "description": _OBJECTIVE_TEXT[n]}
                        for n, d in zip(_keys.OBJECTIVES, _keys.DIRECTIONS, strict=True)],
-        "presets": {name: _entry(t) for name, t in name_front(front).items()},
+        "presets": {name: _entry(t, feedback) for name, t in name_front(front).items()},
         "baselines": baselines,
     }
 

@@ -1,10 +1,6 @@
-"""Scorers: CLAP prompt adherence, repetition, degeneracy, diversity, and their summaries."""
+"""Scorers: CLAP prompt adherence, repetition, degeneracy, diversity, and their summaries (loaded lazily)."""
 
-from objectives.scoring._clap import CLAP_SAMPLE_RATE, CLAP_WINDOW_SECONDS, ClapScorer
-from objectives.scoring._degeneracy import DegeneracyReport, DegeneracyThresholds, degeneracy
-from objectives.scoring._diversity import embedding_spread
-from objectives.scoring._repetition import RepetitionConfig, repetition_score, token_repetition
-from objectives.scoring._stats import ScoreSummary, summarize
+from objectives._lazy import lazy_getattr
 
 __all__ = [
     "CLAP_SAMPLE_RATE",
@@ -20,3 +16,20 @@ __all__ = [
     "summarize",
     "token_repetition",
 ]
+
+_LAZY = {
+    "CLAP_SAMPLE_RATE": "objectives.scoring._clap",
+    "CLAP_WINDOW_SECONDS": "objectives.scoring._clap",
+    "ClapScorer": "objectives.scoring._clap",
+    "DegeneracyReport": "objectives.scoring._degeneracy",
+    "DegeneracyThresholds": "objectives.scoring._degeneracy",
+    "degeneracy": "objectives.scoring._degeneracy",
+    "embedding_spread": "objectives.scoring._diversity",
+    "RepetitionConfig": "objectives.scoring._repetition",
+    "repetition_score": "objectives.scoring._repetition",
+    "token_repetition": "objectives.scoring._repetition",
+    "ScoreSummary": "objectives.scoring._stats",
+    "summarize": "objectives.scoring._stats",
+}
+
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -1,56 +1,30 @@
 import copy
 import json
 
-import optuna
 import pytest
 
 from objectives import DecodingParams
 from optimizer import (
     NoFeasibleTrialError,
     PresetValidationError,
-    StudySpec,
-    _keys,
     build_presets,
     feasible_front,
     name_front,
     validate_presets,
     write_presets,
 )
-
-SPEC = StudySpec(genre="jazz", model="debug", backend="transformers", clap="debug", duration=2.0, replicates=2,
-                 base_seed=0, prompts=("a", "b"))
-
-
-def _trial(number_hint, clap, repetition, *, feasible=True, params=None, baseline=None):
-    params = params or DecodingParams(temperature=0.5 + 0.01 * number_hint, top_k=100 + number_hint)
-    attrs = {
-        _keys.PARAMS: params.to_dict(),
-        _keys.SCORES: {"clap": {"mean": clap, "stderr": 0.01, "n": 4},
-                       "repetition": {"mean": repetition, "stderr": 0.02, "n": 4}, "diversity": 0.1},
-    }
-    if baseline:
-        attrs[_keys.BASELINE] = baseline
-    return optuna.trial.create_trial(values=[clap, repetition], user_attrs=attrs,
-                                     system_attrs={"constraints:noise": -0.1 if feasible else 0.2})
-
-
-def _study(points):
-    study = optuna.create_study(directions=list(_keys.DIRECTIONS), study_name="jazz/debug")
-    study.set_user_attr(_keys.STUDY_SPEC, SPEC.to_dict())
-    for i, point in enumerate(points):
-        study.add_trial(_trial(i, *point[:2], **(point[2] if len(point) > 2 else {})))
-    return study
+from tests.optimizer.synthetic import make_study
 
 
 def test_front_excludes_dominated_and_degenerate_trials():
-    study = _study([(0.30, 0.10), (0.50, 0.40), (0.40, 0.20), (0.35, 0.30),  # (0.35, 0.30) is dominated
+    study = make_study([(0.30, 0.10), (0.50, 0.40), (0.40, 0.20), (0.35, 0.30),  # (0.35, 0.30) is dominated
                     (0.90, 0.00, {"feasible": False})])  # best on both objectives, but degenerate
     numbers = {t.number for t in feasible_front(study)}
     assert numbers == {0, 1, 2}
 
 
 def test_names_knee_and_extremes():
-    study = _study([(0.30, 0.10), (0.50, 0.40), (0.45, 0.15), (0.20, 0.05)])
+    study = make_study([(0.30, 0.10), (0.50, 0.40), (0.45, 0.15), (0.20, 0.05)])
     named = name_front(feasible_front(study))
     assert named["max_clap"].number == 1
     assert named["min_repetition"].number == 3
@@ -59,7 +33,7 @@ def test_names_knee_and_extremes():
 
 
 def test_document_validates_and_renders_both_engines(tmp_path):
-    study = _study([(0.30, 0.10, {"baseline": "musicgen_default", "params": DecodingParams()}),
+    study = make_study([(0.30, 0.10, {"baseline": "musicgen_default", "params": DecodingParams()}),
                     (0.50, 0.40), (0.45, 0.15, {"params": DecodingParams(top_k=0, top_p=0.9, temperature=0.8)})])
     document = build_presets(study, genre="jazz")
     path = write_presets(document, tmp_path / "presets" / "jazz.json")
@@ -78,11 +52,11 @@ def test_document_validates_and_renders_both_engines(tmp_path):
 
 def test_no_feasible_trial_is_an_error():
     with pytest.raises(NoFeasibleTrialError):
-        build_presets(_study([(0.9, 0.0, {"feasible": False})]), genre="jazz")
+        build_presets(make_study([(0.9, 0.0, {"feasible": False})]), genre="jazz")
 
 
 def _valid_document():
-    return build_presets(_study([(0.3, 0.1), (0.5, 0.4)]), genre="jazz")
+    return build_presets(make_study([(0.3, 0.1), (0.5, 0.4)]), genre="jazz")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,117 @@
+"""``generate``: one clip from a preset, with the same generation code the optimizer uses."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, NoReturn
+
+from optimizer._errors import EXIT_USAGE, UsageError
+
+__all__ = ["main"]
+
+_MAX_PROMPT_CHARS = 2_000
+_EXAMPLES = """\
+examples:
+  generate --preset presets/jazz.json:balanced "smooth jazz trio, 90 BPM" --duration 10 -o out.wav
+  generate --preset presets/jazz.json "late-night piano trio" --seed 7 --model ./musicgen-small
+
+The model defaults to the one the preset was optimised for (its provenance). The clip's WAV comment and a
+sidecar out.json record the preset, prompt, model and seed.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="generate", description=__doc__, epilog=_EXAMPLES,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("prompt", help="text prompt")
+    p.add_argument("--preset", required=True, help="PRESET_FILE[:NAME], NAME defaults to balanced")
+    p.add_argument("--duration", type=float, default=10.0, help="seconds (default 10, max 30)")
+    p.add_argument("-o", "--output", type=Path, default=Path("out.wav"), help="WAV file (default out.wav)")
+    p.add_argument("--model", help="MusicGen hub id, directory or 'debug' (default: the preset's model)")
+    p.add_argument("--backend", default="transformers", choices=("transformers", "audiocraft"))
+    p.add_argument("--device", default="auto")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``generate`` console script; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except UsageError as exc:
+        print(f"generate: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _run(args: argparse.Namespace) -> int:
+    from optimizer._loader import PresetFileError, resolve_preset
+    from optimizer._schema import PresetValidationError
+
+    if not args.prompt.strip() or len(args.prompt) > _MAX_PROMPT_CHARS:
+        raise UsageError(f"the prompt must have 1 to {_MAX_PROMPT_CHARS} characters.")
+    if not 0.0 < args.duration <= 30.0:
+        raise UsageError(f"--duration must be in (0, 30] seconds but got {args.duration:g}.")
+    if not args.output.parent.is_dir():
+        raise UsageError(f"cannot write {str(args.output)!r}: folder {str(args.output.parent)!r} does not exist.")
+    if args.output.suffix.lower() != ".wav":
+        raise UsageError(f"-o must name a .wav file but got {str(args.output)!r}.")
+    try:
+        presets, preset = resolve_preset(args.preset)
+    except (PresetFileError, PresetValidationError) as exc:
+        raise UsageError(str(exc)) from None
+    model_name = args.model or presets.provenance["model"]
+
+    from objectives._loading import load_generator
+    from objectives.generation._device import resolve_device
+    from objectives.generation._transformers import ModelLoadError
+    from optimizer._cli import _quiet_libraries
+
+    _quiet_libraries()
+    try:
+        generator = load_generator(model_name, backend=args.backend, device=resolve_device(args.device), max_batch=1)
+    except (ModelLoadError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    clip = generator.generate([args.prompt], [preset.params], [args.seed], duration=args.duration)
+    metadata = {
+        "prompt": args.prompt,
+        "preset": {"file": str(presets.path), "name": preset.name, "genre": preset.genre, "trial": preset.trial,
+                   "study": presets.provenance.get("study")},
+        "params": preset.params.to_dict(),
+        "model": model_name,
+        "backend": args.backend,
+        "seed": args.seed,
+        "duration_s": args.duration,
+        "sample_rate": clip.sample_rate,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    _write(args.output, clip.audio[0], clip.sample_rate, metadata)
+    if model_name == "debug":
+        print("note: the debug model is random weights; the clip is noise.", file=sys.stderr)
+    print(f"wrote {args.output} and {args.output.with_suffix('.json')}", file=sys.stderr)
+    return 0
+
+
+def _write(path: Path, audio: Any, sample_rate: int, metadata: dict[str, Any]) -> None:
+    import soundfile
+
+    try:
+        with soundfile.SoundFile(path, "w", samplerate=sample_rate, channels=1, subtype="PCM_16") as f:
+            f.title = metadata["prompt"][:200]
+            f.software = "musicgen-decoding-optimizer generate"
+            f.comment = json.dumps(metadata, ensure_ascii=True)
+            f.write(audio.clip(-1.0, 1.0))
+        path.with_suffix(".json").write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n",
+                                             encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {str(path)!r}: {exc.strerror or exc}.") from None

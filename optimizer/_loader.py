@@ -1,0 +1,147 @@
+"""Loading preset files: the API other programs use (imports neither torch nor Optuna)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from objectives._params import DecodingParams
+from objectives.scoring._stats import ScoreSummary
+from optimizer._schema import PresetValidationError, validate_presets
+
+__all__ = ["Preset", "PresetFile", "PresetFileError", "load_genre_presets", "load_presets", "resolve_preset"]
+
+_MAX_BYTES = 16_000_000
+
+
+class PresetFileError(ValueError):
+    """A preset file is missing, unreadable or not JSON, or a preset name is unknown."""
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One named decoding configuration from a preset file.
+
+    Attributes:
+        name: ``balanced``, ``max_clap``, ``min_repetition``, ``pareto_<trial>`` or a baseline name.
+        genre: the genre it was optimised for.
+        trial: the Optuna trial number it comes from.
+        params: the configuration.
+        scores: ``{"clap", "repetition", ...}`` -> mean, standard error and clip count from the study.
+        feasible: False only for a baseline that produced degenerate audio.
+    """
+
+    name: str
+    genre: str
+    trial: int
+    params: DecodingParams
+    scores: Mapping[str, ScoreSummary] = field(default_factory=dict)
+    feasible: bool = True
+
+    def to_audiocraft(self) -> dict[str, Any]:
+        """Keyword arguments for audiocraft's ``MusicGen.set_generation_params(**kwargs)``."""
+        return self.params.to_audiocraft()
+
+    def to_transformers(self) -> dict[str, Any]:
+        """Keyword arguments for transformers' ``generate(**kwargs)``, every sampling field explicit."""
+        return self.params.to_transformers()
+
+
+@dataclass(frozen=True)
+class PresetFile:
+    """A whole ``presets/<genre>.json``: presets, baselines and provenance."""
+
+    path: Path
+    genre: str
+    schema_version: int
+    generated_at: str
+    provenance: Mapping[str, Any]
+    presets: Mapping[str, Preset]
+    baselines: Mapping[str, Preset]
+
+    def __getitem__(self, name: str) -> Preset:
+        """A preset (or baseline) by name.
+
+        Raises:
+            PresetFileError: unknown name; the message lists the known ones.
+        """
+        found = self.presets.get(name) or self.baselines.get(name)
+        if found is None:
+            known = ", ".join([*self.presets, *self.baselines])
+            raise PresetFileError(f"{self.path}: no preset named {name!r}; known: {known}.")
+        return found
+
+
+def load_presets(path: str | Path) -> PresetFile:
+    """Read and validate a preset file.
+
+    Args:
+        path: a ``presets/<genre>.json`` written by ``optimize``.
+
+    Raises:
+        PresetFileError: missing, larger than 16 MB, or not UTF-8 JSON.
+        PresetValidationError: does not match the shipped JSON Schema, has an unsupported
+            ``schema_version``, or a rendering disagrees with its ``params``; names the file and field.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise PresetFileError(f"{path}: no such preset file.")
+    if path.stat().st_size > _MAX_BYTES:
+        raise PresetFileError(f"{path}: larger than {_MAX_BYTES} bytes; not a preset file.")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PresetFileError(f"{path}: not a JSON file ({exc}).") from None
+    validate_presets(document, source=str(path))
+    genre = document["genre"]
+    return PresetFile(
+        path=path, genre=genre, schema_version=document["schema_version"], generated_at=document["generated_at"],
+        provenance=document["provenance"],
+        presets={n: _preset(n, genre, e, path, "presets") for n, e in document["presets"].items()},
+        baselines={n: _preset(n, genre, e, path, "baselines") for n, e in document["baselines"].items()},
+    )
+
+
+def load_genre_presets(genre: str, presets_dir: str | Path = "presets") -> PresetFile:
+    """``load_presets(presets_dir / f"{genre}.json")``, refusing names that are not plain genre names.
+
+    Raises:
+        PresetFileError: bad genre name or no file for it.
+        PresetValidationError: as :func:`load_presets`.
+    """
+    if not genre or "/" in genre or "\\" in genre or genre.startswith("."):
+        raise PresetFileError(f"genre {genre[:60]!r} is not a genre name.")
+    return load_presets(Path(presets_dir) / f"{genre}.json")
+
+
+def resolve_preset(reference: str) -> tuple[PresetFile, Preset]:
+    """Resolve ``"path/to/genre.json:name"`` (the name defaults to ``balanced``).
+
+    Raises:
+        PresetFileError, PresetValidationError: as :func:`load_presets`, or an unknown name.
+    """
+    head, sep, tail = reference.rpartition(":")
+    if sep and head and tail and "/" not in tail and "\\" not in tail:
+        path, name = head, tail
+    else:  # no name given (a colon inside a path, e.g. C:\\presets\\jazz.json, is not a separator)
+        path, name = reference, "balanced"
+    loaded = load_presets(path)
+    return loaded, loaded[name]
+
+
+def _preset(name: str, genre: str, entry: dict[str, Any], path: Path, section: str) -> Preset:
+    where = f"{section}/{name}"
+    try:
+        params = DecodingParams.from_dict(entry["params"])
+    except ValueError as exc:
+        raise PresetValidationError(f"{path}: field '{where}/params': {exc}") from None
+    for engine, rendered in (("audiocraft", params.to_audiocraft()), ("transformers", params.to_transformers())):
+        if entry[engine] != rendered:
+            raise PresetValidationError(f"{path}: field '{where}/{engine}' does not match its params "
+                                        f"(expected {rendered}).")
+    scores = {k: ScoreSummary.from_dict(v) for k, v in entry["scores"].items() if isinstance(v, dict)}
+    return Preset(name=name, genre=genre, trial=entry["trial"], params=params, scores=scores,
+                  feasible=entry.get("feasible", True))

@@ -1,0 +1,48 @@
+"""The preset file format: its JSON Schema, version and validation (no torch, no Optuna)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+__all__ = ["SCHEMA_VERSION", "PresetValidationError", "load_schema", "validate_presets"]
+
+SCHEMA_VERSION = 1
+"""The preset file version this package writes and reads."""
+
+
+class PresetValidationError(ValueError):
+    """A preset document does not match the shipped JSON Schema (the message names the file and field)."""
+
+
+@cache
+def load_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) every preset file validates against, shipped in this package."""
+    return json.loads(resources.files("optimizer").joinpath("preset.schema.json").read_text(encoding="utf-8"))
+
+
+def validate_presets(document: Any, *, source: str = "preset document") -> None:
+    """Check ``document`` against :func:`load_schema`.
+
+    A ``schema_version`` other than :data:`SCHEMA_VERSION` is refused first, with its own message: a newer
+    file needs a newer loader, which is not the same as a broken file.
+
+    Raises:
+        PresetValidationError: naming ``source`` and the first offending field.
+    """
+    if isinstance(document, dict) and isinstance(document.get("schema_version"), int) \
+            and document["schema_version"] != SCHEMA_VERSION:
+        found = document["schema_version"]
+        fix = ("upgrade musicgen-decoding-optimizer to read it" if found > SCHEMA_VERSION
+               else "re-export it with optimize --export-only")
+        raise PresetValidationError(f"{source}: field 'schema_version': version {found} is not supported "
+                                    f"(this loader reads version {SCHEMA_VERSION}); {fix}.")
+    validator = jsonschema.Draft202012Validator(load_schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise PresetValidationError(f"{source}: field '{where}': {error.message}")

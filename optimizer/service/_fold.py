@@ -1,0 +1,40 @@
+"""Folding the service's listener feedback into the study it came from."""
+
+from __future__ import annotations
+
+import optuna
+import sqlalchemy as sa
+
+from optimizer import _keys
+from optimizer.service._store import FeedbackStore, serves
+
+__all__ = ["fold_feedback"]
+
+
+def fold_feedback(study: optuna.Study, storage_url: str, *, genre: str) -> int:
+    """Copy listener feedback for this study's presets into the study.
+
+    Sets the study user attr ``mgopt:listener_feedback:v1`` to ``{trial number: {mean, stderr, n}}`` (mean
+    reward in [0, 1]; ratings 1-10 map to (r - 1) / 9, thumbs to 1/0); the preset export then reports it
+    beside each preset's automatic scores. Does nothing when the service never wrote to this database.
+
+    Returns:
+        Number of trials with feedback.
+    """
+    engine = sa.create_engine(storage_url)
+    try:
+        if not sa.inspect(engine).has_table(serves.name):
+            return 0
+    finally:
+        engine.dispose()
+    store = FeedbackStore(storage_url)
+    try:
+        learned = {
+            str(trial): {"mean": s.mean, "stderr": s.stderr if s.stderr is not None else 0.0, "n": s.n}
+            for trial, s in store.arm_stats(study=study.study_name, genre=genre).items() if s.n > 0
+        }
+    finally:
+        store.engine.dispose()
+    if learned:
+        study.set_user_attr(_keys.LISTENER_FEEDBACK, learned)
+    return len(learned)
