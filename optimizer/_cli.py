@@ -68,7 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"CLAP hub id or local directory (default {DEFAULT_CLAP}; 'debug' with --model debug)")
     models.add_argument("--backend", default="transformers", choices=("transformers", "audiocraft"))
     models.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N or mps")
-    models.add_argument("--batch-size", type=int, default=32, help="most clips decoded at once (default 32)")
+    models.add_argument("--batch-trials", default="auto",
+                        help="trials evaluated together in one decoding pass: a number or auto (default: what "
+                             "fits in GPU memory, up to 16; about 64 clips on CPU); halved on out-of-memory")
+    models.add_argument("--batch-size", type=int, default=None,
+                        help="most clips decoded at once (default: all clips of a batch of trials)")
     study = p.add_argument_group("study")
     study.add_argument("--storage", default=DEFAULT_STORAGE, help=f"Optuna storage URL (default {DEFAULT_STORAGE})")
     study.add_argument("--study-name", help="default: <genre>/<model>")
@@ -123,7 +127,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
             raise UsageError(str(exc)) from None
 
     _precheck_storage(args.storage, name, spec)
-    generator, clap = _load_models(args, clap_name, console)
+    generator, clap, device = _load_models(args, clap_name, console)
+    batch_trials = _batch_trials(args, generator, device, clips_per_config=len(prompts) * args.replicates)
 
     from objectives._evaluation import Evaluator
     from optimizer._console import trial_progress
@@ -144,7 +149,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     try:
         with trial_progress(console, done=done, target=args.trials) as hooks:
             summary = run_trials(study, evaluator=evaluator, space=genre.search_space, n_trials=args.trials,
-                                 hooks=hooks, save_audio=args.save_audio)
+                                 batch_trials=batch_trials, hooks=hooks, save_audio=args.save_audio)
     except KeyboardInterrupt:
         console.print(f"Interrupted: no trial was left running. Resume with:\n  {_resume_command()}")
         return EXIT_INTERRUPTED
@@ -174,8 +179,10 @@ def _validate(args: argparse.Namespace) -> None:
         raise UsageError(f"--replicates must be between 1 and 64 but got {args.replicates}.")
     if args.prompts is not None and args.prompts < 1:
         raise UsageError(f"--prompts must be at least 1 but got {args.prompts}.")
-    if args.batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1 but got {args.batch_size}.")
+    if args.batch_trials != "auto" and not (args.batch_trials.isdigit() and 1 <= int(args.batch_trials) <= 256):
+        raise UsageError(f"--batch-trials must be auto or a number from 1 to 256 but got {args.batch_trials!r}.")
     if args.study_name is not None and not (0 < len(args.study_name) <= 512):
         raise UsageError("--study-name must have 1 to 512 characters.")
 
@@ -224,14 +231,29 @@ def _load_models(args: argparse.Namespace, clap_name: str, console: Console):
         raise UsageError(str(exc)) from None
     with console.status(f"Loading {args.model} and {clap_name} on {device}..."):
         try:
-            generator = load_generator(args.model, backend=args.backend, device=device, max_batch=args.batch_size)
+            generator = load_generator(args.model, backend=args.backend, device=device,
+                                       max_batch=args.batch_size or 32)
             clap = load_clap(clap_name, device=device)
         except ModelLoadError as exc:
             raise UsageError(str(exc)) from None
     if args.model == "debug" or clap_name == "debug":
         console.print("[yellow]Using tiny random-weight debug model(s): the audio is noise and the scores "
                       "mean nothing; use this to try the pipeline only.[/yellow]")
-    return generator, clap
+    return generator, clap, device
+
+
+def _batch_trials(args: argparse.Namespace, generator, device, *, clips_per_config: int) -> int:
+    """``--batch-trials`` resolved, and the generator's rows per pass sized to hold a whole batch."""
+    from objectives.generation._memory import configs_per_pass
+
+    row_bytes = generator.row_bytes(args.duration) if hasattr(generator, "row_bytes") else None
+    if args.batch_trials == "auto":
+        k = configs_per_pass(row_bytes=row_bytes, clips_per_config=clips_per_config, device=device)
+    else:
+        k = int(args.batch_trials)
+    if hasattr(generator, "max_batch"):
+        generator.max_batch = args.batch_size or k * clips_per_config
+    return k
 
 
 def _quiet_libraries() -> None:

@@ -26,8 +26,9 @@ def trial_progress(console: Console, *, done: int, target: int) -> Iterator[Tria
         trials = progress.add_task("trials", total=target, completed=done)
         steps = progress.add_task("decoding", total=1, visible=False)
 
-        def start(number: int) -> None:
-            progress.reset(steps, total=1, visible=True, description=f"trial {number} decoding")
+        def start(numbers: list[int]) -> None:
+            label = f"trial {numbers[0]}" if len(numbers) == 1 else f"trials {numbers[0]}-{numbers[-1]}"
+            progress.reset(steps, total=1, visible=True, description=f"{label} decoding")
 
         def step(n: int, total: int) -> None:
             progress.update(steps, completed=n, total=total)
@@ -41,7 +42,7 @@ def trial_progress(console: Console, *, done: int, target: int) -> Iterator[Tria
                 f"trial {trial.number}: CLAP {_fmt(scores.get('clap'))}, "
                 f"repetition {_fmt(scores.get('repetition'))}{flag}")
 
-        yield TrialHooks(on_trial_start=start, on_step=step, on_trial_end=end)
+        yield TrialHooks(on_batch_start=start, on_step=step, on_trial_end=end)
 
 
 def _fmt(score: dict[str, Any] | None) -> str:

@@ -13,6 +13,7 @@ import soundfile
 
 from objectives._evaluation import Evaluation, Evaluator
 from objectives._params import DecodingParams
+from objectives.generation._memory import is_out_of_memory, release_memory
 from optimizer import _keys
 from optimizer._space import SearchSpace
 
@@ -39,13 +40,14 @@ class RunSummary:
     failures: Counter[str] = field(default_factory=Counter)
     total_complete: int = 0
     stopped_reason: str | None = None
+    final_batch_trials: int = 1
 
 
 @dataclass
 class TrialHooks:
     """Progress callbacks (the CLI wires rich progress bars to these)."""
 
-    on_trial_start: Callable[[int], None] = lambda number: None
+    on_batch_start: Callable[[list[int]], None] = lambda numbers: None
     on_step: Callable[[int, int], None] = lambda done, total: None
     on_trial_end: Callable[[optuna.trial.FrozenTrial], None] = lambda trial: None
 
@@ -108,55 +110,109 @@ def run_trials(
     evaluator: Evaluator,
     space: SearchSpace,
     n_trials: int,
+    batch_trials: int = 1,
     hooks: TrialHooks | None = None,
     save_audio: Path | None = None,
 ) -> RunSummary:
     """Run trials until the study holds ``n_trials`` COMPLETE trials (a total, so re-running resumes).
 
-    A trial whose generation or scoring raises (NaN scores, out of memory, a backend error) is told
-    FAIL with the reason in the ``mgopt:failure:v1`` user attr and the run goes on; after
-    :data:`MAX_CONSECUTIVE_FAILURES` failures in a row it stops. Ctrl-C fails the running trial (so none
-    is left RUNNING) and re-raises ``KeyboardInterrupt``.
+    Asks up to ``batch_trials`` trials at once (the sampler's constant liar keeps them apart), evaluates
+    them in one batched decoding pass, and tells each. On out-of-memory the batch is split in halves and
+    the same trials are retried, and later batches use the smaller size. A trial whose generation or
+    scoring raises otherwise (NaN scores, a backend error) is told FAIL with the reason in the
+    ``mgopt:failure:v1`` user attr (a failing batch is retried trial by trial to find which) and the run
+    goes on; after :data:`MAX_CONSECUTIVE_FAILURES` failures in a row it stops. Ctrl-C fails the running
+    trials (so none is left RUNNING) and re-raises ``KeyboardInterrupt``.
 
     Args:
         study: the study (objectives: CLAP, repetition).
         evaluator: the composite objective.
         space: the search space.
         n_trials: target number of COMPLETE trials in the study, >= 1.
+        batch_trials: most trials evaluated together, >= 1.
         hooks: progress callbacks.
         save_audio: folder for the clips as ``trial_0007_p02_r01.wav``, or None.
     """
+    if batch_trials < 1:
+        raise ValueError(f"batch_trials must be >= 1 but got {batch_trials}.")
     hooks = hooks or TrialHooks()
     summary = RunSummary(total_complete=complete_trials(study))
+    batch = _Batcher(evaluator, limit=batch_trials)
     consecutive = 0
+    last_reason = ""
     while summary.total_complete < n_trials:
-        trial = study.ask()
-        hooks.on_trial_start(trial.number)
+        told: set[int] = set()
+        trials = [study.ask() for _ in range(min(batch.limit, n_trials - summary.total_complete))]
+        hooks.on_batch_start([t.number for t in trials])
         try:
-            params = space.suggest(trial)
-            evaluation = evaluator.evaluate(params, on_step=hooks.on_step)
-            values = record_evaluation(trial, evaluation)
-            if save_audio is not None:
-                _save_clips(save_audio, trial.number, evaluation)
+            suggested: list[tuple[optuna.Trial, DecodingParams | BaseException]] = []
+            for trial in trials:
+                try:
+                    suggested.append((trial, space.suggest(trial)))
+                except Exception as exc:
+                    suggested.append((trial, exc))
+            ready = [(t, p) for t, p in suggested if isinstance(p, DecodingParams)]
+            results = dict(zip([t.number for t, _ in ready],
+                               batch.evaluate([p for _, p in ready], on_step=hooks.on_step), strict=True))
+            for trial, params in suggested:
+                outcome = params if isinstance(params, BaseException) else results[trial.number]
+                if not isinstance(outcome, BaseException):
+                    try:
+                        values = record_evaluation(trial, outcome)
+                        if save_audio is not None:
+                            _save_clips(save_audio, trial.number, outcome)
+                    except Exception as exc:
+                        outcome = exc
+                if isinstance(outcome, BaseException):
+                    last_reason = _reason(outcome)
+                    _fail(study, trial, last_reason)
+                    told.add(trial.number)
+                    summary.failed += 1
+                    summary.failures[last_reason.split(":")[0]] += 1
+                    consecutive += 1
+                    continue
+                frozen = study.tell(trial, values)
+                told.add(trial.number)
+                consecutive = 0
+                summary.completed += 1
+                summary.total_complete += 1
+                hooks.on_trial_end(frozen)
         except KeyboardInterrupt:
-            _fail(study, trial, "interrupted")
+            for trial in trials:
+                if trial.number not in told:
+                    _fail(study, trial, "interrupted")
+            raise
+        if consecutive >= MAX_CONSECUTIVE_FAILURES:
+            summary.stopped_reason = f"{consecutive} trials failed in a row (last: {last_reason})"
+            break
+    summary.final_batch_trials = batch.limit
+    return summary
+
+
+class _Batcher:
+    """Evaluates configurations together, halving on out-of-memory and isolating other failures."""
+
+    def __init__(self, evaluator: Evaluator, *, limit: int) -> None:
+        self.evaluator = evaluator
+        self.limit = limit
+
+    def evaluate(self, configs: list[DecodingParams], *, on_step: Callable[[int, int], None]
+                 ) -> list[Evaluation | BaseException]:
+        if not configs:
+            return []
+        try:
+            return list(self.evaluator.evaluate_many(configs, on_step=on_step))
+        except KeyboardInterrupt:
             raise
         except Exception as exc:
-            reason = _reason(exc)
-            _fail(study, trial, reason)
-            summary.failed += 1
-            summary.failures[reason.split(":")[0]] += 1
-            consecutive += 1
-            if consecutive >= MAX_CONSECUTIVE_FAILURES:
-                summary.stopped_reason = f"{consecutive} trials failed in a row (last: {reason})"
-                break
-            continue
-        frozen = study.tell(trial, values)
-        consecutive = 0
-        summary.completed += 1
-        summary.total_complete += 1
-        hooks.on_trial_end(frozen)
-    return summary
+            if len(configs) == 1:
+                return [exc]
+            if is_out_of_memory(exc):
+                release_memory()
+                half = len(configs) // 2
+                self.limit = max(1, min(self.limit, half))
+                return self.evaluate(configs[:half], on_step=on_step) + self.evaluate(configs[half:], on_step=on_step)
+            return [r for c in configs for r in self.evaluate([c], on_step=on_step)]
 
 
 def _reason(exc: BaseException) -> str:

@@ -2,6 +2,7 @@
 
 from objectives.generation._backend import GeneratedAudio, MusicGenBackend, StepCallback
 from objectives.generation._device import default_dtype, resolve_device
+from objectives.generation._memory import free_memory_bytes, is_out_of_memory, release_memory
 from objectives.generation._sampling import RowParams, next_token_probs, sample_next_token
 from objectives.generation._transformers import ModelLoadError, TransformersMusicGen
 
@@ -13,7 +14,10 @@ __all__ = [
     "StepCallback",
     "TransformersMusicGen",
     "default_dtype",
+    "free_memory_bytes",
+    "is_out_of_memory",
     "next_token_probs",
+    "release_memory",
     "resolve_device",
     "sample_next_token",
 ]

@@ -86,6 +86,20 @@ class TransformersMusicGen:
     def device(self) -> torch.device:
         return self.model.device
 
+    def row_bytes(self, duration: float, text_tokens: int = 64) -> int:
+        """Estimated device memory one row needs while decoding ``duration`` seconds, in bytes.
+
+        Self-attention KV cache of the conditional and unconditional copies (2 x layers x 2 (K, V) x
+        hidden x steps), their cross-attention cache over ``text_tokens``, and float32 logits and
+        sampling buffers (K codebooks x vocabulary, a few copies); weights are not included.
+        """
+        config = self.model.decoder.config
+        element = torch.finfo(self.model.dtype).bits // 8
+        steps = round(duration * self.frame_rate) + self.num_codebooks
+        kv = 2 * config.num_hidden_layers * 2 * config.hidden_size * (steps + text_tokens) * element
+        sampling = 8 * self.num_codebooks * config.vocab_size * 4
+        return int(kv + sampling)
+
     def generate(
         self,
         prompts: Sequence[str],

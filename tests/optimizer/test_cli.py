@@ -50,6 +50,8 @@ class _no_raise:
         (["--genre", "jazz", "--storage", "sqlite:///no/such/dir/optuna.db"], "does not exist"),
         (["--genre", "jazz", "--export-only"], "run the search first"),
         (["--genre", "jazz", "--device", "cuda:7", "--model", "debug"], "--device"),
+        (["--genre", "jazz", "--batch-trials", "0"], "--batch-trials must be auto or a number"),
+        (["--genre", "jazz", "--batch-trials", "lots"], "--batch-trials must be auto or a number"),
     ],
 )
 def test_bad_input(capsys, tmp_path, argv, match):
