@@ -9,6 +9,7 @@ try the pipeline and in tests, never to judge decoding parameters.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import torch
 
@@ -52,11 +53,43 @@ def _roberta_tokenizer():
     return RobertaTokenizer(vocab=model["vocab"], merges=merges)  # type: ignore[arg-type]
 
 
-def build_debug_musicgen(seed: int = 0):
-    """A tiny random MusicGen and its processor: ``(MusicgenForConditionalGeneration, MusicgenProcessor)``.
+# Decoder / text-encoder / codec sizes. "small" and "medium" follow facebook/musicgen-small and -medium
+# (T5-base text encoder, 32 kHz EnCodec with 4 codebooks of 2048 at 50 Hz); "debug" is a toy of the same shape.
+_MUSICGEN_SIZES: dict[str, dict[str, dict[str, Any]]] = {
+    "debug": {
+        "decoder": {"hidden_size": 32, "ffn_dim": 64, "num_hidden_layers": 2, "num_attention_heads": 4},
+        "text": {"d_model": 32, "d_kv": 8, "d_ff": 64, "num_layers": 2, "num_heads": 4},
+        "codec": {"hidden_size": 32, "num_filters": 4, "num_lstm_layers": 1, "codebook_dim": 32},
+    },
+    "small": {
+        "decoder": {"hidden_size": 1024, "ffn_dim": 4096, "num_hidden_layers": 24, "num_attention_heads": 16},
+        "text": {"d_model": 768, "d_kv": 64, "d_ff": 3072, "num_layers": 12, "num_heads": 12},
+        "codec": {"hidden_size": 128, "num_filters": 64, "num_lstm_layers": 2, "codebook_dim": 128,
+                  "use_causal_conv": False, "use_conv_shortcut": False},
+    },
+    "medium": {
+        "decoder": {"hidden_size": 1536, "ffn_dim": 6144, "num_hidden_layers": 48, "num_attention_heads": 24},
+        "text": {"d_model": 768, "d_kv": 64, "d_ff": 3072, "num_layers": 12, "num_heads": 12},
+        "codec": {"hidden_size": 128, "num_filters": 64, "num_lstm_layers": 2, "codebook_dim": 128,
+                  "use_causal_conv": False, "use_conv_shortcut": False},
+    },
+}
+MUSICGEN_SIZES = tuple(_MUSICGEN_SIZES)
 
-    32 kHz mono, 4 codebooks of 2048 entries at 50 Hz (as musicgen-small), 2-layer T5 and decoder of width 32.
-    Weights are drawn from ``torch.manual_seed(seed)`` so the model is the same every time.
+
+def build_random_musicgen(size: str = "debug", seed: int = 0):
+    """A random-weight MusicGen of a known architecture and its processor.
+
+    Args:
+        size: ``debug`` (toy widths, 2 layers: tests and ``--model debug``), ``small`` or ``medium`` (the
+            published architectures, for timing without downloading weights).
+        seed: weights are drawn from ``torch.manual_seed(seed)``, so the model is the same every time.
+
+    Returns:
+        ``(MusicgenForConditionalGeneration, MusicgenProcessor)``; 32 kHz mono, 4 codebooks of 2048 at 50 Hz.
+
+    Raises:
+        ValueError: unknown size.
     """
     from transformers import (
         EncodecConfig,
@@ -68,15 +101,15 @@ def build_debug_musicgen(seed: int = 0):
         T5Config,
     )
 
+    if size not in _MUSICGEN_SIZES:
+        raise ValueError(f"size must be one of {', '.join(_MUSICGEN_SIZES)} but got {size!r}.")
+    dims = _MUSICGEN_SIZES[size]
     tokenizer = _t5_tokenizer()
     config = MusicgenConfig(
-        text_encoder=T5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=64, num_layers=2,
-                              num_heads=4).to_dict(),
+        text_encoder=T5Config(vocab_size=32128 if size != "debug" else len(tokenizer), **dims["text"]).to_dict(),
         audio_encoder=EncodecConfig(sampling_rate=32_000, upsampling_ratios=[8, 5, 4, 4], codebook_size=2048,
-                                    target_bandwidths=[2.2], hidden_size=32, num_filters=4, num_lstm_layers=1,
-                                    codebook_dim=32).to_dict(),
-        decoder=MusicgenDecoderConfig(vocab_size=2048, hidden_size=32, ffn_dim=64, num_hidden_layers=2,
-                                      num_attention_heads=4, num_codebooks=4).to_dict(),
+                                    target_bandwidths=[2.2], **dims["codec"]).to_dict(),
+        decoder=MusicgenDecoderConfig(vocab_size=2048, num_codebooks=4, **dims["decoder"]).to_dict(),
     )
     with torch.random.fork_rng():
         torch.manual_seed(seed)
@@ -90,21 +123,60 @@ def build_debug_musicgen(seed: int = 0):
     return model, processor
 
 
-def build_debug_clap(seed: int = 0):
-    """A tiny random CLAP and its processor: ``(ClapModel, ClapProcessor)``; 48 kHz input, 10 s windows."""
+def build_debug_musicgen(seed: int = 0):
+    """The tiny random MusicGen behind ``--model debug``: ``build_random_musicgen("debug", seed)``."""
+    return build_random_musicgen("debug", seed)
+
+
+_CLAP_SIZES: dict[str, dict[str, dict[str, Any]]] = {
+    "debug": {
+        "text": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64,
+                 "projection_dim": 16},
+        "audio": {"hidden_size": 16, "patch_embeds_hidden_size": 8, "depths": [1, 1], "num_attention_heads": [2, 2],
+                  "projection_dim": 16},
+        "projection_dim": {"value": 16},
+    },
+    # laion/larger_clap_music: RoBERTa-base text tower, HTS-AT base audio tower, 512-d joint space, no fusion.
+    "larger": {
+        "text": {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072,
+                 "projection_dim": 512},
+        "audio": {"hidden_size": 1024, "patch_embeds_hidden_size": 128, "depths": [2, 2, 12, 2],
+                  "num_attention_heads": [4, 8, 16, 32], "projection_dim": 512},
+        "projection_dim": {"value": 512},
+    },
+}
+
+
+def build_random_clap(size: str = "debug", seed: int = 0):
+    """A random-weight CLAP and its processor: ``(ClapModel, ClapProcessor)``; 48 kHz input, 10 s windows.
+
+    Args:
+        size: ``debug`` (toy, tests and ``--clap debug``) or ``larger`` (laion/larger_clap_music's
+            architecture, for timing).
+        seed: weights come from ``torch.manual_seed(seed)``.
+
+    Raises:
+        ValueError: unknown size.
+    """
     from transformers import ClapAudioConfig, ClapConfig, ClapFeatureExtractor, ClapModel, ClapProcessor, ClapTextConfig
 
+    if size not in _CLAP_SIZES:
+        raise ValueError(f"size must be one of {', '.join(_CLAP_SIZES)} but got {size!r}.")
+    dims = _CLAP_SIZES[size]
     tokenizer = _roberta_tokenizer()
     config = ClapConfig(
-        text_config=ClapTextConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,
-                                   num_attention_heads=4, intermediate_size=64, projection_dim=16).to_dict(),
-        audio_config=ClapAudioConfig(hidden_size=16, patch_embeds_hidden_size=8, depths=[1, 1],
-                                     num_attention_heads=[2, 2], projection_dim=16, window_size=8,
-                                     num_mel_bins=64, spec_size=256).to_dict(),
-        projection_dim=16,
+        text_config=ClapTextConfig(vocab_size=50265 if size != "debug" else len(tokenizer), **dims["text"]).to_dict(),
+        audio_config=ClapAudioConfig(window_size=8, num_mel_bins=64, spec_size=256, enable_fusion=False,
+                                     **dims["audio"]).to_dict(),
+        projection_dim=dims["projection_dim"]["value"],
     )
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         model = ClapModel(config).eval()
     processor = ClapProcessor(feature_extractor=ClapFeatureExtractor(), tokenizer=tokenizer)
     return model, processor
+
+
+def build_debug_clap(seed: int = 0):
+    """The tiny random CLAP behind ``--clap debug``: ``build_random_clap("debug", seed)``."""
+    return build_random_clap("debug", seed)
