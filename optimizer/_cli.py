@@ -8,11 +8,10 @@ import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
 from rich.console import Console
 
-from optimizer._errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, UsageError
+from optimizer._errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, OneLineArgumentParser, UsageError
 
 __all__ = ["build_parser", "main"]
 
@@ -40,16 +39,12 @@ resumes the study and runs only what is missing. Review with:
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (``--help`` shows examples)."""
     from optimizer._samplers import DEFAULT_SAMPLER, SAMPLERS
 
-    p = _Parser(prog="optimize", description=__doc__, epilog=_EXAMPLES,
+    p = OneLineArgumentParser(prog="optimize", description=__doc__, epilog=_EXAMPLES,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     which = p.add_argument_group("what to optimize")
     which.add_argument("--genre", help="a shipped genre (see --list-genres)")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_USAGE", "UsageError"]
+import argparse
+from typing import NoReturn
+
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_USAGE", "OneLineArgumentParser", "UsageError"]
 
 EXIT_USAGE = 2
 """Bad input: an argument, a genre file, a model name, a storage URL, an incompatible study."""
@@ -14,3 +17,10 @@ EXIT_INTERRUPTED = 130
 
 class UsageError(ValueError):
     """Bad input, stated as one sentence with the rule, the value and the fix."""
+
+
+class OneLineArgumentParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument as one line (not usage + error) and exits with :data:`EXIT_USAGE`."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from optimizer._errors import EXIT_USAGE, UsageError
+from optimizer._errors import EXIT_USAGE, OneLineArgumentParser, UsageError
 
 __all__ = ["main"]
 
@@ -25,13 +25,9 @@ sidecar out.json record the preset, prompt, model and seed.
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="generate", description=__doc__, epilog=_EXAMPLES,
+    p = OneLineArgumentParser(prog="generate", description=__doc__, epilog=_EXAMPLES,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("prompt", help="text prompt")
     p.add_argument("--preset", required=True, help="PRESET_FILE[:NAME], NAME defaults to balanced")

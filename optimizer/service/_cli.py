@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from optimizer._errors import OneLineArgumentParser
 
 __all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``serve-presets`` console script."""
-    p = argparse.ArgumentParser(prog="serve-presets", description="Serve Pareto presets by Thompson sampling; "
+    p = OneLineArgumentParser(prog="serve-presets", description="Serve Pareto presets by Thompson sampling; "
                                 "learn from listener feedback. OpenAPI at /openapi.json, docs at /docs.")
     p.add_argument("--presets-dir", type=Path, default=Path("presets"))
     p.add_argument("--storage", default="sqlite:///optuna.db",
