@@ -69,7 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--batch-size", type=int, default=None,
                         help="most clips decoded at once (default: all clips of a batch of trials)")
     study = p.add_argument_group("study")
-    study.add_argument("--storage", default=DEFAULT_STORAGE, help=f"Optuna storage URL (default {DEFAULT_STORAGE})")
+    study.add_argument("--storage", default=DEFAULT_STORAGE,
+                       help=f"Optuna RDB URL, or a path ending in .log for a journal file (default {DEFAULT_STORAGE})")
+    study.add_argument("--heartbeat-interval", type=float, default=30.0,
+                       help="seconds between heartbeats of running trials; a trial silent for 5 intervals is "
+                            "failed and retried once by any worker (default 30)")
     study.add_argument("--study-name", help="default: <genre>/<model>")
     study.add_argument("--sampler", default=DEFAULT_SAMPLER, choices=SAMPLERS,
                        help=f"Optuna sampler (default {DEFAULT_SAMPLER}; see README)")
@@ -144,7 +148,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     try:
         with trial_progress(console, done=done, target=args.trials) as hooks:
             summary = run_trials(study, evaluator=evaluator, space=genre.search_space, n_trials=args.trials,
-                                 batch_trials=batch_trials, hooks=hooks, save_audio=args.save_audio)
+                                 batch_trials=batch_trials, hooks=hooks, save_audio=args.save_audio,
+                                 heartbeat_interval=args.heartbeat_interval)
     except KeyboardInterrupt:
         console.print(f"Interrupted: no trial was left running. Resume with:\n  {_resume_command()}")
         return EXIT_INTERRUPTED
@@ -155,6 +160,14 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         console.print(f"[red]Stopped: {summary.stopped_reason}.[/red] Fix the cause and resume with:\n"
                       f"  {_resume_command()}")
         return EXIT_FAILED
+    if summary.recovered:
+        console.print(f"Recovered {summary.recovered} stale trial(s) of crashed workers (failed, parameters retried).")
+    from optimizer._workers import is_last_finisher
+
+    if not (summary.complete_at_start or is_last_finisher(study, summary.told)):
+        console.print(f"The study has its {args.trials} trials; the worker that finished the last one exports "
+                      f"{preset_path}.")
+        return 0
     try:
         return _export(study, genre.name, preset_path, console, args.storage)
     except NoFeasibleTrialError as exc:
@@ -178,6 +191,8 @@ def _validate(args: argparse.Namespace) -> None:
         raise UsageError(f"--batch-size must be at least 1 but got {args.batch_size}.")
     if args.batch_trials != "auto" and not (args.batch_trials.isdigit() and 1 <= int(args.batch_trials) <= 256):
         raise UsageError(f"--batch-trials must be auto or a number from 1 to 256 but got {args.batch_trials!r}.")
+    if not 0.1 <= args.heartbeat_interval <= 3600:
+        raise UsageError(f"--heartbeat-interval must be in [0.1, 3600] seconds but got {args.heartbeat_interval:g}.")
     if args.study_name is not None and not (0 < len(args.study_name) <= 512):
         raise UsageError("--study-name must have 1 to 512 characters.")
 
@@ -190,12 +205,12 @@ def _check_genre_name(name: str) -> None:
 
 def _precheck_storage(url: str, name: str, spec) -> None:
     """Refuse an incompatible existing study before any model is loaded or any file is created."""
-    from optimizer._study import check_compatible, find_study, open_storage, sqlite_path
+    from optimizer._study import check_compatible, find_study, open_storage, storage_file
 
-    path = sqlite_path(url)
+    path = storage_file(url)
     if path is not None and not path.exists():
         if not path.parent.exists():
-            raise UsageError(f"cannot create the SQLite storage {url!r}: folder {str(path.parent)!r} does not exist.")
+            raise UsageError(f"cannot create the storage {url!r}: folder {str(path.parent)!r} does not exist.")
         return
     existing = find_study(open_storage(url), name)
     if existing is not None:
@@ -203,9 +218,9 @@ def _precheck_storage(url: str, name: str, spec) -> None:
 
 
 def _existing_study(url: str, name: str):
-    from optimizer._study import find_study, open_storage, sqlite_path
+    from optimizer._study import find_study, open_storage, storage_file
 
-    path = sqlite_path(url)
+    path = storage_file(url)
     if path is not None and not path.exists():
         raise UsageError(f"no storage at {url!r}: run the search first (without --export-only).")
     study = find_study(open_storage(url), name)
@@ -265,7 +280,7 @@ def _export(study, genre: str, path: Path, console: Console, storage: str) -> in
     from optimizer._presets import build_presets, write_presets
     from optimizer.service._fold import fold_feedback
 
-    rated = fold_feedback(study, storage, genre=genre)
+    rated = fold_feedback(study, storage, genre=genre) if "://" in storage else 0
     if rated:
         console.print(f"Folded listener feedback from the preset service for {rated} preset(s).")
     document = build_presets(study, genre=genre)

@@ -8,13 +8,17 @@ __all__ = [
            "BASELINE",
            "DEGENERACY",
            "DIRECTIONS",
-           "FAILURE", "LISTENER_FEEDBACK",
+           "FAILURE",
+           "HEARTBEAT",
+           "LISTENER_FEEDBACK",
            "OBJECTIVES",
            "PARAMS",
            "PER_PROMPT",
+           "RETRY_OF",
            "SCORES",
            "STUDY_SPEC",
            "TIMING",
+           "WORKER",
 ]
 
 STUDY_SPEC = "mgopt:study:v1"
@@ -33,6 +37,12 @@ TIMING = "mgopt:timing:v1"
 """Trial user attr: generation and scoring seconds."""
 LISTENER_FEEDBACK = "mgopt:listener_feedback:v1"
 """Study user attr: ``{trial number: {mean, stderr, n}}`` of listener rewards from the preset service."""
+WORKER = "mgopt:worker:v1"
+"""Trial user attr: ``host:pid`` of the worker that asked the trial."""
+HEARTBEAT = "mgopt:heartbeat:v1"
+"""Trial user attr: Unix time of the worker's last heartbeat while the trial runs."""
+RETRY_OF = "mgopt:retry_of:v1"
+"""Trial user attr of a re-enqueued trial: ``{trial, reason}`` of the stale trial it repeats."""
 FAILURE = "mgopt:failure:v1"
 """Trial user attr of failed trials: the reason."""
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
+import os
+import socket
+import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +20,7 @@ from objectives._params import DecodingParams
 from objectives.generation._memory import is_out_of_memory, release_memory
 from optimizer import _keys
 from optimizer._space import SearchSpace
+from optimizer._workers import Heartbeat, open_slots, recover_stale_trials, surplus_trials
 
 __all__ = [
     "MAX_CONSECUTIVE_FAILURES",
@@ -26,6 +31,8 @@ __all__ = [
     "record_evaluation",
     "run_trials",
 ]
+
+_WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 MAX_CONSECUTIVE_FAILURES = 3
 """Stop after this many failed trials in a row: something is wrong with the setup, not the parameters."""
@@ -41,6 +48,12 @@ class RunSummary:
     total_complete: int = 0
     stopped_reason: str | None = None
     final_batch_trials: int = 1
+    recovered: int = 0
+    """Other workers' stale trials this worker failed and re-enqueued."""
+    told: set[int] = field(default_factory=set)
+    """Trials this worker completed."""
+    complete_at_start: bool = False
+    """The study already held its trials when this run began."""
 
 
 @dataclass
@@ -113,16 +126,24 @@ def run_trials(
     batch_trials: int = 1,
     hooks: TrialHooks | None = None,
     save_audio: Path | None = None,
+    heartbeat_interval: float | None = None,
+    poll_interval: float = 2.0,
 ) -> RunSummary:
     """Run trials until the study holds ``n_trials`` COMPLETE trials (a total, so re-running resumes).
 
     Asks up to ``batch_trials`` trials at once (the sampler's constant liar keeps them apart), evaluates
     them in one batched decoding pass, and tells each. On out-of-memory the batch is split in halves and
     the same trials are retried, and later batches use the smaller size. A trial whose generation or
-    scoring raises otherwise (NaN scores, a backend error) is told FAIL with the reason in the
+    scoring raises otherwise (NaN scores, a backend error, a full disk) is told FAIL with the reason in the
     ``mgopt:failure:v1`` user attr (a failing batch is retried trial by trial to find which) and the run
     goes on; after :data:`MAX_CONSECUTIVE_FAILURES` failures in a row it stops. Ctrl-C fails the running
     trials (so none is left RUNNING) and re-raises ``KeyboardInterrupt``.
+
+    With ``heartbeat_interval`` set, several workers may share the study: running trials carry a heartbeat
+    (:class:`~optimizer._workers.Heartbeat`), trials silent for five intervals are failed and retried once
+    (:func:`~optimizer._workers.recover_stale_trials`), and the running trials of all workers count against
+    ``n_trials`` so the study stops at exactly ``n_trials`` COMPLETE trials; a worker with nothing left to
+    ask waits ``poll_interval`` seconds and looks again until the others finish.
 
     Args:
         study: the study (objectives: CLAP, repetition).
@@ -132,59 +153,86 @@ def run_trials(
         batch_trials: most trials evaluated together, >= 1.
         hooks: progress callbacks.
         save_audio: folder for the clips as ``trial_0007_p02_r01.wav``, or None.
+        heartbeat_interval: seconds between heartbeats; None for a worker that is alone on its study.
+        poll_interval: seconds between looks while other workers hold the remaining trials.
     """
     if batch_trials < 1:
         raise ValueError(f"batch_trials must be >= 1 but got {batch_trials}.")
     hooks = hooks or TrialHooks()
+    heartbeat = Heartbeat(heartbeat_interval) if heartbeat_interval is not None else None
     summary = RunSummary(total_complete=complete_trials(study))
+    summary.complete_at_start = summary.total_complete >= n_trials
     batch = _Batcher(evaluator, limit=batch_trials)
     consecutive = 0
     last_reason = ""
-    while summary.total_complete < n_trials:
-        told: set[int] = set()
-        trials = [study.ask() for _ in range(min(batch.limit, n_trials - summary.total_complete))]
-        hooks.on_batch_start([t.number for t in trials])
-        try:
-            suggested: list[tuple[optuna.Trial, DecodingParams | BaseException]] = []
+    with heartbeat if heartbeat is not None else nullcontext():
+        while True:
+            if heartbeat is not None:
+                summary.recovered += len(recover_stale_trials(study, grace=5 * heartbeat.interval))
+            summary.total_complete, free = open_slots(study, n_trials=n_trials, count_running=heartbeat is not None)
+            if summary.total_complete >= n_trials:
+                break
+            if free == 0:
+                time.sleep(poll_interval)  # the other workers hold the remaining trials
+                continue
+            trials = [study.ask() for _ in range(min(batch.limit, free))]
             for trial in trials:
-                try:
-                    suggested.append((trial, space.suggest(trial)))
-                except Exception as exc:
-                    suggested.append((trial, exc))
-            ready = [(t, p) for t, p in suggested if isinstance(p, DecodingParams)]
-            results = dict(zip([t.number for t, _ in ready],
-                               batch.evaluate([p for _, p in ready], on_step=hooks.on_step), strict=True))
-            for trial, params in suggested:
-                outcome = params if isinstance(params, BaseException) else results[trial.number]
-                if not isinstance(outcome, BaseException):
-                    try:
-                        values = record_evaluation(trial, outcome)
-                        if save_audio is not None:
-                            _save_clips(save_audio, trial.number, outcome)
-                    except Exception as exc:
-                        outcome = exc
-                if isinstance(outcome, BaseException):
-                    last_reason = _reason(outcome)
-                    _fail(study, trial, last_reason)
-                    told.add(trial.number)
-                    summary.failed += 1
-                    summary.failures[last_reason.split(":")[0]] += 1
-                    consecutive += 1
+                trial.set_user_attr(_keys.WORKER, _WORKER_ID)
+            if heartbeat is not None:
+                heartbeat.watch(trials)
+                extra = surplus_trials(study, [t.number for t in trials], n_trials=n_trials)
+                for trial in [t for t in trials if t.number in extra]:
+                    _fail(study, trial, "surplus: other workers took the study's last trials at the same time")
+                    heartbeat.forget(trial)
+                trials = [t for t in trials if t.number not in extra]
+                if not trials:
                     continue
-                frozen = study.tell(trial, values)
-                told.add(trial.number)
-                consecutive = 0
-                summary.completed += 1
-                summary.total_complete += 1
-                hooks.on_trial_end(frozen)
-        except KeyboardInterrupt:
-            for trial in trials:
-                if trial.number not in told:
-                    _fail(study, trial, "interrupted")
-            raise
-        if consecutive >= MAX_CONSECUTIVE_FAILURES:
-            summary.stopped_reason = f"{consecutive} trials failed in a row (last: {last_reason})"
-            break
+            hooks.on_batch_start([t.number for t in trials])
+            told: set[int] = set()
+            try:
+                suggested: list[tuple[optuna.Trial, DecodingParams | BaseException]] = []
+                for trial in trials:
+                    try:
+                        suggested.append((trial, space.suggest(trial)))
+                    except Exception as exc:  # a sampler fault fails this trial only
+                        suggested.append((trial, exc))
+                ready = [(t, p) for t, p in suggested if isinstance(p, DecodingParams)]
+                results = dict(zip([t.number for t, _ in ready],
+                                   batch.evaluate([p for _, p in ready], on_step=hooks.on_step), strict=True))
+                for trial, params in suggested:
+                    outcome = params if isinstance(params, BaseException) else results[trial.number]
+                    if not isinstance(outcome, BaseException):
+                        try:
+                            values = record_evaluation(trial, outcome)
+                            if save_audio is not None:
+                                _save_clips(save_audio, trial.number, outcome)
+                        except Exception as exc:  # e.g. NaN scores, a full disk
+                            outcome = exc
+                    if isinstance(outcome, BaseException):
+                        last_reason = _reason(outcome)
+                        _fail(study, trial, last_reason)
+                        told.add(trial.number)
+                        summary.failed += 1
+                        summary.failures[last_reason.split(":")[0]] += 1
+                        consecutive += 1
+                    else:
+                        frozen = study.tell(trial, values)
+                        told.add(trial.number)
+                        consecutive = 0
+                        summary.completed += 1
+                        summary.total_complete += 1
+                        summary.told.add(trial.number)
+                        hooks.on_trial_end(frozen)
+                    if heartbeat is not None:
+                        heartbeat.forget(trial)
+            except KeyboardInterrupt:
+                for trial in trials:
+                    if trial.number not in told:
+                        _fail(study, trial, "interrupted")
+                raise
+            if consecutive >= MAX_CONSECUTIVE_FAILURES:
+                summary.stopped_reason = f"{consecutive} trials failed in a row (last: {last_reason})"
+                break
     summary.final_batch_trials = batch.limit
     return summary
 

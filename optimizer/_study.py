@@ -66,13 +66,35 @@ def sqlite_path(storage_url: str) -> Path | None:
     return Path(match.group(1)) if match else None
 
 
+def journal_path(storage: str) -> Path | None:
+    """The file of a JournalStorage given as a path ending in ``.log`` (as optuna-dashboard takes it), or None."""
+    if "://" in storage or not storage.endswith(".log"):
+        return None
+    return Path(storage)
+
+
+def storage_file(storage: str) -> Path | None:
+    """The local file behind a SQLite URL or a journal path, or None for a database server."""
+    return sqlite_path(storage) or journal_path(storage)
+
+
 def open_storage(storage_url: str) -> optuna.storages.BaseStorage:
-    """Open an Optuna storage (any RDB URL SQLAlchemy understands).
+    """Open an Optuna storage: any RDB URL SQLAlchemy understands (``sqlite:///optuna.db``,
+    ``postgresql://user@host/db``, ``mysql+pymysql://...``), or a path ending in ``.log`` for a
+    JournalStorage file that several processes on one machine can share without a server.
+
+    RDB connections are checked before use (``pool_pre_ping``), so a connection the server dropped is
+    replaced instead of failing the next trial.
 
     Raises:
         UsageError: malformed URL, missing driver, or an unreachable server.
     """
+    journal = journal_path(storage_url)
     try:
+        if journal is not None:
+            from optuna.storages.journal import JournalFileBackend
+
+            return optuna.storages.JournalStorage(JournalFileBackend(str(journal)))
         return optuna.storages.RDBStorage(storage_url, engine_kwargs={"pool_pre_ping": True}
                                           if not storage_url.startswith("sqlite") else None)
     except Exception as exc:  # SQLAlchemy raises ArgumentError, OperationalError, ImportError, ...
