@@ -164,7 +164,12 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         console.print(f"Recovered {summary.recovered} stale trial(s) of crashed workers (failed, parameters retried).")
     from optimizer._workers import is_last_finisher
 
-    if not (summary.complete_at_start or is_last_finisher(study, summary.told)):
+    if summary.complete_at_start:
+        if _presets_current(study, preset_path):
+            console.print(f"The study already has its {args.trials} trials and {preset_path} is up to date "
+                          "(--export-only rewrites it).")
+            return 0
+    elif not is_last_finisher(study, summary.told):
         console.print(f"The study has its {args.trials} trials; the worker that finished the last one exports "
                       f"{preset_path}.")
         return 0
@@ -293,6 +298,17 @@ def _export(study, genre: str, path: Path, console: Console, storage: str) -> in
     console.print(f"Presets written to [bold]{path}[/bold]")
     console.print(f"Review the study: optuna-dashboard {shlex.quote(storage)}")
     return 0
+
+
+def _presets_current(study, path: Path) -> bool:
+    """The preset file exists and was written after the study's last trial completed."""
+    import optuna
+
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if not path.exists() or not complete:
+        return False
+    last = max(t.datetime_complete.timestamp() for t in complete if t.datetime_complete is not None)
+    return path.stat().st_mtime >= last
 
 
 def _resume_command() -> str:

@@ -125,32 +125,45 @@ def load_or_create_study(
         UsageError: the existing study has other objectives, or another model, prompts, duration, seeds
             or CLAP checkpoint (its trials would not be comparable); the message says how to start anew.
     """
-    existing = find_study(storage, name)
-    if existing is not None:
-        check_compatible(existing, spec)
-        existing.sampler = sampler
-        return existing, False
     study = optuna.create_study(storage=storage, study_name=name, directions=list(_keys.DIRECTIONS),
-                                sampler=sampler)
-    study.set_metric_names(list(_keys.OBJECTIVES))
-    study.set_user_attr(_keys.STUDY_SPEC, spec.to_dict())
-    return study, True
+                                sampler=sampler, load_if_exists=True)  # another worker may create it first
+    created = _keys.STUDY_SPEC not in study.user_attrs
+    if created:
+        _check_directions(study)
+        study.set_metric_names(list(_keys.OBJECTIVES))
+        study.set_user_attr(_keys.STUDY_SPEC, spec.to_dict())  # identical if two new workers race here
+    else:
+        check_compatible(study, spec)
+    return study, created
 
 
 def check_compatible(study: optuna.Study, spec: StudySpec) -> None:
-    """Raise :class:`UsageError` unless ``study`` was made by this tool for the same ``spec``."""
-    directions = [d.name.lower() for d in study.directions]
+    """Raise :class:`UsageError` unless ``study`` was made by this tool for the same ``spec``.
+
+    A study another worker has just created, with our directions, no trials and no spec yet, passes.
+    """
     stored = study.user_attrs.get(_keys.STUDY_SPEC)
+    if stored is None and not study.get_trials(deepcopy=False):
+        _check_directions(study)
+        return
+    if stored is None or stored.get("objectives") != list(_keys.OBJECTIVES):
+        _check_directions(study, force=True)
+        return
+    _check_directions(study)
     hint = "pass --study-name NEW to start a separate study"
-    if stored is None or directions != list(_keys.DIRECTIONS) or stored.get("objectives") != list(_keys.OBJECTIVES):
-        raise UsageError(f"study {study.study_name!r} already exists with other objectives "
-                         f"({', '.join(directions)}); {hint}.")
     wanted = spec.to_dict()
     for key in ("model", "backend", "clap", "duration", "replicates", "base_seed", "prompts"):
         if stored.get(key) != wanted[key]:
             raise UsageError(f"study {study.study_name!r} was run with a different {key} "
                              f"({_short(stored.get(key))} vs {_short(wanted[key])}); its trials would not be "
                              f"comparable; {hint}.")
+
+
+def _check_directions(study: optuna.Study, *, force: bool = False) -> None:
+    directions = [d.name.lower() for d in study.directions]
+    if force or directions != list(_keys.DIRECTIONS):
+        raise UsageError(f"study {study.study_name!r} already exists with other objectives "
+                         f"({', '.join(directions)}); pass --study-name NEW to start a separate study.")
 
 
 def _short(value: Any) -> str:
