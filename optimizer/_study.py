@@ -83,8 +83,9 @@ def open_storage(storage_url: str) -> optuna.storages.BaseStorage:
     ``postgresql://user@host/db``, ``mysql+pymysql://...``), or a path ending in ``.log`` for a
     JournalStorage file that several processes on one machine can share without a server.
 
-    RDB connections are checked before use (``pool_pre_ping``), so a connection the server dropped is
-    replaced instead of failing the next trial.
+    RDB connections are checked before use (``pool_pre_ping``) and calls are retried while the database
+    is unreachable (:class:`~optimizer._storage.RetryingRDBStorage`), so a dropped connection or a database
+    restart of a few seconds does not end the run.
 
     Raises:
         UsageError: malformed URL, missing driver, or an unreachable server.
@@ -95,8 +96,10 @@ def open_storage(storage_url: str) -> optuna.storages.BaseStorage:
             from optuna.storages.journal import JournalFileBackend
 
             return optuna.storages.JournalStorage(JournalFileBackend(str(journal)))
-        return optuna.storages.RDBStorage(storage_url, engine_kwargs={"pool_pre_ping": True}
-                                          if not storage_url.startswith("sqlite") else None)
+        from optimizer._storage import RetryingRDBStorage
+
+        return RetryingRDBStorage(storage_url, engine_kwargs={"pool_pre_ping": True}
+                                  if not storage_url.startswith("sqlite") else None)
     except Exception as exc:  # SQLAlchemy raises ArgumentError, OperationalError, ImportError, ...
         reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise UsageError(f"cannot open storage {storage_url!r}: {reason}.") from None

@@ -118,3 +118,37 @@ def test_four_workers_survive_a_sigkill(storage, tmp_path):
         assert retries[0].state == optuna.trial.TrialState.COMPLETE
     assert sum("Presets written" in out for out in outputs) == 1
     validate_presets(json.loads((tmp_path / "presets" / "jazz.json").read_text()))
+
+
+def test_a_run_survives_short_database_outages(tmp_path):
+    url, name = _postgres_url()
+    try:
+        import psycopg
+
+        worker = _worker(url, tmp_path, seed=0)
+        deadline = time.monotonic() + 240
+        drops = 0
+        while drops < 3:
+            assert time.monotonic() < deadline and worker.poll() is None, worker.communicate()[0][-3000:]
+            try:
+                done = len(_study(url).get_trials(states=(optuna.trial.TrialState.COMPLETE,)))
+            except KeyError:
+                done = 0
+            if done >= 1 + 4 * drops:  # spread the outages over the run
+                # An outage of 3 s: refuse new connections to the study's database and cut the open ones.
+                with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+                    admin.execute(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false")
+                    admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                                  (name,))
+                    time.sleep(3)
+                    admin.execute(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true")
+                drops += 1
+            time.sleep(0.3)
+        out, _ = worker.communicate(timeout=600)
+        assert worker.returncode == 0, out[-3000:]
+        assert "Traceback" not in out
+        trials = _study(url).get_trials()
+        assert [t.state for t in trials].count(optuna.trial.TrialState.COMPLETE) == TRIALS
+        assert optuna.trial.TrialState.RUNNING not in [t.state for t in trials]
+    finally:
+        _drop_postgres(name)
