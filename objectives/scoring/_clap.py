@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -54,6 +55,11 @@ class ClapScorer:
         try:
             processor = ClapProcessor.from_pretrained(name_or_path)
             model = ClapModel.from_pretrained(name_or_path)
+        except pickle.UnpicklingError as exc:
+            raise ModelLoadError(
+                f"refused to unpickle the weights in {name_or_path!r}: they are not plain tensors (torch.load with "
+                "weights_only=True); use a safetensors checkpoint from a source you trust."
+            ) from exc
         except (OSError, ValueError) as exc:
             where = "directory" if Path(name_or_path).exists() else "hub id"
             raise ModelLoadError(
