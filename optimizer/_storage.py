@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import optuna
 import sqlalchemy.exc
 
-__all__ = ["RetryingRDBStorage", "is_connection_error"]
+__all__ = ["RetryingRDBStorage", "is_connection_error", "open_rdb_storage"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -60,3 +60,24 @@ class RetryingRDBStorage(optuna.storages.RDBStorage):
 for _name, _method in inspect.getmembers(optuna.storages.RDBStorage, inspect.isfunction):
     if not _name.startswith("_"):
         setattr(RetryingRDBStorage, _name, _retrying(_method))
+
+
+def open_rdb_storage(url: str, *, attempts: int = 8) -> RetryingRDBStorage:
+    """Open ``url`` as a :class:`RetryingRDBStorage` (``pool_pre_ping`` on servers).
+
+    Workers starting together on an empty database race to create Optuna's tables; PostgreSQL then
+    reports a duplicate type to all but one. That is retried (the tables exist by then), up to ``attempts``.
+
+    Raises:
+        sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError: as ``RDBStorage`` does for a bad URL, a
+            missing driver or an unreachable server.
+    """
+    engine_kwargs = None if url.startswith("sqlite") else {"pool_pre_ping": True}
+    for attempt in range(1, attempts + 1):
+        try:
+            return RetryingRDBStorage(url, engine_kwargs=engine_kwargs)
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            if attempt == attempts:
+                raise
+            time.sleep(0.25 * attempt)
+    raise AssertionError("unreachable")

@@ -96,10 +96,9 @@ def open_storage(storage_url: str) -> optuna.storages.BaseStorage:
             from optuna.storages.journal import JournalFileBackend
 
             return optuna.storages.JournalStorage(JournalFileBackend(str(journal)))
-        from optimizer._storage import RetryingRDBStorage
+        from optimizer._storage import open_rdb_storage
 
-        return RetryingRDBStorage(storage_url, engine_kwargs={"pool_pre_ping": True}
-                                  if not storage_url.startswith("sqlite") else None)
+        return open_rdb_storage(storage_url)
     except Exception as exc:  # SQLAlchemy raises ArgumentError, OperationalError, ImportError, ...
         reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise UsageError(f"cannot open storage {storage_url!r}: {reason}.") from None
