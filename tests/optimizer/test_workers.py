@@ -154,3 +154,32 @@ def test_a_run_survives_short_database_outages(tmp_path):
         assert optuna.trial.TrialState.RUNNING not in [t.state for t in trials]
     finally:
         _drop_postgres(name)
+
+
+def test_two_workers_share_a_mysql_study(tmp_path):
+    """MySQL/MariaDB through SQLAlchemy (mysql+pymysql): the same semantics, smaller run."""
+    try:
+        import pymysql
+    except ImportError:
+        pytest.skip("pymysql is not installed (pip install -e '.[mysql]')")
+    try:
+        admin = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="", connect_timeout=3,
+                                autocommit=True)
+    except pymysql.err.OperationalError as exc:
+        pytest.skip(f"no MySQL/MariaDB server on 127.0.0.1:3306 ({exc.args[-1]})")
+    name = f"mgopt_test_{uuid.uuid4().hex[:10]}"
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+    url = f"mysql+pymysql://root@127.0.0.1:3306/{name}"
+    try:
+        workers = [_worker(url, tmp_path, seed) for seed in range(2)]
+        outputs = [w.communicate(timeout=600)[0] for w in workers]
+        assert all(w.returncode == 0 for w in workers), outputs
+        trials = _study(url).get_trials()
+        assert [t.state for t in trials].count(optuna.trial.TrialState.COMPLETE) == TRIALS
+        assert optuna.trial.TrialState.RUNNING not in [t.state for t in trials]
+        assert sum("Presets written" in out for out in outputs) == 1
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.close()
