@@ -131,7 +131,8 @@ def load_or_create_study(
                                 sampler=sampler, load_if_exists=True)  # another worker may create it first
     created = _keys.STUDY_SPEC not in study.user_attrs
     if created:
-        _check_directions(study)
+        if [d.name.lower() for d in study.directions] != list(_keys.DIRECTIONS):
+            raise _other_objectives(study)
         study.set_metric_names(list(_keys.OBJECTIVES))
         study.set_user_attr(_keys.STUDY_SPEC, spec.to_dict())  # identical if two new workers race here
     else:
@@ -145,13 +146,11 @@ def check_compatible(study: optuna.Study, spec: StudySpec) -> None:
     A study another worker has just created, with our directions, no trials and no spec yet, passes.
     """
     stored = study.user_attrs.get(_keys.STUDY_SPEC)
-    if stored is None and not study.get_trials(deepcopy=False):
-        _check_directions(study)
+    directions_match = [d.name.lower() for d in study.directions] == list(_keys.DIRECTIONS)
+    if stored is None and not study.get_trials(deepcopy=False) and directions_match:
         return
-    if stored is None or stored.get("objectives") != list(_keys.OBJECTIVES):
-        _check_directions(study, force=True)
-        return
-    _check_directions(study)
+    if stored is None or stored.get("objectives") != list(_keys.OBJECTIVES) or not directions_match:
+        raise _other_objectives(study)
     hint = "pass --study-name NEW to start a separate study"
     wanted = spec.to_dict()
     for key in ("model", "backend", "clap", "duration", "replicates", "base_seed", "prompts"):
@@ -161,11 +160,10 @@ def check_compatible(study: optuna.Study, spec: StudySpec) -> None:
                              f"comparable; {hint}.")
 
 
-def _check_directions(study: optuna.Study, *, force: bool = False) -> None:
-    directions = [d.name.lower() for d in study.directions]
-    if force or directions != list(_keys.DIRECTIONS):
-        raise UsageError(f"study {study.study_name!r} already exists with other objectives "
-                         f"({', '.join(directions)}); pass --study-name NEW to start a separate study.")
+def _other_objectives(study: optuna.Study) -> UsageError:
+    directions = ", ".join(d.name.lower() for d in study.directions)
+    return UsageError(f"study {study.study_name!r} already exists with other objectives ({directions}); "
+                      "pass --study-name NEW to start a separate study.")
 
 
 def _short(value: Any) -> str:
