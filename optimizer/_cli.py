@@ -144,7 +144,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     done = complete_trials(study)
     verb = "Creating" if created else "Resuming"
     console.print(f"{verb} study [bold]{name}[/bold] in {args.storage}: {done} of {args.trials} trials done; "
-                  f"{len(prompts)} prompts x {args.replicates} seeds x {args.duration:g} s per trial.")
+                  f"{len(prompts)} prompts x {args.replicates} seeds x {args.duration:g} s per trial, "
+                  f"{batch_trials} trial(s) per decoding pass.")
     try:
         with trial_progress(console, done=done, target=args.trials) as hooks:
             summary = run_trials(study, evaluator=evaluator, space=genre.search_space, n_trials=args.trials,
