@@ -82,6 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--presets-dir", type=Path, default=Path("presets"), help="where <genre>.json goes")
     out.add_argument("--save-audio", type=Path, help="keep every clip as WAV in this folder")
     out.add_argument("--export-only", action="store_true", help="only export presets from the existing study")
+    out.add_argument("--artifact-dir", type=Path, default=None,
+                     help="where clips and spectrograms go for optuna-dashboard (default: artifacts/ beside the "
+                          "SQLite or journal file, ./artifacts for a database server)")
+    out.add_argument("--no-artifacts", action="store_true", help="do not upload clips and spectrograms")
+    review = p.add_argument_group("review")
+    review.add_argument("--dashboard", action="store_true",
+                        help="start optuna-dashboard on --storage and the artifact folder, then wait")
+    review.add_argument("--host", default="127.0.0.1", help="dashboard address (default 127.0.0.1: this machine)")
+    review.add_argument("--port", type=int, default=8080, help="dashboard port (default 8080)")
     return p
 
 
@@ -104,6 +113,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
             genre = load_genre(name)
             print(f"{name:12s} {len(genre.prompts):3d} prompts  {genre.description[:90]}")
         return 0
+    if args.dashboard:
+        return _dashboard(args, console)
     _validate(args)
     genre = load_genre_file(args.genre_file) if args.genre_file else load_genre(args.genre)
     _check_genre_name(genre.name)
@@ -121,11 +132,14 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     if args.export_only:
         study = _existing_study(args.storage, name)
         try:
-            return _export(study, genre.name, preset_path, console, args.storage)
+            return _export(study, genre.name, preset_path, console, args.storage,
+                           None if args.no_artifacts else _artifact_dir(args))
         except NoFeasibleTrialError as exc:
             raise UsageError(str(exc)) from None
 
     _precheck_storage(args.storage, name, spec)
+    if not args.no_artifacts:
+        _precheck_artifact_dir(_artifact_dir(args))
     generator, clap, device = _load_models(args, clap_name, console)
     batch_trials = _batch_trials(args, generator, device, clips_per_config=len(prompts) * args.replicates)
 
@@ -135,6 +149,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     from optimizer._samplers import make_sampler
     from optimizer._study import load_or_create_study, open_storage
 
+    artifact_store = None if args.no_artifacts else _artifact_store(args)
     storage = open_storage(args.storage)
     study, created = load_or_create_study(storage, name, spec, make_sampler(args.sampler, seed=args.seed))
     if created:
@@ -150,7 +165,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         with trial_progress(console, done=done, target=args.trials) as hooks:
             summary = run_trials(study, evaluator=evaluator, space=genre.search_space, n_trials=args.trials,
                                  batch_trials=batch_trials, hooks=hooks, save_audio=args.save_audio,
-                                 heartbeat_interval=args.heartbeat_interval)
+                                 heartbeat_interval=args.heartbeat_interval, artifact_store=artifact_store)
     except KeyboardInterrupt:
         console.print(f"Interrupted: no trial was left running. Resume with:\n  {_resume_command()}")
         return EXIT_INTERRUPTED
@@ -175,7 +190,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
                       f"{preset_path}.")
         return 0
     try:
-        return _export(study, genre.name, preset_path, console, args.storage)
+        return _export(study, genre.name, preset_path, console, args.storage,
+                       None if args.no_artifacts else _artifact_dir(args))
     except NoFeasibleTrialError as exc:
         console.print(f"[red]{exc}[/red]")
         return EXIT_FAILED
@@ -272,6 +288,59 @@ def _batch_trials(args: argparse.Namespace, generator, device, *, clips_per_conf
     return k
 
 
+def _artifact_dir(args: argparse.Namespace) -> Path:
+    from optimizer._artifacts import default_artifact_dir
+
+    return args.artifact_dir or default_artifact_dir(args.storage)
+
+
+def _precheck_artifact_dir(folder: Path) -> None:
+    """Refuse an artifact folder that could not be created, before anything is written."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise UsageError(f"cannot create the artifact folder {str(folder)!r}: {str(existing)!r} is not a writable "
+                         "folder; pass --artifact-dir or --no-artifacts.")
+
+
+def _artifact_store(args: argparse.Namespace):
+    from optimizer._artifacts import open_artifact_store
+
+    try:
+        return open_artifact_store(_artifact_dir(args))
+    except OSError as exc:
+        raise UsageError(f"cannot create the artifact folder {str(_artifact_dir(args))!r}: "
+                         f"{exc.strerror or exc}; pass --artifact-dir or --no-artifacts.") from None
+
+
+def _dashboard(args: argparse.Namespace, console: Console) -> int:
+    """Serve optuna-dashboard for ``--storage`` and the artifact folder until Ctrl-C."""
+    import optuna_dashboard
+
+    from optimizer._study import open_storage, storage_file
+
+    path = storage_file(args.storage)
+    if path is not None and not path.exists():
+        raise UsageError(f"no storage at {args.storage!r}: run the search first.")
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port must be in 1-65535 but got {args.port}.")
+    storage = open_storage(args.storage)
+    store = _artifact_store(args)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    console.print(f"optuna-dashboard for {args.storage} (artifacts in {_artifact_dir(args)}): "
+                  f"http://{host}:{args.port}/  (Ctrl-C stops it)")
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(f"[yellow]Listening on {args.host}: reachable from other machines.[/yellow]")
+    try:
+        optuna_dashboard.run_server(storage, host=args.host, port=args.port, artifact_store=store)
+    except KeyboardInterrupt:
+        return 0
+    except OSError as exc:
+        raise UsageError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}.") from None
+    return 0
+
+
 def _quiet_libraries() -> None:
     import optuna
     import transformers
@@ -281,7 +350,7 @@ def _quiet_libraries() -> None:
     transformers.utils.logging.disable_progress_bar()
 
 
-def _export(study, genre: str, path: Path, console: Console, storage: str) -> int:
+def _export(study, genre: str, path: Path, console: Console, storage: str, artifact_dir: Path | None = None) -> int:
     from optimizer._console import front_table
     from optimizer._presets import build_presets, write_presets
     from optimizer.service._fold import fold_feedback
@@ -297,7 +366,10 @@ def _export(study, genre: str, path: Path, console: Console, storage: str) -> in
     # Piped output gets rich's 80 columns, too narrow for the table; a terminal keeps its own width.
     Console(width=None if sys.stdout.isatty() else 140).print(front_table(document))
     console.print(f"Presets written to [bold]{path}[/bold]")
-    console.print(f"Review the study: optuna-dashboard {shlex.quote(storage)}")
+    command = f"optuna-dashboard {shlex.quote(storage)}"
+    if artifact_dir is not None:
+        command += f" --artifact-dir {shlex.quote(str(artifact_dir))}"
+    console.print(f"Review the study: {command}")
     return 0
 
 

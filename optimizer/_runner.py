@@ -14,11 +14,13 @@ from pathlib import Path
 
 import optuna
 import soundfile
+from optuna.artifacts import FileSystemArtifactStore
 
 from objectives._evaluation import Evaluation, Evaluator
 from objectives._params import DecodingParams
 from objectives.generation._memory import is_out_of_memory, release_memory
 from optimizer import _keys
+from optimizer._artifacts import upload_trial_artifacts
 from optimizer._space import SearchSpace
 from optimizer._workers import Heartbeat, open_slots, recover_stale_trials, surplus_trials
 
@@ -128,6 +130,7 @@ def run_trials(
     save_audio: Path | None = None,
     heartbeat_interval: float | None = None,
     poll_interval: float = 2.0,
+    artifact_store: FileSystemArtifactStore | None = None,
 ) -> RunSummary:
     """Run trials until the study holds ``n_trials`` COMPLETE trials (a total, so re-running resumes).
 
@@ -155,6 +158,8 @@ def run_trials(
         save_audio: folder for the clips as ``trial_0007_p02_r01.wav``, or None.
         heartbeat_interval: seconds between heartbeats; None for a worker that is alone on its study.
         poll_interval: seconds between looks while other workers hold the remaining trials.
+        artifact_store: where each trial's clips, spectrogram sheet go for optuna-dashboard (with a note);
+            None to skip.
     """
     if batch_trials < 1:
         raise ValueError(f"batch_trials must be >= 1 but got {batch_trials}.")
@@ -206,6 +211,8 @@ def run_trials(
                             values = record_evaluation(trial, outcome)
                             if save_audio is not None:
                                 _save_clips(save_audio, trial.number, outcome)
+                            if artifact_store is not None:
+                                upload_trial_artifacts(trial, outcome, artifact_store)
                         except Exception as exc:  # e.g. NaN scores, a full disk
                             outcome = exc
                     if isinstance(outcome, BaseException):

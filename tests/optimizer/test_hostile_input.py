@@ -84,6 +84,13 @@ def test_preset_output_path_that_is_a_file(tmp_path, capsys):
     assert (tmp_path / "blocker").read_text() == "not a folder"
 
 
+def test_artifact_folder_that_cannot_be_created(tmp_path, capsys):
+    (tmp_path / "blocker").write_text("not a folder")
+    code = main(["--genre", "jazz", "--model", "debug", "--artifact-dir", str(tmp_path / "blocker" / "artifacts")])
+    _one_line_exit_2(capsys, code, "cannot create the artifact folder")
+    assert not (tmp_path / "optuna.db").exists()
+
+
 def test_generate_refuses_a_preset_path_outside_json(tmp_path, capsys):
     _one_line_exit_2(capsys, generate_main(["--preset", "/etc/passwd", "x"]), "not a JSON file")
     write_presets(build_presets(make_study([(0.3, 0.1)]), genre="jazz"), tmp_path / "jazz.json")

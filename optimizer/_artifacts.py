@@ -1,0 +1,112 @@
+"""What a reviewer sees of a trial in optuna-dashboard: its clips, a spectrogram sheet and a note."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import optuna
+import soundfile
+from optuna.artifacts import FileSystemArtifactStore, upload_artifact
+from optuna_dashboard import save_note
+from optuna_dashboard.artifact import get_artifact_path
+
+from objectives._evaluation import Evaluation
+
+__all__ = ["default_artifact_dir", "open_artifact_store", "spectrogram_sheet", "upload_trial_artifacts"]
+
+
+def default_artifact_dir(storage: str) -> Path:
+    """``artifacts/`` beside a SQLite or journal file; ``./artifacts`` for a database server."""
+    from optimizer._study import storage_file
+
+    path = storage_file(storage)
+    return (path.parent if path is not None else Path(".")) / "artifacts"
+
+
+def open_artifact_store(folder: Path) -> FileSystemArtifactStore:
+    """Optuna's file-system artifact store in ``folder`` (created if missing).
+
+    Raises:
+        OSError: the folder cannot be created.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileSystemArtifactStore(str(folder))
+
+
+def spectrogram_sheet(evaluation: Evaluation) -> bytes:
+    """A PNG of the log-mel spectrograms of a trial's clips, one row per prompt, one column per seed."""
+    import librosa
+    import librosa.display
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    prompts = len(evaluation.prompts)
+    seeds = max(c.replicate for c in evaluation.clips) + 1
+    fig, axes = plt.subplots(prompts, seeds, figsize=(3.2 * seeds, 1.8 * prompts), squeeze=False)
+    rate = evaluation.audio.sample_rate
+    for clip, wave in zip(evaluation.clips, evaluation.audio.audio, strict=True):
+        ax = axes[clip.prompt_index][clip.replicate]
+        mel = librosa.feature.melspectrogram(y=wave, sr=rate, n_mels=64)
+        librosa.display.specshow(librosa.power_to_db(mel, ref=np.max), sr=rate, x_axis="time", y_axis="mel", ax=ax)
+        ax.set_title(f"prompt {clip.prompt_index}, seed {clip.replicate}: CLAP {clip.clap:.2f}, "
+                     f"rep {clip.repetition:.2f}", fontsize=7)
+        ax.label_outer()
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def upload_trial_artifacts(trial: optuna.Trial, evaluation: Evaluation, store: FileSystemArtifactStore) -> None:
+    """Upload every clip (``audio/wav``, playable in the trial page) and a spectrogram sheet (``image/png``),
+    and save a Markdown note with the configuration, the scores per prompt and the sheet.
+
+    Raises:
+        OSError: the artifact folder is not writable or the disk is full (the trial then fails).
+    """
+    with tempfile.TemporaryDirectory(prefix="mgopt-artifacts-") as tmp:
+        clips = []
+        for clip, wave in zip(evaluation.clips, evaluation.audio.audio, strict=True):
+            path = Path(tmp) / f"trial{trial.number:04d}_p{clip.prompt_index:02d}_r{clip.replicate:02d}.wav"
+            soundfile.write(path, wave.clip(-1.0, 1.0), evaluation.audio.sample_rate, subtype="PCM_16")
+            clips.append((clip, upload_artifact(artifact_store=store, file_path=str(path), study_or_trial=trial,
+                                                mimetype="audio/wav")))
+        sheet = Path(tmp) / f"trial{trial.number:04d}_spectrograms.png"
+        sheet.write_bytes(spectrogram_sheet(evaluation))
+        sheet_id = upload_artifact(artifact_store=store, file_path=str(sheet), study_or_trial=trial,
+                                   mimetype="image/png")
+    save_note(trial, _note(trial, evaluation, sheet_id, clips))
+
+
+def _note(trial: optuna.Trial, evaluation: Evaluation, sheet_id: str, clips: list) -> str:
+    p = evaluation.params
+    lines = [
+        f"## Trial {trial.number}: {p.strategy}",
+        "",
+        "| temperature | top_k | top_p | cfg_coef | two_step_cfg |",
+        "|---|---|---|---|---|",
+        f"| {p.temperature:.3f} | {p.top_k} | {p.top_p:.3f} | {p.cfg_coef:.2f} | {p.two_step_cfg} |",
+        "",
+        f"**CLAP** {evaluation.clap.mean:.3f} ± {evaluation.clap.stderr:.3f} · "
+        f"**repetition** {evaluation.repetition.mean:.3f} ± {evaluation.repetition.stderr:.3f} · "
+        f"**diversity** {evaluation.diversity:.3f} · "
+        f"**feasible** {'yes' if evaluation.feasible else 'no'} "
+        f"({', '.join(f'{k} {v:+.3f}' for k, v in evaluation.constraints.items())})",
+        "",
+        "| prompt | CLAP | repetition |",
+        "|---|---|---|",
+        *[f"| {row['prompt']} | {row['clap']:.3f} | {row['repetition']:.3f} |" for row in evaluation.per_prompt()],
+        "",
+        f"![spectrograms]({get_artifact_path(trial, sheet_id)})",
+        "",
+        "Clips (also in the artifacts panel, with a player):",
+        *[f"- [prompt {c.prompt_index}, seed {c.replicate}]({get_artifact_path(trial, artifact_id)})"
+          for c, artifact_id in clips],
+    ]
+    return "\n".join(lines)
