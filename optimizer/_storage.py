@@ -66,7 +66,8 @@ def open_rdb_storage(url: str, *, attempts: int = 8) -> RetryingRDBStorage:
     """Open ``url`` as a :class:`RetryingRDBStorage` (``pool_pre_ping`` on servers).
 
     Workers starting together on an empty database race to create Optuna's tables; PostgreSQL then
-    reports a duplicate type to all but one. That is retried (the tables exist by then), up to ``attempts``.
+    reports a duplicate type, MySQL an existing table, to all but one. That is retried (the tables exist
+    by then), up to ``attempts``.
 
     Raises:
         sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError: as ``RDBStorage`` does for a bad URL, a
@@ -76,8 +77,11 @@ def open_rdb_storage(url: str, *, attempts: int = 8) -> RetryingRDBStorage:
     for attempt in range(1, attempts + 1):
         try:
             return RetryingRDBStorage(url, engine_kwargs=engine_kwargs)
-        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
-            if attempt == attempts:
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError,
+                sqlalchemy.exc.OperationalError) as exc:
+            # PostgreSQL: duplicate type (IntegrityError); MySQL: table already exists (OperationalError 1050).
+            racing = not isinstance(exc, sqlalchemy.exc.OperationalError) or "already exists" in str(exc)
+            if not racing or attempt == attempts:
                 raise
             time.sleep(0.25 * attempt)
     raise AssertionError("unreachable")
