@@ -42,6 +42,7 @@ resumes the study and runs only what is missing. Review with:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (``--help`` shows examples)."""
+    from optimizer._keys import EXTRA_OBJECTIVES
     from optimizer._samplers import DEFAULT_SAMPLER, SAMPLERS
 
     p = OneLineArgumentParser(prog="optimize", description=__doc__, epilog=_EXAMPLES,
@@ -75,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="seconds between heartbeats of running trials; a trial silent for 5 intervals is "
                             "failed and retried once by any worker (default 30)")
     study.add_argument("--study-name", help="default: <genre>/<model>")
+    study.add_argument("--objective", action="append", default=[], choices=EXTRA_OBJECTIVES, dest="extra_objectives",
+                       help="add an objective after CLAP and repetition: diversity (maximise the spread of CLAP "
+                            "embeddings across seeds); repeatable")
     study.add_argument("--sampler", default=DEFAULT_SAMPLER, choices=SAMPLERS,
                        help=f"Optuna sampler (default {DEFAULT_SAMPLER}; see README)")
     study.add_argument("--seed", type=int, default=None, help="sampler seed (clip seeds are fixed per prompt)")
@@ -125,7 +129,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     from optimizer._study import StudySpec, default_study_name
 
     spec = StudySpec(genre=genre.name, model=args.model, backend=args.backend, clap=clap_name,
-                     duration=float(args.duration), replicates=args.replicates, base_seed=0, prompts=tuple(prompts))
+                     duration=float(args.duration), replicates=args.replicates, base_seed=0, prompts=tuple(prompts),
+                     objectives=("clap", "repetition", *dict.fromkeys(args.extra_objectives)))
     name = args.study_name or default_study_name(genre.name, args.model)
     preset_path = args.presets_dir / f"{genre.name}.json"
 
@@ -165,7 +170,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         with trial_progress(console, done=done, target=args.trials) as hooks:
             summary = run_trials(study, evaluator=evaluator, space=genre.search_space, n_trials=args.trials,
                                  batch_trials=batch_trials, hooks=hooks, save_audio=args.save_audio,
-                                 heartbeat_interval=args.heartbeat_interval, artifact_store=artifact_store)
+                                 heartbeat_interval=args.heartbeat_interval, artifact_store=artifact_store,
+                                 objectives=spec.objectives)
     except KeyboardInterrupt:
         console.print(f"Interrupted: no trial was left running. Resume with:\n  {_resume_command()}")
         return EXIT_INTERRUPTED

@@ -50,3 +50,11 @@ OBJECTIVES = ("clap", "repetition")
 """Objective names, in the order of ``trial.values``."""
 DIRECTIONS: tuple[Literal["maximize", "minimize"], ...] = ("maximize", "minimize")
 """Their directions: more prompt adherence, less repetition."""
+OBJECTIVE_DIRECTIONS: dict[str, Literal["maximize", "minimize"]] = {
+    "clap": "maximize",
+    "repetition": "minimize",
+    "diversity": "maximize",
+}
+"""Every objective a study can have; ``diversity`` (spread of CLAP embeddings across seeds) is optional."""
+EXTRA_OBJECTIVES = ("diversity",)
+"""Objectives ``--objective`` can add after CLAP and repetition."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import optuna
 
@@ -12,34 +14,39 @@ __all__ = ["feasible_front", "name_front"]
 
 def feasible_front(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     """COMPLETE, feasible (every constraint <= 0), non-dominated trials that carry their parameters,
-    sorted by descending CLAP. Degenerate trials can never appear here."""
+    sorted best first on the first objective (CLAP). Degenerate trials can never appear here."""
     front = [t for t in study.best_trials
              if _keys.PARAMS in t.user_attrs and all(v <= 0.0 for v in t.constraints.values())]
     return sorted(front, key=lambda t: (-t.values[0], t.values[1], t.number))
 
 
-def name_front(front: list[optuna.trial.FrozenTrial]) -> dict[str, optuna.trial.FrozenTrial]:
-    """Name the front's members: ``balanced``, ``max_clap``, ``min_repetition``, then ``pareto_<n>``.
+def name_front(front: list[optuna.trial.FrozenTrial], objectives: Sequence[str] = _keys.OBJECTIVES,
+               directions: Sequence[str] = _keys.DIRECTIONS) -> dict[str, optuna.trial.FrozenTrial]:
+    """Name the front's members: ``balanced``, one extreme per objective (``max_clap``, ``min_repetition``,
+    ``max_diversity``...), then ``pareto_<n>`` for the rest.
 
     ``balanced`` is the knee point, taken as the member closest (Euclidean) to the ideal point after
     min-max normalising each objective over the front (the "compromise solution" of multi-criteria
-    decision making); with one member, every name points at it.
+    decision making); with one member, every name points at it. Ties on an extreme go to the member that
+    is better on the other objectives in order.
 
     Raises:
-        ValueError: empty front.
+        ValueError: empty front, or objectives and directions of different lengths.
     """
     if not front:
         raise ValueError("the Pareto front is empty.")
-    values = np.array([t.values for t in front], dtype=np.float64)
-    clap, repetition = values[:, 0], values[:, 1]
+    if len(objectives) != len(directions):
+        raise ValueError(f"{len(objectives)} objectives but {len(directions)} directions.")
+    sign = np.array([1.0 if d == "maximize" else -1.0 for d in directions])
+    utility = np.array([t.values for t in front], dtype=np.float64) * sign  # larger is better everywhere
+    span = np.ptp(utility, axis=0)
     # Regret per objective in [0, 1]: 0 at the front's best value, 1 at its worst.
-    span = np.where(np.ptp(values, axis=0) > 0, np.ptp(values, axis=0), 1.0)
-    regret = np.stack([(clap.max() - clap) / span[0], (repetition - repetition.min()) / span[1]], axis=1)
-    named = {
-        "balanced": front[int(np.argmin(np.linalg.norm(regret, axis=1)))],
-        "max_clap": front[int(np.lexsort((repetition, -clap))[0])],
-        "min_repetition": front[int(np.lexsort((-clap, repetition))[0])],
-    }
+    regret = (utility.max(axis=0) - utility) / np.where(span > 0, span, 1.0)
+    named = {"balanced": front[int(np.argmin(np.linalg.norm(regret, axis=1)))]}
+    for k, (name, direction) in enumerate(zip(objectives, directions, strict=True)):
+        order = [utility[:, j] for j in reversed(range(len(objectives))) if j != k] + [utility[:, k]]
+        best = int(np.lexsort([-column for column in order])[0])
+        named[f"{'max' if direction == 'maximize' else 'min'}_{name}"] = front[best]
     chosen = {t.number for t in named.values()}
     for t in front:
         if t.number not in chosen:

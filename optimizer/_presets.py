@@ -23,6 +23,8 @@ __all__ = ["NoFeasibleTrialError", "build_presets", "write_presets"]
 _OBJECTIVE_TEXT = {
     "clap": "CLAP prompt adherence: cosine of prompt text and clip audio embeddings (higher is better)",
     "repetition": "share of the clip that repeats another segment near-exactly, 0-1 (lower is better)",
+    "diversity": "mean pairwise cosine distance of CLAP audio embeddings across seeds of a prompt (higher is "
+                 "more varied)",
 }
 
 
@@ -58,6 +60,8 @@ def build_presets(study: optuna.Study, *, genre: str) -> dict[str, Any]:
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     feasible = [t for t in complete if all(v <= 0.0 for v in t.constraints.values())]
     spec = study.user_attrs[_keys.STUDY_SPEC]
+    objectives = list(spec.get("objectives", _keys.OBJECTIVES))
+    directions = [d.name.lower() for d in study.directions]
     feedback = study.user_attrs.get(_keys.LISTENER_FEEDBACK, {})
     baselines: dict[str, Any] = {}
     for t in complete:
@@ -87,8 +91,8 @@ def build_presets(study: optuna.Study, *, genre: str) -> dict[str, Any]:
             "n_trials_feasible": len(feasible),
         },
         "objectives": [{"name": n, "direction": d, "description": _OBJECTIVE_TEXT[n]}
-                       for n, d in zip(_keys.OBJECTIVES, _keys.DIRECTIONS, strict=True)],
-        "presets": {name: _entry(t, feedback) for name, t in name_front(front).items()},
+                       for n, d in zip(objectives, directions, strict=True)],
+        "presets": {name: _entry(t, feedback) for name, t in name_front(front, objectives, directions).items()},
         "baselines": baselines,
     }
 

@@ -7,7 +7,7 @@ import os
 import socket
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,13 +95,21 @@ def enqueue_references(study: optuna.Study, space: SearchSpace, baseline: Decodi
     return enqueued
 
 
-def record_evaluation(trial: optuna.Trial, evaluation: Evaluation) -> list[float]:
-    """Store an evaluation on ``trial`` (user attrs and constraints); return the objective values.
+def objective_values(evaluation: Evaluation, objectives: Sequence[str]) -> list[float]:
+    """The values of ``objectives`` (names of :data:`~optimizer._keys.OBJECTIVE_DIRECTIONS`) for one evaluation."""
+    table = {"clap": evaluation.clap.mean, "repetition": evaluation.repetition.mean,
+             "diversity": evaluation.diversity}
+    return [table[name] for name in objectives]
+
+
+def record_evaluation(trial: optuna.Trial, evaluation: Evaluation,
+                      objectives: Sequence[str] = _keys.OBJECTIVES) -> list[float]:
+    """Store an evaluation on ``trial`` (user attrs and constraints); return the values of ``objectives``.
 
     Raises:
         ValueError: an objective is NaN or infinite (the trial must then be failed, not told).
     """
-    values = [evaluation.clap.mean, evaluation.repetition.mean]
+    values = objective_values(evaluation, objectives)
     if not all(math.isfinite(v) for v in values):
         raise ValueError(f"non-finite objective values {values}")
     trial.set_user_attr(_keys.PARAMS, evaluation.params.to_dict())
@@ -131,6 +139,7 @@ def run_trials(
     heartbeat_interval: float | None = None,
     poll_interval: float = 2.0,
     artifact_store: FileSystemArtifactStore | None = None,
+    objectives: Sequence[str] = _keys.OBJECTIVES,
 ) -> RunSummary:
     """Run trials until the study holds ``n_trials`` COMPLETE trials (a total, so re-running resumes).
 
@@ -160,6 +169,7 @@ def run_trials(
         poll_interval: seconds between looks while other workers hold the remaining trials.
         artifact_store: where each trial's clips, spectrogram sheet go for optuna-dashboard (with a note);
             None to skip.
+        objectives: the study's objectives, in the order of its directions.
     """
     if batch_trials < 1:
         raise ValueError(f"batch_trials must be >= 1 but got {batch_trials}.")
@@ -208,7 +218,7 @@ def run_trials(
                     outcome = params if isinstance(params, BaseException) else results[trial.number]
                     if not isinstance(outcome, BaseException):
                         try:
-                            values = record_evaluation(trial, outcome)
+                            values = record_evaluation(trial, outcome, objectives)
                             if save_audio is not None:
                                 _save_clips(save_audio, trial.number, outcome)
                             if artifact_store is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import optuna
 
@@ -35,6 +35,7 @@ class StudySpec:
         replicates: seeds per prompt.
         base_seed: seed of the common random numbers.
         prompts: the prompts every trial generates.
+        objectives: ``("clap", "repetition")`` plus any of :data:`~optimizer._keys.EXTRA_OBJECTIVES`.
     """
 
     genre: str
@@ -45,11 +46,23 @@ class StudySpec:
     replicates: int
     base_seed: int
     prompts: tuple[str, ...]
+    objectives: tuple[str, ...] = _keys.OBJECTIVES
+
+    def __post_init__(self) -> None:
+        if self.objectives[:2] != _keys.OBJECTIVES or any(o not in _keys.OBJECTIVE_DIRECTIONS
+                                                          for o in self.objectives):
+            raise ValueError(f"objectives must be clap, repetition, then any of {list(_keys.EXTRA_OBJECTIVES)} "
+                             f"but got {list(self.objectives)}.")
+
+    @property
+    def directions(self) -> list[Literal["maximize", "minimize"]]:
+        """Optuna directions of :attr:`objectives`, in order."""
+        return [_keys.OBJECTIVE_DIRECTIONS[o] for o in self.objectives]
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["prompts"] = list(self.prompts)
-        d["objectives"] = list(_keys.OBJECTIVES)
+        d["objectives"] = list(self.objectives)
         return d
 
 
@@ -127,13 +140,13 @@ def load_or_create_study(
         UsageError: the existing study has other objectives, or another model, prompts, duration, seeds
             or CLAP checkpoint (its trials would not be comparable); the message says how to start anew.
     """
-    study = optuna.create_study(storage=storage, study_name=name, directions=list(_keys.DIRECTIONS),
+    study = optuna.create_study(storage=storage, study_name=name, directions=spec.directions,
                                 sampler=sampler, load_if_exists=True)  # another worker may create it first
     created = _keys.STUDY_SPEC not in study.user_attrs
     if created:
-        if [d.name.lower() for d in study.directions] != list(_keys.DIRECTIONS):
+        if [d.name.lower() for d in study.directions] != spec.directions:
             raise _other_objectives(study)
-        study.set_metric_names(list(_keys.OBJECTIVES))
+        study.set_metric_names(list(spec.objectives))
         study.set_user_attr(_keys.STUDY_SPEC, spec.to_dict())  # identical if two new workers race here
     else:
         check_compatible(study, spec)
@@ -146,10 +159,10 @@ def check_compatible(study: optuna.Study, spec: StudySpec) -> None:
     A study another worker has just created, with our directions, no trials and no spec yet, passes.
     """
     stored = study.user_attrs.get(_keys.STUDY_SPEC)
-    directions_match = [d.name.lower() for d in study.directions] == list(_keys.DIRECTIONS)
+    directions_match = [d.name.lower() for d in study.directions] == spec.directions
     if stored is None and not study.get_trials(deepcopy=False) and directions_match:
         return
-    if stored is None or stored.get("objectives") != list(_keys.OBJECTIVES) or not directions_match:
+    if stored is None or stored.get("objectives") != list(spec.objectives) or not directions_match:
         raise _other_objectives(study)
     hint = "pass --study-name NEW to start a separate study"
     wanted = spec.to_dict()

@@ -85,3 +85,13 @@ def test_list_genres(capsys):
     assert main(["--list-genres"]) == 0
     out = capsys.readouterr().out
     assert "jazz" in out and "cinematic" in out
+
+
+def test_adding_an_objective_to_an_existing_study_is_refused(capsys, tmp_path):
+    from tests.optimizer.synthetic import make_study
+
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    make_study([(0.3, 0.1)], storage=storage)
+    _fails_cleanly(capsys, ["--genre", "jazz", "--model", "debug", "--storage", storage, "--objective", "diversity",
+                            "--prompts", "2", "--replicates", "2", "--duration", "2.0"],
+                   "already exists with other objectives", tmp_path)

@@ -1,6 +1,7 @@
 import copy
 import json
 
+import optuna
 import pytest
 
 from objectives import DecodingParams
@@ -84,3 +85,30 @@ def test_invalid_document_is_not_written(tmp_path):
     with pytest.raises(PresetValidationError):
         write_presets(document, tmp_path / "jazz.json")
     assert not (tmp_path / "jazz.json").exists()
+
+
+def test_diversity_as_a_third_objective_gets_its_own_extreme():
+    from dataclasses import replace
+
+    from optimizer import _keys
+    from tests.optimizer.synthetic import SPEC
+
+    spec = replace(SPEC, objectives=("clap", "repetition", "diversity"))
+    study = optuna.create_study(directions=spec.directions, study_name="jazz/debug")
+    study.set_user_attr(_keys.STUDY_SPEC, spec.to_dict())
+    points = [(0.50, 0.40, 0.05), (0.30, 0.10, 0.10), (0.20, 0.30, 0.60), (0.45, 0.15, 0.20)]
+    for i, (clap, repetition, diversity) in enumerate(points):
+        params = DecodingParams(temperature=0.5 + 0.1 * i, top_k=100 + i)
+        study.add_trial(optuna.trial.create_trial(
+            values=[clap, repetition, diversity], system_attrs={"constraints:noise": -0.1},
+            user_attrs={_keys.PARAMS: params.to_dict(),
+                        _keys.SCORES: {"clap": {"mean": clap, "stderr": 0.0, "n": 1},
+                                       "repetition": {"mean": repetition, "stderr": 0.0, "n": 1},
+                                       "diversity": diversity}}))
+    document = build_presets(study, genre="jazz")
+    validate_presets(document)
+    assert [o["name"] for o in document["objectives"]] == ["clap", "repetition", "diversity"]
+    assert document["presets"]["max_clap"]["trial"] == 0
+    assert document["presets"]["min_repetition"]["trial"] == 1
+    assert document["presets"]["max_diversity"]["trial"] == 2
+    assert document["presets"]["balanced"]["trial"] == 3

@@ -121,3 +121,12 @@ def test_ctrl_c_leaves_no_running_trial(evaluator):
     assert len(study.trials) == 4
     assert all(t.state == optuna.trial.TrialState.FAIL for t in study.trials)
     assert {t.user_attrs[_keys.FAILURE] for t in study.trials} == {"interrupted"}
+
+
+def test_diversity_objective_is_told_as_the_third_value(evaluator):
+    study = optuna.create_study(directions=["maximize", "minimize", "maximize"])
+    run_trials(study, evaluator=evaluator, space=SearchSpace(), n_trials=2,
+               objectives=("clap", "repetition", "diversity"))
+    for trial in study.trials:
+        scores = trial.user_attrs[_keys.SCORES]
+        assert trial.values == [scores["clap"]["mean"], scores["repetition"]["mean"], scores["diversity"]]
