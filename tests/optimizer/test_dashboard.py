@@ -3,10 +3,8 @@
 
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import optuna
@@ -17,6 +15,7 @@ from objectives.generation import TransformersMusicGen
 from objectives.scoring import ClapScorer
 from optimizer import SearchSpace, _keys, run_trials
 from optimizer._artifacts import open_artifact_store
+from tests.servers import free_port, wait_until_serving
 
 
 @pytest.fixture(scope="module")
@@ -35,30 +34,16 @@ def study_with_artifacts(tmp_path_factory, debug_musicgen):
     return folder, storage
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_dashboard_serves_each_trials_clips_sheet_and_note(study_with_artifacts):
     folder, storage = study_with_artifacts
-    port = _free_port()
+    port = free_port()
     exe = shutil.which("optimize")
     command = [exe] if exe else [sys.executable, "-m", "optimizer._cli"]
     server = subprocess.Popen([*command, "--dashboard", "--storage", storage, "--port", str(port)], cwd=folder,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/api/studies", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, server.communicate()[0][-2000:]
-            time.sleep(0.3)
+        wait_until_serving(f"{base}/api/studies", server)
         study_id = httpx.get(f"{base}/api/studies").json()["study_summaries"][0]["study_id"]
         trials = httpx.get(f"{base}/api/studies/{study_id}", params={"after": 0}).json()["trials"]
         assert len(trials) == 2

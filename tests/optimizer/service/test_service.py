@@ -2,10 +2,8 @@
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 
 import httpx
@@ -17,6 +15,7 @@ from objectives import DecodingParams
 from optimizer import _keys, build_presets, write_presets
 from optimizer.service._fold import fold_feedback
 from tests.optimizer.synthetic import make_study
+from tests.servers import free_port, wait_until_serving
 
 PREFERRED_PARAMS = DecodingParams(temperature=0.9, top_k=0, top_p=0.9, cfg_coef=2.0)
 
@@ -32,15 +31,9 @@ def setup(tmp_path):
     return tmp_path, storage, preferred
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def server(tmp_path, storage, seed):
-    port = _free_port()
+    port = free_port()
     exe = shutil.which("serve-presets")
     command = [exe] if exe else [sys.executable, "-m", "optimizer.service._cli"]
     process = subprocess.Popen(
@@ -48,16 +41,7 @@ def server(tmp_path, storage, seed):
          "--seed", str(seed)], env={**os.environ}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/genres", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {process.communicate()[1].decode()[-2000:]}")
-            time.sleep(0.2)
+        wait_until_serving(f"{url}/genres", process)
         with httpx.Client(base_url=url, timeout=10) as client:
             yield client
     finally:
