@@ -187,9 +187,9 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     from optimizer._workers import is_last_finisher
 
     if summary.complete_at_start:
-        if _presets_current(study, preset_path):
-            console.print(f"The study already has its {args.trials} trials and {preset_path} is up to date "
-                          "(--export-only rewrites it).")
+        if _presets_current(study, preset_path, grace=2 * args.heartbeat_interval):
+            console.print(f"The study already has its {args.trials} trials and {preset_path} is up to date, or "
+                          "the worker that finished it is writing it (--export-only rewrites it).")
             return 0
     elif not is_last_finisher(study, summary.told):
         console.print(f"The study has its {args.trials} trials; the worker that finished the last one exports "
@@ -379,15 +379,19 @@ def _export(study, genre: str, path: Path, console: Console, storage: str, artif
     return 0
 
 
-def _presets_current(study, path: Path) -> bool:
-    """The preset file exists and was written after the study's last trial completed."""
+def _presets_current(study, path: Path, *, grace: float) -> bool:
+    """The preset file was written after the study's last trial completed, or that trial completed less than
+    ``grace`` seconds ago (the worker that completed it is still exporting: it alone writes the file)."""
+    import time
+
     import optuna
 
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    if not path.exists() or not complete:
+    finished = [t.datetime_complete.timestamp() for t in complete if t.datetime_complete is not None]
+    if not finished:
         return False
-    last = max(t.datetime_complete.timestamp() for t in complete if t.datetime_complete is not None)
-    return path.stat().st_mtime >= last
+    last = max(finished)
+    return time.time() - last < grace or (path.exists() and path.stat().st_mtime >= last)
 
 
 def _resume_command() -> str:

@@ -54,10 +54,10 @@ def storage(request, tmp_path):
     _drop_postgres(name)
 
 
-def _worker(storage, tmp_path, seed):
+def _worker(storage, tmp_path, seed, duration=2.0):
     exe = shutil.which("optimize")
     command = [exe] if exe else [sys.executable, "-m", "optimizer._cli"]
-    args = ["--genre", "jazz", "--model", "debug", "--prompts", "1", "--replicates", "1", "--duration", "2.0",
+    args = ["--genre", "jazz", "--model", "debug", "--prompts", "1", "--replicates", "1", "--duration", str(duration),
             "--trials", str(TRIALS), "--batch-trials", "1", "--heartbeat-interval", "1", "--storage", storage,
             "--seed", str(seed), "--presets-dir", str(tmp_path / "presets")]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "COLUMNS": "160"}
@@ -126,7 +126,7 @@ def test_a_run_survives_short_database_outages(tmp_path):
     try:
         import psycopg
 
-        worker = _worker(url, tmp_path, seed=0)
+        worker = _worker(url, tmp_path, seed=0, duration=5.0)  # long enough trials to stage outages between
         deadline = time.monotonic() + 240
         outages = 0
         while outages < 3 and worker.poll() is None:
