@@ -1,6 +1,5 @@
 """Hostile input: every row of docs/robustness.md that is not covered elsewhere has its test here."""
 
-import json
 import pickle
 
 import numpy as np
@@ -148,13 +147,4 @@ def test_pickled_weights_are_never_executed(tmp_path, debug_musicgen):
         pickle.dump({"decoder.lm_heads.0.weight": _Payload()}, fh)
     with pytest.raises(ModelLoadError, match="refused to unpickle"):
         load_generator(str(tmp_path / "evil"), device=torch.device("cpu"))
-    assert not (tmp_path / "pwned").exists()
-
-
-def test_preset_and_genre_files_are_data(tmp_path):
-    """JSON and TOML are parsed, never evaluated: a preset whose strings look like code stays a string."""
-    document = build_presets(make_study([(0.3, 0.1)]), genre="jazz")
-    document["provenance"]["model"] = "__import__('os').system('touch pwned')"
-    path = write_presets(document, tmp_path / "jazz.json")
-    assert json.loads(path.read_text())["provenance"]["model"].startswith("__import__")
     assert not (tmp_path / "pwned").exists()
