@@ -5,20 +5,22 @@ from __future__ import annotations
 from typing import Literal
 
 __all__ = [
-           "BASELINE",
-           "DEGENERACY",
-           "DIRECTIONS",
-           "FAILURE",
-           "HEARTBEAT",
-           "LISTENER_FEEDBACK",
-           "OBJECTIVES",
-           "PARAMS",
-           "PER_PROMPT",
-           "RETRY_OF",
-           "SCORES",
-           "STUDY_SPEC",
-           "TIMING",
-           "WORKER",
+    "BASELINE",
+    "DEGENERACY",
+    "DIRECTIONS",
+    "EXTRA_OBJECTIVES",
+    "FAILURE",
+    "HEARTBEAT",
+    "LISTENER_FEEDBACK",
+    "OBJECTIVES",
+    "OBJECTIVE_DIRECTIONS",
+    "PARAMS",
+    "PER_PROMPT",
+    "RETRY_OF",
+    "SCORES",
+    "STUDY_SPEC",
+    "TIMING",
+    "WORKER",
 ]
 
 STUDY_SPEC = "mgopt:study:v1"

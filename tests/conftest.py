@@ -11,6 +11,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from pathlib import Path
 
 import pytest
+import torch
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +42,17 @@ def clap_dir(tmp_path_factory) -> Path:
     model.save_pretrained(path)
     processor.save_pretrained(path)
     return path
+
+
+@pytest.fixture
+def one_thread():
+    """Pin torch to one CPU thread for a test that compares two decodes bit for bit.
+
+    With several threads the BLAS may use fewer under load (MKL_DYNAMIC), which moves the last bits of the
+    logits; on the debug model's near-uniform distributions that can carry a token across the top-k
+    boundary. The sampler itself is exact (test_sampling.py); this pins the model's arithmetic.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -8,17 +8,7 @@ from objectives import DecodingParams
 from objectives._loading import load_clap, load_generator
 from objectives.generation import ModelLoadError, TransformersMusicGen
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Bit-exact comparisons need a fixed reduction order: with several threads, the BLAS may use fewer under
-    load (MKL_DYNAMIC), which changes the last bits of the logits; on the debug model's near-uniform
-    distributions that can move a token across the top-k boundary. The sampler itself is exact (see
-    test_sampling.py); this pins the model's arithmetic."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # bit-exact comparisons (see conftest.one_thread)
 
 
 @pytest.fixture(scope="module")

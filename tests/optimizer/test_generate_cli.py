@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pytest
 import soundfile
-import torch
 
 from objectives import DecodingParams
 from objectives.generation import TransformersMusicGen
@@ -19,15 +18,6 @@ def preset_file(tmp_path):
     nucleus = DecodingParams(temperature=0.9, top_k=0, top_p=0.9, cfg_coef=2.0)
     study = make_study([(0.4, 0.1, {"params": nucleus})])
     return write_presets(build_presets(study, genre="jazz"), tmp_path / "presets" / "jazz.json")
-
-
-@pytest.fixture
-def one_thread():
-    """Bit-exact comparison of two decoding runs needs a fixed reduction order (see test_generation.py)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_generates_the_same_clip_as_the_optimizer_and_records_provenance(tmp_path, preset_file, debug_musicgen,

@@ -25,14 +25,6 @@ def evaluator(debug_musicgen):
                      prompts=["smooth jazz trio, 92 BPM", "lo-fi beat, 80 BPM"], replicates=2, duration=0.6)
 
 
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # bit-exact decoding across batch shapes (see test_generation.py)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _study():
     space = SearchSpace()
     study = optuna.create_study(directions=list(_keys.DIRECTIONS), sampler=make_sampler("tpe", seed=0))
