@@ -13,6 +13,7 @@ from objectives.generation._backend import GeneratedAudio, MusicGenBackend, Step
 from objectives.scoring._clap import ClapScorer
 from objectives.scoring._degeneracy import DegeneracyReport, DegeneracyThresholds, degeneracy
 from objectives.scoring._diversity import embedding_spread
+from objectives.scoring._fad import EmbeddingStats, frechet_distance
 from objectives.scoring._repetition import repetition_score, token_repetition
 from objectives.scoring._stats import ScoreSummary, summarize
 
@@ -57,6 +58,8 @@ class Evaluation:
         constraints: ``{"silence", "noise", "clipping"}`` -> worst clip's measurement minus its limit;
             the configuration is feasible when every value is <= 0.
         audio: the generated clips, ``[P*R, T]`` in the order of ``clips``.
+        fad: Fréchet distance between the clips' CLAP embeddings and the reference set's (lower is
+            closer), or None without a reference.
         generation_seconds, scoring_seconds: wall-clock time, shared equally among configurations
             evaluated together.
     """
@@ -70,6 +73,7 @@ class Evaluation:
     diversity: float
     constraints: dict[str, float]
     audio: GeneratedAudio = field(repr=False)
+    fad: float | None = None
     generation_seconds: float = 0.0
     scoring_seconds: float = 0.0
 
@@ -102,13 +106,17 @@ class Evaluator:
         duration: clip length in seconds, in (0, 30].
         base_seed: seed of the common random numbers. Default 0.
         thresholds: degeneracy limits. Default :class:`DegeneracyThresholds()`.
+        reference: CLAP embedding statistics of the user's reference audio; when given, every evaluation
+            carries the Fréchet distance of its P x R clips to it (:attr:`Evaluation.fad`). Needs P x R >= 2.
 
     Raises:
-        ValueError: no prompts, replicates < 1, or duration out of range.
+        ValueError: no prompts, replicates < 1, duration out of range, or a reference with fewer than 2 clips
+            per configuration.
     """
 
     def __init__(self, *, generator: MusicGenBackend, clap: ClapScorer, prompts: Sequence[str], replicates: int,
-                 duration: float, base_seed: int = 0, thresholds: DegeneracyThresholds | None = None) -> None:
+                 duration: float, base_seed: int = 0, thresholds: DegeneracyThresholds | None = None,
+                 reference: EmbeddingStats | None = None) -> None:
         if not prompts:
             raise ValueError("at least one prompt is needed.")
         if replicates < 1:
@@ -122,6 +130,10 @@ class Evaluator:
         self.duration = duration
         self.base_seed = base_seed
         self.thresholds = thresholds or DegeneracyThresholds()
+        if reference is not None and len(self.prompts) * replicates < 2:
+            raise ValueError("a Fréchet distance to reference audio needs at least 2 clips per configuration "
+                             "(prompts x replicates).")
+        self.reference = reference
         self._rows = [(p, r) for p in range(len(self.prompts)) for r in range(replicates)]
         self.seeds = [replicate_seed(base_seed, p, r) for p, r in self._rows]
         self.clap.text_embeddings(self.prompts)  # once, up front
@@ -182,6 +194,8 @@ class Evaluator:
             clap=summarize([c.clap for c in clips]), repetition=summarize([c.repetition for c in clips]),
             token_repetition=summarize(token_values) if token_values else None,
             diversity=diversity, constraints=constraints, audio=audio,
+            fad=None if self.reference is None else frechet_distance(EmbeddingStats.from_embeddings(embeddings),
+                                                                     self.reference),
         )
 
 

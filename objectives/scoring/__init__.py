@@ -1,4 +1,5 @@
-"""Scorers: CLAP prompt adherence, repetition, degeneracy, diversity, and their summaries (loaded lazily)."""
+"""Scorers: CLAP prompt adherence, repetition, degeneracy, diversity, Fréchet distance to reference audio, and
+their summaries (loaded lazily)."""
 
 from objectives._lazy import lazy_getattr
 
@@ -8,10 +9,15 @@ __all__ = [
     "ClapScorer",
     "DegeneracyReport",
     "DegeneracyThresholds",
+    "EmbeddingStats",
+    "ReferenceSet",
     "RepetitionConfig",
     "ScoreSummary",
     "degeneracy",
     "embedding_spread",
+    "frechet_distance",
+    "load_reference",
+    "reference_digest",
     "repetition_score",
     "summarize",
     "token_repetition",
@@ -25,6 +31,11 @@ _LAZY = {
     "DegeneracyThresholds": "objectives.scoring._degeneracy",
     "degeneracy": "objectives.scoring._degeneracy",
     "embedding_spread": "objectives.scoring._diversity",
+    "EmbeddingStats": "objectives.scoring._fad",
+    "frechet_distance": "objectives.scoring._fad",
+    "ReferenceSet": "objectives.scoring._reference",
+    "load_reference": "objectives.scoring._reference",
+    "reference_digest": "objectives.scoring._reference",
     "RepetitionConfig": "objectives.scoring._repetition",
     "repetition_score": "objectives.scoring._repetition",
     "token_repetition": "objectives.scoring._repetition",

@@ -1,0 +1,145 @@
+"""The user's reference audio for a genre: excerpts, their CLAP embedding statistics, and a cache of those."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import librosa
+import numpy as np
+
+from objectives.scoring._clap import CLAP_SAMPLE_RATE, ClapScorer
+from objectives.scoring._fad import EmbeddingStats
+
+__all__ = ["AUDIO_SUFFIXES", "MAX_EXCERPTS", "ReferenceSet", "default_cache_dir", "load_reference", "reference_digest"]
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+"""File types read from a reference folder (through soundfile/libsndfile)."""
+MAX_EXCERPTS = 1000
+"""Most excerpts embedded; more are thinned evenly (a covariance of 512-d embeddings is well estimated well
+before that, and embedding stays within minutes on a GPU)."""
+
+
+@dataclass(frozen=True)
+class ReferenceSet:
+    """CLAP embedding statistics of a folder of reference audio.
+
+    Attributes:
+        stats: mean and covariance of the excerpts' CLAP audio embeddings.
+        digest: sha256 (16 hex digits) of the files' contents, the CLAP checkpoint and the excerpt length:
+            what a study records so that its FAD values stay comparable.
+        files: number of audio files read.
+        excerpts: number of excerpts embedded.
+    """
+
+    stats: EmbeddingStats
+    digest: str
+    files: int
+    excerpts: int
+
+
+def default_cache_dir() -> Path:
+    """``$MGOPT_CACHE_DIR``, else ``$XDG_CACHE_HOME/musicgen-decoding-optimizer``, else ``~/.cache/...``."""
+    if os.environ.get("MGOPT_CACHE_DIR"):
+        return Path(os.environ["MGOPT_CACHE_DIR"])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "musicgen-decoding-optimizer"
+
+
+def _audio_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        raise ValueError(f"reference folder {str(folder)!r} does not exist or is not a folder.")
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+    if not files:
+        raise ValueError(f"reference folder {str(folder)!r} holds no audio files ({', '.join(AUDIO_SUFFIXES)}).")
+    return files
+
+
+def reference_digest(folder: str | Path, clap_name: str, duration: float) -> str:
+    """The :attr:`ReferenceSet.digest` of ``folder`` without embedding anything (reads every file once).
+
+    Raises:
+        ValueError: not a folder, or no audio files in it.
+    """
+    folder = Path(folder)
+    return _digest(_audio_files(folder), folder, clap_name, float(duration))
+
+
+def _digest(files: list[Path], folder: Path, clap_name: str, duration: float) -> str:
+    h = hashlib.sha256(f"clap={clap_name}\nduration={duration!r}\n".encode())
+    for path in files:
+        h.update(str(path.relative_to(folder)).encode("utf-8", "surrogateescape") + b"\0")
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()[:16]
+
+
+def _excerpts(files: list[Path], duration: float) -> list[np.ndarray]:
+    """Non-overlapping ``duration``-second mono excerpts at 48 kHz; a shorter tail is dropped."""
+    size = round(duration * CLAP_SAMPLE_RATE)
+    out: list[np.ndarray] = []
+    for path in files:
+        try:
+            with warnings.catch_warnings():  # librosa warns before its audioread fallback; the error says enough
+                warnings.simplefilter("ignore")
+                wave, _ = librosa.load(path, sr=CLAP_SAMPLE_RATE, mono=True, res_type="soxr_hq")
+        except Exception as exc:  # soundfile/audioread raise many types for a bad file
+            reason = str(exc).strip()[:120] or type(exc).__name__
+            raise ValueError(f"cannot read reference audio {str(path)!r}: {reason}") from None
+        out.extend(wave[i:i + size] for i in range(0, len(wave) - size + 1, size))
+    if len(out) > MAX_EXCERPTS:
+        keep = np.linspace(0, len(out) - 1, MAX_EXCERPTS).round().astype(int)
+        out = [out[i] for i in keep]
+    return out
+
+
+def load_reference(folder: str | Path, clap: ClapScorer, *, duration: float, cache_dir: Path | None = None,
+                   batch: int = 32) -> ReferenceSet:
+    """Embed a folder of reference audio with ``clap``, or read the cached result.
+
+    Every file is resampled to 48 kHz mono (soxr) and cut into non-overlapping excerpts of ``duration``
+    seconds, the trials' clip length, so reference and generated clips are embedded alike (same length, same
+    CLAP windowing). The statistics are cached in ``cache_dir`` (default :func:`default_cache_dir`) under the
+    digest of the files' contents, the CLAP checkpoint and the duration, so they are computed once.
+
+    Args:
+        folder: a folder of audio files (searched recursively; see :data:`AUDIO_SUFFIXES`).
+        clap: the scorer whose audio embeddings are used (the study's CLAP).
+        duration: excerpt length in seconds, > 0.
+        cache_dir: where ``reference-<digest>.npz`` files go; an unwritable cache only costs recomputation.
+        batch: excerpts embedded per call.
+
+    Raises:
+        ValueError: not a folder, no audio files, an unreadable file, or fewer than 2 excerpts of ``duration``.
+    """
+    folder = Path(folder)
+    files = _audio_files(folder)
+    digest = _digest(files, folder, clap.name, float(duration))
+    cache = (cache_dir or default_cache_dir()) / f"reference-{digest}.npz"
+    if cache.is_file():
+        try:
+            with np.load(cache) as data:
+                stats = EmbeddingStats(mean=data["mean"], cov=data["cov"], n=int(data["n"]))
+                return ReferenceSet(stats=stats, digest=digest, files=int(data["files"]), excerpts=stats.n)
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache file is recomputed
+    excerpts = _excerpts(files, duration)
+    if len(excerpts) < 2:
+        raise ValueError(f"reference folder {str(folder)!r} yields {len(excerpts)} excerpt(s) of {duration:g} s; "
+                         "at least 2 are needed (add audio or longer files).")
+    embedded = [clap.audio_embeddings(np.stack(excerpts[i:i + batch]), CLAP_SAMPLE_RATE).cpu().numpy()
+                for i in range(0, len(excerpts), batch)]
+    stats = EmbeddingStats.from_embeddings(np.concatenate(embedded))
+    stats = EmbeddingStats(mean=stats.mean, cov=stats.cov, n=stats.n)  # the reference keeps no factor
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp.npz")
+        np.savez(tmp, mean=stats.mean, cov=stats.cov, n=stats.n, files=len(files))
+        os.replace(tmp, cache)
+    except OSError:
+        pass
+    return ReferenceSet(stats=stats, digest=digest, files=len(files), excerpts=stats.n)
