@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--objective", action="append", default=[], choices=EXTRA_OBJECTIVES, dest="extra_objectives",
                        help="add an objective after CLAP and repetition: diversity (maximise the spread of CLAP "
                             "embeddings across seeds); repeatable")
+    study.add_argument("--reference", type=Path, default=None, metavar="DIR",
+                       help="a folder of your own audio in the genre: adds the objective fad, the Frechet distance "
+                            "between CLAP embeddings of each trial's clips and of excerpts of this audio (minimised; "
+                            "embeddings computed once and cached)")
     study.add_argument("--sampler", default=DEFAULT_SAMPLER, choices=SAMPLERS,
                        help=f"Optuna sampler (default {DEFAULT_SAMPLER}; see README)")
     study.add_argument("--seed", type=int, default=None, help="sampler seed (clip seeds are fixed per prompt)")
@@ -86,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--presets-dir", type=Path, default=Path("presets"), help="where <genre>.json goes")
     out.add_argument("--save-audio", type=Path, help="keep every clip as WAV in this folder")
     out.add_argument("--export-only", action="store_true", help="only export presets from the existing study")
+    out.add_argument("--validate-seeds", type=int, default=None,
+                     help="before export, re-generate the Pareto candidates and baselines on the genre's held-out "
+                          "prompts with this many new seeds each and choose presets on those scores (default 4; "
+                          "0 exports on search scores)")
     out.add_argument("--artifact-dir", type=Path, default=None,
                      help="where clips and spectrograms go for optuna-dashboard (default: artifacts/ beside the "
                           "SQLite or journal file, ./artifacts for a database server)")
@@ -128,24 +136,31 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     from optimizer._presets import NoFeasibleTrialError
     from optimizer._study import StudySpec, default_study_name
 
+    reference = _reference_digest(args, clap_name)
     spec = StudySpec(genre=genre.name, model=args.model, backend=args.backend, clap=clap_name,
                      duration=float(args.duration), replicates=args.replicates, base_seed=0, prompts=tuple(prompts),
-                     objectives=("clap", "repetition", *dict.fromkeys(args.extra_objectives)))
+                     objectives=("clap", "repetition", *dict.fromkeys(args.extra_objectives),
+                                 *(("fad",) if reference else ())),
+                     reference=reference)
     name = args.study_name or default_study_name(genre.name, args.model)
     preset_path = args.presets_dir / f"{genre.name}.json"
 
     if args.export_only:
         study = _existing_study(args.storage, name)
+        _precheck_folder(args.presets_dir, "cannot write presets to", "pass --presets-dir")
         try:
+            validation = _validate_front(study, genre, args, console, clap_name=clap_name)
             return _export(study, genre.name, preset_path, console, args.storage,
-                           None if args.no_artifacts else _artifact_dir(args))
+                           None if args.no_artifacts else _artifact_dir(args), validation)
         except NoFeasibleTrialError as exc:
             raise UsageError(str(exc)) from None
 
     _precheck_storage(args.storage, name, spec)
+    _precheck_folder(args.presets_dir, "cannot write presets to", "pass --presets-dir")
     if not args.no_artifacts:
         _precheck_artifact_dir(_artifact_dir(args))
     generator, clap, device = _load_models(args, clap_name, console)
+    reference_stats = _load_reference(args, clap, console)
     batch_trials = _batch_trials(args, generator, device, clips_per_config=len(prompts) * args.replicates)
 
     from objectives._evaluation import Evaluator
@@ -160,7 +175,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     if created:
         enqueue_references(study, genre.search_space, genre.baseline)
     evaluator = Evaluator(generator=generator, clap=clap, prompts=prompts, replicates=args.replicates,
-                          duration=args.duration)
+                          duration=args.duration, reference=reference_stats)
     done = complete_trials(study)
     verb = "Creating" if created else "Resuming"
     console.print(f"{verb} study [bold]{name}[/bold] in {args.storage}: {done} of {args.trials} trials done; "
@@ -196,8 +211,11 @@ def _run(args: argparse.Namespace, console: Console) -> int:
                       f"{preset_path}.")
         return 0
     try:
+        validation = _validate_front(study, genre, args, console, clap_name=clap_name,
+                                     models=(generator, clap, device), batch_trials=summary.final_batch_trials,
+                                     reference=reference_stats)
         return _export(study, genre.name, preset_path, console, args.storage,
-                       None if args.no_artifacts else _artifact_dir(args))
+                       None if args.no_artifacts else _artifact_dir(args), validation)
     except NoFeasibleTrialError as exc:
         console.print(f"[red]{exc}[/red]")
         return EXIT_FAILED
@@ -221,6 +239,8 @@ def _validate(args: argparse.Namespace) -> None:
         raise UsageError(f"--batch-trials must be auto or a number from 1 to 256 but got {args.batch_trials!r}.")
     if not 0.1 <= args.heartbeat_interval <= 3600:
         raise UsageError(f"--heartbeat-interval must be in [0.1, 3600] seconds but got {args.heartbeat_interval:g}.")
+    if args.validate_seeds is not None and not 0 <= args.validate_seeds <= 64:
+        raise UsageError(f"--validate-seeds must be between 0 and 64 but got {args.validate_seeds}.")
     if args.study_name is not None and not (0 < len(args.study_name) <= 512):
         raise UsageError("--study-name must have 1 to 512 characters.")
 
@@ -280,6 +300,34 @@ def _load_models(args: argparse.Namespace, clap_name: str, console: Console):
     return generator, clap, device
 
 
+def _reference_digest(args: argparse.Namespace, clap_name: str) -> str | None:
+    """The digest of ``--reference`` (files, CLAP, clip length), or None; a bad folder is a usage error."""
+    if args.reference is None:
+        return None
+    from objectives.scoring._reference import reference_digest
+
+    try:
+        return reference_digest(args.reference, clap_name, float(args.duration))
+    except (ValueError, OSError) as exc:
+        raise UsageError(f"--reference: {exc}") from None
+
+
+def _load_reference(args: argparse.Namespace, clap, console: Console, *, duration: float | None = None):
+    """CLAP embedding statistics of ``--reference`` (cached after the first time), or None."""
+    if args.reference is None:
+        return None
+    from objectives.scoring._reference import load_reference
+
+    with console.status(f"Embedding the reference audio in {args.reference} (once; cached)..."):
+        try:
+            reference = load_reference(args.reference, clap, duration=duration or args.duration)
+        except (ValueError, OSError) as exc:
+            raise UsageError(f"--reference: {exc}") from None
+    console.print(f"Reference set: {reference.excerpts} excerpt(s) from {reference.files} file(s), "
+                  f"digest {reference.digest}.")
+    return reference.stats
+
+
 def _batch_trials(args: argparse.Namespace, generator, device, *, clips_per_config: int) -> int:
     """``--batch-trials`` resolved, and the generator's rows per pass sized to hold a whole batch."""
     from objectives.generation._memory import configs_per_pass
@@ -302,12 +350,16 @@ def _artifact_dir(args: argparse.Namespace) -> Path:
 
 def _precheck_artifact_dir(folder: Path) -> None:
     """Refuse an artifact folder that could not be created, before anything is written."""
+    _precheck_folder(folder, "cannot create the artifact folder", "pass --artifact-dir or --no-artifacts")
+
+
+def _precheck_folder(folder: Path, problem: str, hint: str) -> None:
+    """Raise :class:`UsageError` unless ``folder`` is, or can be created as, a writable folder."""
     existing = folder
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir() or not os.access(existing, os.W_OK):
-        raise UsageError(f"cannot create the artifact folder {str(folder)!r}: {str(existing)!r} is not a writable "
-                         "folder; pass --artifact-dir or --no-artifacts.")
+        raise UsageError(f"{problem} {str(folder)!r}: {str(existing)!r} is not a writable folder; {hint}.")
 
 
 def _artifact_store(args: argparse.Namespace):
@@ -356,7 +408,62 @@ def _quiet_libraries() -> None:
     transformers.utils.logging.disable_progress_bar()
 
 
-def _export(study, genre: str, path: Path, console: Console, storage: str, artifact_dir: Path | None = None) -> int:
+def _validate_front(study, genre, args: argparse.Namespace, console: Console, *, clap_name: str, models=None,
+                    batch_trials: int = 1, reference=None) -> dict | None:
+    """Re-validate the study's Pareto candidates on held-out prompts (``--validate-seeds``); None when off.
+
+    Results already cached in the study for the same setup are reused; models are loaded only when some
+    candidate still needs generating.
+    """
+    from optimizer import _keys
+    from optimizer._validation import DEFAULT_VALIDATE_SEEDS, ValidationSetup, candidates, validate_candidates
+
+    seeds = DEFAULT_VALIDATE_SEEDS if args.validate_seeds is None else args.validate_seeds
+    if seeds == 0:
+        return None
+    spec = study.user_attrs.get(_keys.STUDY_SPEC, {})
+    duration = float(spec.get("duration", args.duration))
+    setup = ValidationSetup.for_genre(heldout=genre.heldout_prompts, search=tuple(spec.get("prompts", ())),
+                                      replicates=seeds, duration=duration)
+    trials = candidates(study)
+    if not trials:
+        return None
+    results = validate_candidates(study, trials, setup, None)
+    missing = len(trials) - len(results)
+    if missing:
+        from objectives._evaluation import Evaluator
+        from optimizer._runner import _Batcher
+
+        generator, clap, device = models or _load_models(args, clap_name, console)
+        if reference is None and args.reference is not None:
+            reference = _load_reference(args, clap, console, duration=duration)
+        if models is None:
+            batch_trials = _batch_trials(args, generator, device, clips_per_config=len(setup.prompts) * seeds)
+        evaluator = Evaluator(generator=generator, clap=clap, prompts=setup.prompts, replicates=seeds,
+                              duration=duration, base_seed=setup.base_seed, reference=reference)
+        if hasattr(generator, "max_batch"):
+            generator.max_batch = args.batch_size or max(1, batch_trials) * evaluator.clips_per_config
+        batcher = _Batcher(evaluator, limit=max(1, batch_trials))
+        where = "held-out" if setup.source == "heldout" else "search (no held-out prompts in the genre file)"
+
+        def evaluate(configs):
+            out: list = []
+            while len(out) < len(configs):
+                chunk = configs[len(out):len(out) + batcher.limit]
+                out.extend(batcher.evaluate(chunk, on_step=lambda done, total: None))
+            return out
+
+        with console.status(f"Re-validating {missing} Pareto candidate(s) and baseline(s) on {len(setup.prompts)} "
+                            f"{where} prompts x {seeds} new seeds..."):
+            results = validate_candidates(study, trials, setup, evaluate)
+    failed = [n for n, r in results.items() if "error" in r]
+    if failed:
+        console.print(f"[yellow]Validation failed for trial(s) {failed}; they are not exported as presets.[/yellow]")
+    return {"setup": setup.describe(), "results": results}
+
+
+def _export(study, genre: str, path: Path, console: Console, storage: str, artifact_dir: Path | None = None,
+            validation: dict | None = None) -> int:
     from optimizer._console import front_table
     from optimizer._presets import build_presets, write_presets
     from optimizer.service._fold import fold_feedback
@@ -364,13 +471,13 @@ def _export(study, genre: str, path: Path, console: Console, storage: str, artif
     rated = fold_feedback(study, storage, genre=genre) if "://" in storage else 0
     if rated:
         console.print(f"Folded listener feedback from the preset service for {rated} preset(s).")
-    document = build_presets(study, genre=genre)
+    document = build_presets(study, genre=genre, validation=validation)
     try:
         write_presets(document, path)
     except OSError as exc:
         raise UsageError(f"cannot write presets to {str(path)!r}: {exc.strerror or exc}.") from None
     # Piped output gets rich's 80 columns, too narrow for the table; a terminal keeps its own width.
-    Console(width=None if sys.stdout.isatty() else 140).print(front_table(document))
+    Console(width=None if sys.stdout.isatty() else 200).print(front_table(document))
     console.print(f"Presets written to [bold]{path}[/bold]")
     command = f"optuna-dashboard {shlex.quote(storage)}"
     if artifact_dir is not None:

@@ -52,22 +52,42 @@ def _fmt(score: dict[str, Any] | None) -> str:
 
 
 def front_table(document: dict[str, Any]) -> Table:
-    """A table of the exported presets and the baselines, with scores ± standard error."""
-    table = Table(title=f"Pareto presets for {document['genre']} (± standard error)")
-    for column in ("name", "trial", "strategy", "temperature", "top_k", "top_p", "cfg_coef", "CLAP ↑",
-                   "repetition ↓"):
+    """A table of the exported presets and the baselines, with scores ± standard error; with re-validation,
+    also the held-out means with their 95 % intervals and the optimism (search minus held-out mean)."""
+    validated = "validation" in document
+    title = f"Pareto presets for {document['genre']} (search: ± standard error"
+    title += "; held-out: mean [95% interval])" if validated else ")"
+    table = Table(title=title)
+    columns = ["name", "trial", "strategy", "temperature", "top_k", "top_p", "cfg_coef", "CLAP ↑", "repetition ↓"]
+    extra = [o["name"] for o in document["objectives"][2:] if o["name"] in ("diversity", "fad")]
+    columns += [f"{name} {'↑' if name == 'diversity' else '↓'}" for name in extra]
+    if validated:
+        columns += ["held-out CLAP", "held-out repetition", "optimism CLAP"]
+    for column in columns:
         table.add_column(column, justify="left" if column in ("name", "strategy") else "right")
     rows = [(name, e, "") for name, e in document["presets"].items()]
     rows += [(name, e, "dim") for name, e in document["baselines"].items()]
     for name, entry, style in rows:
         p = entry["params"]
         strategy = entry["strategy"]
-        table.add_row(
+        cells = [
             name + ("" if entry.get("feasible", True) else " (degenerate)"), str(entry["trial"]), strategy,
             "-" if strategy == "greedy" else f"{p['temperature']:.2f}",
             str(p["top_k"]) if strategy == "top_k" else "-",
             f"{p['top_p']:.3f}" if strategy == "top_p" else "-",
             f"{p['cfg_coef']:.2f}", _fmt(entry["scores"]["clap"]), _fmt(entry["scores"]["repetition"]),
-            style=style,
-        )
+        ]
+        cells += [f"{entry['scores'][name]:.3f}" if name in entry["scores"] else "-" for name in extra]
+        if validated:
+            held = entry.get("validation", {})
+            cells += [_interval(held.get("clap")), _interval(held.get("repetition")),
+                      f"{entry['optimism']['clap']:+.3f}" if "clap" in entry.get("optimism", {}) else "-"]
+        table.add_row(*cells, style=style)
     return table
+
+
+def _interval(score: dict[str, Any] | None) -> str:
+    if not score:
+        return "-"
+    low, high = score["ci95"]
+    return f"{score['mean']:.3f} [{low:.3f}, {high:.3f}]"

@@ -20,6 +20,7 @@ __all__ = [
     "SCORES",
     "STUDY_SPEC",
     "TIMING",
+    "VALIDATION",
     "WORKER",
 ]
 
@@ -47,6 +48,8 @@ RETRY_OF = "mgopt:retry_of:v1"
 """Trial user attr of a re-enqueued trial: ``{trial, reason}`` of the stale trial it repeats."""
 FAILURE = "mgopt:failure:v1"
 """Trial user attr of failed trials: the reason."""
+VALIDATION = "mgopt:validation:v1"
+"""Study user attr: ``{key, setup, trials: {number: scores}}`` of candidates re-generated on held-out prompts."""
 
 OBJECTIVES = ("clap", "repetition")
 """Objective names, in the order of ``trial.values``."""
@@ -56,7 +59,9 @@ OBJECTIVE_DIRECTIONS: dict[str, Literal["maximize", "minimize"]] = {
     "clap": "maximize",
     "repetition": "minimize",
     "diversity": "maximize",
+    "fad": "minimize",
 }
-"""Every objective a study can have; ``diversity`` (spread of CLAP embeddings across seeds) is optional."""
+"""Every objective a study can have; ``diversity`` (spread of CLAP embeddings across seeds) and ``fad``
+(Fréchet distance of CLAP embeddings to the user's reference audio, ``--reference``) are optional."""
 EXTRA_OBJECTIVES = ("diversity",)
-"""Objectives ``--objective`` can add after CLAP and repetition."""
+"""Objectives ``--objective`` can add after CLAP and repetition (``fad`` comes with ``--reference``)."""

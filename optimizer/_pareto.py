@@ -9,7 +9,7 @@ import optuna
 
 from optimizer import _keys
 
-__all__ = ["feasible_front", "name_front"]
+__all__ = ["feasible_front", "name_front", "name_points", "non_dominated"]
 
 
 def feasible_front(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
@@ -35,20 +35,42 @@ def name_front(front: list[optuna.trial.FrozenTrial], objectives: Sequence[str] 
     """
     if not front:
         raise ValueError("the Pareto front is empty.")
-    if len(objectives) != len(directions):
-        raise ValueError(f"{len(objectives)} objectives but {len(directions)} directions.")
+    picked = name_points(np.array([t.values for t in front], dtype=np.float64), objectives, directions)
+    return {name: front[i] for name, i in picked.items()} | {
+        f"pareto_{t.number}": t for i, t in enumerate(front) if i not in picked.values()}
+
+
+def name_points(values: np.ndarray, objectives: Sequence[str] = _keys.OBJECTIVES,
+                directions: Sequence[str] = _keys.DIRECTIONS) -> dict[str, int]:
+    """Row indices of ``values`` ``[N, M]`` (mutually non-dominated points) for ``balanced`` and one extreme
+    per objective; the rule of :func:`name_front`, on any values (search or re-validated scores).
+
+    Raises:
+        ValueError: no rows, or objectives, directions and columns of different lengths.
+    """
+    if len(values) == 0:
+        raise ValueError("the Pareto front is empty.")
+    if not len(objectives) == len(directions) == values.shape[1]:
+        raise ValueError(f"{len(objectives)} objectives, {len(directions)} directions, {values.shape[1]} columns.")
     sign = np.array([1.0 if d == "maximize" else -1.0 for d in directions])
-    utility = np.array([t.values for t in front], dtype=np.float64) * sign  # larger is better everywhere
+    utility = values * sign  # larger is better everywhere
     span = np.ptp(utility, axis=0)
     # Regret per objective in [0, 1]: 0 at the front's best value, 1 at its worst.
     regret = (utility.max(axis=0) - utility) / np.where(span > 0, span, 1.0)
-    named = {"balanced": front[int(np.argmin(np.linalg.norm(regret, axis=1)))]}
+    named = {"balanced": int(np.argmin(np.linalg.norm(regret, axis=1)))}
     for k, (name, direction) in enumerate(zip(objectives, directions, strict=True)):
         order = [utility[:, j] for j in reversed(range(len(objectives))) if j != k] + [utility[:, k]]
-        best = int(np.lexsort([-column for column in order])[0])
-        named[f"{'max' if direction == 'maximize' else 'min'}_{name}"] = front[best]
-    chosen = {t.number for t in named.values()}
-    for t in front:
-        if t.number not in chosen:
-            named[f"pareto_{t.number}"] = t
+        named[f"{'max' if direction == 'maximize' else 'min'}_{name}"] = int(np.lexsort([-c for c in order])[0])
     return named
+
+
+def non_dominated(values: np.ndarray, directions: Sequence[str]) -> list[int]:
+    """Row indices of ``values`` ``[N, M]`` that no other row dominates (at least as good on every objective
+    and better on one), in row order."""
+    utility = np.asarray(values, dtype=np.float64) * np.array([1.0 if d == "maximize" else -1.0 for d in directions])
+    keep = []
+    for i, row in enumerate(utility):
+        dominated = np.any(np.all(utility >= row, axis=1) & np.any(utility > row, axis=1))
+        if not dominated:
+            keep.append(i)
+    return keep

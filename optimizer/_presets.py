@@ -11,11 +11,12 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import optuna
 
 from objectives._params import DecodingParams
 from optimizer import _keys
-from optimizer._pareto import feasible_front, name_front
+from optimizer._pareto import feasible_front, name_front, name_points, non_dominated
 from optimizer._schema import SCHEMA_VERSION, validate_presets
 
 __all__ = ["NoFeasibleTrialError", "build_presets", "write_presets"]
@@ -25,14 +26,40 @@ _OBJECTIVE_TEXT = {
     "repetition": "share of the clip that repeats another segment near-exactly, 0-1 (lower is better)",
     "diversity": "mean pairwise cosine distance of CLAP audio embeddings across seeds of a prompt (higher is "
                  "more varied)",
+    "fad": "Frechet distance between CLAP audio embeddings of the clips and of the reference audio (lower is "
+           "closer to the reference)",
 }
+_VALIDATED = ("clap", "repetition", "diversity", "fad")
+"""Objectives a validation re-measures (a listener rating cannot be)."""
 
 
 class NoFeasibleTrialError(RuntimeError):
     """The study has no completed, non-degenerate trial to export."""
 
 
-def _entry(trial: optuna.trial.FrozenTrial, feedback: dict[str, Any]) -> dict[str, Any]:
+def _mean(score: Any) -> float | None:
+    """The mean of a ``{mean, stderr, n}`` score or a plain number; None when absent."""
+    if isinstance(score, dict):
+        return float(score["mean"])
+    return None if score is None else float(score)
+
+
+def _validation_fields(trial: optuna.trial.FrozenTrial, result: dict[str, Any] | None) -> dict[str, Any]:
+    """``validation`` (re-validated scores) and ``optimism`` (search minus validation mean, per objective)."""
+    if not result or "error" in result:
+        return {}
+    validation = {k: copy.deepcopy(v) for k, v in result.items() if k in (*_VALIDATED, "feasible")}
+    scores = trial.user_attrs[_keys.SCORES]
+    optimism = {}
+    for name in _VALIDATED:
+        searched, validated = _mean(scores.get(name)), _mean(result.get(name))
+        if searched is not None and validated is not None:
+            optimism[name] = searched - validated
+    return {"validation": validation, "optimism": optimism}
+
+
+def _entry(trial: optuna.trial.FrozenTrial, feedback: dict[str, Any],
+           validation: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
     params = DecodingParams.from_dict(trial.user_attrs[_keys.PARAMS])
     scores = copy.deepcopy(trial.user_attrs[_keys.SCORES])  # entries must not share nested dicts
     if str(trial.number) in feedback:
@@ -44,14 +71,46 @@ def _entry(trial: optuna.trial.FrozenTrial, feedback: dict[str, Any]) -> dict[st
         "scores": scores,
         "audiocraft": params.to_audiocraft(),
         "transformers": params.to_transformers(),
+        **_validation_fields(trial, (validation or {}).get(trial.number)),
     }
 
 
-def build_presets(study: optuna.Study, *, genre: str) -> dict[str, Any]:
-    """The preset document of ``study``: named Pareto presets, baselines and provenance.
+def _validated_front(front: list[optuna.trial.FrozenTrial], results: dict[int, dict[str, Any]],
+                     objectives: list[str], directions: list[str]) -> dict[str, optuna.trial.FrozenTrial]:
+    """Named presets among the search front, chosen on re-validated scores (objectives a validation cannot
+    measure, such as a rating, keep their search values); candidates degenerate on validation drop out.
 
     Raises:
-        NoFeasibleTrialError: no completed, feasible trial.
+        NoFeasibleTrialError: no candidate stayed non-degenerate on validation.
+    """
+    passed = [t for t in front if results.get(t.number, {}).get("feasible")]
+    if not passed:
+        raise NoFeasibleTrialError(
+            f"none of the {len(front)} Pareto candidate(s) stayed non-degenerate when re-generated on the "
+            "validation prompts; run more trials, or export without validation (--validate-seeds 0).")
+    values = np.array([[_mean(results[t.number].get(name)) if name in _VALIDATED else t.values[i]
+                        for i, name in enumerate(objectives)] for t in passed], dtype=np.float64)
+    keep = non_dominated(values, directions)
+    chosen = [passed[i] for i in keep]
+    named = {name: chosen[i] for name, i in name_points(values[keep], objectives, directions).items()}
+    picked = {t.number for t in named.values()}
+    return named | {f"pareto_{t.number}": t for t in chosen if t.number not in picked}
+
+
+def build_presets(study: optuna.Study, *, genre: str, validation: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The preset document of ``study``: named Pareto presets, baselines and provenance.
+
+    Args:
+        study: a study of this tool.
+        genre: the genre name.
+        validation: ``{"setup": ValidationSetup.describe(), "results": {trial number: result}}`` from
+            :func:`optimizer._validation.validate_candidates`, or None. With it, presets are chosen among the
+            search front by their re-validated scores, every entry carries ``validation`` and ``optimism``
+            (search mean minus validation mean: positive means the search overrated a maximised objective,
+            negative means it underrated a minimised one), and the document lists every candidate.
+
+    Raises:
+        NoFeasibleTrialError: no completed, feasible trial (or none stayed feasible on validation).
     """
     front = feasible_front(study)
     if not front:
@@ -63,16 +122,20 @@ def build_presets(study: optuna.Study, *, genre: str) -> dict[str, Any]:
     objectives = list(spec.get("objectives", _keys.OBJECTIVES))
     directions = [d.name.lower() for d in study.directions]
     feedback = study.user_attrs.get(_keys.LISTENER_FEEDBACK, {})
+    results = validation["results"] if validation else None
+    named = (_validated_front(front, results, objectives, directions) if results is not None
+             else name_front(front, objectives, directions))
     baselines: dict[str, Any] = {}
     for t in complete:
         label = t.user_attrs.get(_keys.BASELINE)
         if label and label not in baselines and _keys.PARAMS in t.user_attrs:
-            baselines[label] = {**_entry(t, feedback), "feasible": all(v <= 0.0 for v in t.constraints.values())}
+            baselines[label] = {**_entry(t, feedback, results),
+                                "feasible": all(v <= 0.0 for v in t.constraints.values())}
     try:
         tool_version = version("musicgen-decoding-optimizer")
     except PackageNotFoundError:
         tool_version = "unknown"
-    return {
+    document = {
         "schema_version": SCHEMA_VERSION,
         "genre": genre,
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -92,9 +155,16 @@ def build_presets(study: optuna.Study, *, genre: str) -> dict[str, Any]:
         },
         "objectives": [{"name": n, "direction": d, "description": _OBJECTIVE_TEXT[n]}
                        for n, d in zip(objectives, directions, strict=True)],
-        "presets": {name: _entry(t, feedback) for name, t in name_front(front, objectives, directions).items()},
+        "presets": {name: _entry(t, feedback, results) for name, t in named.items()},
         "baselines": baselines,
     }
+    if validation is not None and results is not None:
+        chosen = {t.number for t in named.values()}
+        document["validation"] = {**validation["setup"], "candidates": [
+            {"trial": t.number, "selected": t.number in chosen,
+             **({"error": results[t.number]["error"]} if "error" in results.get(t.number, {}) else {}),
+             **_validation_fields(t, results.get(t.number))} for t in front]}
+    return document
 
 
 def write_presets(document: dict[str, Any], path: Path) -> Path:

@@ -98,8 +98,11 @@ def enqueue_references(study: optuna.Study, space: SearchSpace, baseline: Decodi
 def objective_values(evaluation: Evaluation, objectives: Sequence[str]) -> list[float]:
     """The values of ``objectives`` (names of :data:`~optimizer._keys.OBJECTIVE_DIRECTIONS`) for one evaluation."""
     table = {"clap": evaluation.clap.mean, "repetition": evaluation.repetition.mean,
-             "diversity": evaluation.diversity}
-    return [table[name] for name in objectives]
+             "diversity": evaluation.diversity, "fad": evaluation.fad}
+    missing = [name for name in objectives if table.get(name) is None]
+    if missing:
+        raise ValueError(f"objective(s) {missing} not measured by this evaluator (fad needs a reference set).")
+    return [float(table[name]) for name in objectives]  # type: ignore[arg-type]
 
 
 def record_evaluation(trial: optuna.Trial, evaluation: Evaluation,
@@ -117,6 +120,8 @@ def record_evaluation(trial: optuna.Trial, evaluation: Evaluation,
               "diversity": evaluation.diversity}
     if evaluation.token_repetition is not None:
         scores["token_repetition"] = evaluation.token_repetition.to_dict()
+    if evaluation.fad is not None:
+        scores["fad"] = evaluation.fad
     trial.set_user_attr(_keys.SCORES, scores)
     trial.set_user_attr(_keys.PER_PROMPT, evaluation.per_prompt())
     trial.set_user_attr(_keys.DEGENERACY, {"constraints": evaluation.constraints, "feasible": evaluation.feasible})

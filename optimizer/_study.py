@@ -35,7 +35,9 @@ class StudySpec:
         replicates: seeds per prompt.
         base_seed: seed of the common random numbers.
         prompts: the prompts every trial generates.
-        objectives: ``("clap", "repetition")`` plus any of :data:`~optimizer._keys.EXTRA_OBJECTIVES`.
+        objectives: ``("clap", "repetition")`` plus any of :data:`~optimizer._keys.EXTRA_OBJECTIVES`, and
+            ``fad`` when there is a reference set.
+        reference: digest of the reference audio set (:func:`objectives.scoring.reference_digest`), or None.
     """
 
     genre: str
@@ -47,12 +49,15 @@ class StudySpec:
     base_seed: int
     prompts: tuple[str, ...]
     objectives: tuple[str, ...] = _keys.OBJECTIVES
+    reference: str | None = None
 
     def __post_init__(self) -> None:
         if self.objectives[:2] != _keys.OBJECTIVES or any(o not in _keys.OBJECTIVE_DIRECTIONS
                                                           for o in self.objectives):
             raise ValueError(f"objectives must be clap, repetition, then any of {list(_keys.EXTRA_OBJECTIVES)} "
                              f"but got {list(self.objectives)}.")
+        if ("fad" in self.objectives) != (self.reference is not None):
+            raise ValueError("the fad objective comes with a reference set, and a reference set with fad.")
 
     @property
     def directions(self) -> list[Literal["maximize", "minimize"]]:
@@ -166,7 +171,7 @@ def check_compatible(study: optuna.Study, spec: StudySpec) -> None:
         raise _other_objectives(study)
     hint = "pass --study-name NEW to start a separate study"
     wanted = spec.to_dict()
-    for key in ("model", "backend", "clap", "duration", "replicates", "base_seed", "prompts"):
+    for key in ("model", "backend", "clap", "duration", "replicates", "base_seed", "prompts", "reference"):
         if stored.get(key) != wanted[key]:
             raise UsageError(f"study {study.study_name!r} was run with a different {key} "
                              f"({_short(stored.get(key))} vs {_short(wanted[key])}); its trials would not be "

@@ -23,7 +23,7 @@ def _optimize(args, cwd):
 
 def test_optimize_resume_and_export_with_local_model_directories(tmp_path, musicgen_dir, clap_dir):
     common = ["--genre", "jazz", "--model", str(musicgen_dir), "--clap", str(clap_dir), "--prompts", "2",
-              "--replicates", "2", "--duration", "1.0", "--seed", "0", "--save-audio", "clips"]
+              "--replicates", "2", "--duration", "1.0", "--seed", "0", "--validate-seeds", "1", "--save-audio", "clips"]
     first = _optimize([*common, "--trials", "6"], tmp_path)
     assert first.returncode == 0, first.stderr
     assert "Creating study" in first.stderr and "Traceback" not in first.stderr
@@ -65,10 +65,21 @@ def test_optimize_resume_and_export_with_local_model_directories(tmp_path, music
                 and all(v <= 0 for v in t.constraints.values())}
     assert {p["trial"] for p in document["presets"].values()} <= feasible
     assert "optuna-dashboard sqlite:///optuna.db" in again.stderr
+    # Presets were chosen among the search front on held-out prompts, every candidate reported.
+    held_out = document["validation"]
+    assert held_out["source"] == "heldout" and held_out["seeds_per_prompt"] == 1 and len(held_out["prompts"]) == 6
+    front = {t.number for t in study.best_trials} & feasible
+    assert {c["trial"] for c in held_out["candidates"]} == front
+    for entry in document["presets"].values():
+        assert entry["validation"]["clap"]["n"] == 6
+        assert entry["optimism"]["clap"] == pytest.approx(entry["scores"]["clap"]["mean"]
+                                                          - entry["validation"]["clap"]["mean"])
+    assert study.user_attrs[_keys.VALIDATION]["trials"]
 
     (tmp_path / "presets" / "jazz.json").unlink()
     exported = _optimize([*common, "--trials", "8", "--export-only"], tmp_path)
     assert exported.returncode == 0, exported.stderr
+    assert "Re-validating" not in exported.stderr  # cached in the study: nothing is generated again
     validate_presets(json.loads((tmp_path / "presets" / "jazz.json").read_text()))
 
     changed = _optimize([*common[:-4], "--duration", "2.0", "--trials", "9"], tmp_path)
@@ -81,3 +92,41 @@ def test_debug_model_runs_without_any_download(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "audio is noise" in result.stderr
     validate_presets(json.loads((tmp_path / "presets" / "ambient.json").read_text()))
+
+
+def test_reference_audio_adds_a_fad_objective_tied_to_that_audio(tmp_path):
+    import numpy as np
+    import soundfile
+
+    reference = tmp_path / "my jazz"
+    reference.mkdir()
+    t = np.arange(3 * 32000) / 32000
+    for i in range(2):
+        soundfile.write(reference / f"take{i}.wav", 0.3 * np.sin(2 * np.pi * (196 + 30 * i) * t), 32000)
+    common = ["--genre", "jazz", "--model", "debug", "--prompts", "1", "--replicates", "2", "--duration", "0.5",
+              "--validate-seeds", "1", "--no-artifacts"]
+    env_cache = {"MGOPT_CACHE_DIR": str(tmp_path / "cache")}
+    os.environ.update(env_cache)
+    try:
+        result = _optimize([*common, "--trials", "3", "--reference", str(reference)], tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "12 excerpt(s) from 2 file(s)" in result.stderr  # 3 s files in 0.5 s excerpts
+        study = optuna.load_study(study_name="jazz/debug", storage=f"sqlite:///{tmp_path / 'optuna.db'}")
+        assert study.metric_names == ["clap", "repetition", "fad"]
+        for trial in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,)):
+            assert trial.values[2] == trial.user_attrs[_keys.SCORES]["fad"] >= 0
+        document = json.loads((tmp_path / "presets" / "jazz.json").read_text())
+        validate_presets(document)
+        assert "min_fad" in document["presets"] and document["objectives"][2]["direction"] == "minimize"
+        assert "fad" in document["presets"]["min_fad"]["validation"]
+        assert len(list((tmp_path / "cache").glob("reference-*.npz"))) == 1
+
+        (reference / "take0.wav").unlink()  # other audio: FAD values would not be comparable
+        changed = _optimize([*common, "--trials", "4", "--reference", str(reference)], tmp_path)
+        assert changed.returncode == 2 and "different reference" in changed.stderr
+        missing = _optimize([*common, "--trials", "4", "--reference", str(tmp_path / "nowhere")], tmp_path)
+        assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
+        assert "does not exist" in missing.stderr
+    finally:
+        for key in env_cache:
+            os.environ.pop(key, None)

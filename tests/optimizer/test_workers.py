@@ -59,7 +59,7 @@ def _worker(storage, tmp_path, seed, duration=2.0):
     command = [exe] if exe else [sys.executable, "-m", "optimizer._cli"]
     args = ["--genre", "jazz", "--model", "debug", "--prompts", "1", "--replicates", "1", "--duration", str(duration),
             "--trials", str(TRIALS), "--batch-trials", "1", "--heartbeat-interval", "1", "--storage", storage,
-            "--seed", str(seed), "--presets-dir", str(tmp_path / "presets")]
+            "--seed", str(seed), "--presets-dir", str(tmp_path / "presets"), "--validate-seeds", "1"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "COLUMNS": "160"}
     return subprocess.Popen(command + args, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
