@@ -157,7 +157,9 @@ class Evaluator:
         prompts = [self.prompts[p] for _ in configs for p, _ in self._rows]
         params = [c for c in configs for _ in range(n)]
         started = time.perf_counter()
-        generated = self.generator.generate(prompts, params, self.seeds * len(configs),
+        # A configuration's prompt suffix conditions the generation only; CLAP judges against the bare prompt.
+        conditioning = [c.apply_suffix(prompt) for prompt, c in zip(prompts, params, strict=True)]
+        generated = self.generator.generate(conditioning, params, self.seeds * len(configs),
                                             duration=self.duration, on_step=on_step)
         generated_at = time.perf_counter()
         clap_scores, embeddings = self.clap.adherence(generated.audio, generated.sample_rate, prompts)

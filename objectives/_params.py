@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-__all__ = ["DecodingParams"]
+__all__ = ["MAX_PROMPT_SUFFIX_CHARS", "DecodingParams"]
+
+MAX_PROMPT_SUFFIX_CHARS = 200
+"""Longest prompt suffix: a few descriptors, not a second prompt."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +37,11 @@ class DecodingParams:
         two_step_cfg: audiocraft runs the conditional and unconditional passes separately instead of
             batching them. Mathematically the same distribution; passed through to audiocraft only.
             Default False.
+        prompt_suffix: Text appended to every prompt for generation (``"<prompt>, <suffix>"``), such as
+            practitioners' "high quality, 48 kHz" or a time signature; "" for none. Not a sampling parameter:
+            the renderings leave it out, and CLAP adherence is always measured against the prompt without it
+            (the suffix must earn its place by better audio, not by matching its own words). At most
+            :data:`MAX_PROMPT_SUFFIX_CHARS` characters, one line. Default "".
 
     Raises:
         ValueError: A field is out of its range, with the rule, the value and the fix.
@@ -45,6 +53,7 @@ class DecodingParams:
     top_p: float = 0.0
     cfg_coef: float = 3.0
     two_step_cfg: bool = False
+    prompt_suffix: str = ""
 
     def __post_init__(self) -> None:
         _check_range("temperature", self.temperature, 0.0, 10.0)
@@ -57,6 +66,15 @@ class DecodingParams:
         for name in ("use_sampling", "two_step_cfg"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false but got {getattr(self, name)!r}.")
+        suffix = self.prompt_suffix
+        if (not isinstance(suffix, str) or len(suffix) > MAX_PROMPT_SUFFIX_CHARS or "\n" in suffix
+                or "\r" in suffix or suffix != suffix.strip()):
+            raise ValueError(f"prompt_suffix must be one line of at most {MAX_PROMPT_SUFFIX_CHARS} characters without "
+                             f"leading or trailing spaces but got {str(suffix)[:60]!r}.")
+
+    def apply_suffix(self, prompt: str) -> str:
+        """``prompt`` as it is given to MusicGen: with ``, <prompt_suffix>`` appended when there is one."""
+        return f"{prompt}, {self.prompt_suffix}" if self.prompt_suffix else prompt
 
     @property
     def is_greedy(self) -> bool:
@@ -82,20 +100,20 @@ class DecodingParams:
         """
         strategy = self.strategy
         if strategy == "greedy":
-            return DecodingParams(use_sampling=False, temperature=1.0, top_k=0, top_p=0.0,
-                                  cfg_coef=self.cfg_coef, two_step_cfg=self.two_step_cfg)
+            return replace(self, use_sampling=False, temperature=1.0, top_k=0, top_p=0.0)
         if strategy == "top_p":
-            return DecodingParams(temperature=self.temperature, top_k=0, top_p=self.top_p,
-                                  cfg_coef=self.cfg_coef, two_step_cfg=self.two_step_cfg)
-        return DecodingParams(temperature=self.temperature, top_k=self.top_k, top_p=0.0,
-                              cfg_coef=self.cfg_coef, two_step_cfg=self.two_step_cfg)
+            return replace(self, use_sampling=True, top_k=0)
+        return replace(self, use_sampling=True, top_p=0.0)
 
     def to_audiocraft(self) -> dict[str, Any]:
         """Keyword arguments for audiocraft's ``MusicGen.set_generation_params(**kwargs)``.
 
-        ``duration`` and ``extend_stride`` are left to the caller (they are not decoding parameters).
+        ``duration`` and ``extend_stride`` are left to the caller (they are not decoding parameters), and so is
+        ``prompt_suffix`` (apply it to the prompt with :meth:`apply_suffix`).
         """
-        return asdict(self.canonical())
+        rendered = asdict(self.canonical())
+        del rendered["prompt_suffix"]
+        return rendered
 
     def to_transformers(self) -> dict[str, Any]:
         """Keyword arguments for transformers' ``MusicgenForConditionalGeneration.generate(**kwargs)``.
@@ -118,8 +136,12 @@ class DecodingParams:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """All six fields as JSON-ready values (the preset file's ``params``)."""
-        return asdict(self)
+        """The fields as JSON-ready values (the preset file's ``params``); ``prompt_suffix`` only when set, so
+        files without suffixes keep their earlier shape."""
+        data = asdict(self)
+        if not self.prompt_suffix:
+            del data["prompt_suffix"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DecodingParams:

@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--objective", action="append", default=[], choices=EXTRA_OBJECTIVES, dest="extra_objectives",
                        help="add an objective after CLAP and repetition: diversity (maximise the spread of CLAP "
                             "embeddings across seeds); repeatable")
+    study.add_argument("--prompt-suffix", action="append", default=[], dest="prompt_suffixes", metavar="TEXT",
+                       help="a text that may be appended to every prompt (e.g. 'high quality, 48 kHz', '4/4 time'); "
+                            "searched as a categorical dimension together with no suffix; repeatable; adds to the "
+                            "genre file's search_space.prompt_suffixes")
     study.add_argument("--reference", type=Path, default=None, metavar="DIR",
                        help="a folder of your own audio in the genre: adds the objective fad, the Frechet distance "
                             "between CLAP embeddings of each trial's clips and of excerpts of this audio (minimised; "
@@ -137,6 +141,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     from optimizer._study import StudySpec, default_study_name
 
     reference = _reference_digest(args, clap_name)
+    space = _with_prompt_suffixes(genre.search_space, args.prompt_suffixes)
     spec = StudySpec(genre=genre.name, model=args.model, backend=args.backend, clap=clap_name,
                      duration=float(args.duration), replicates=args.replicates, base_seed=0, prompts=tuple(prompts),
                      objectives=("clap", "repetition", *dict.fromkeys(args.extra_objectives),
@@ -173,7 +178,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     storage = open_storage(args.storage)
     study, created = load_or_create_study(storage, name, spec, make_sampler(args.sampler, seed=args.seed))
     if created:
-        enqueue_references(study, genre.search_space, genre.baseline)
+        enqueue_references(study, space, genre.baseline)
     evaluator = Evaluator(generator=generator, clap=clap, prompts=prompts, replicates=args.replicates,
                           duration=args.duration, reference=reference_stats)
     done = complete_trials(study)
@@ -183,7 +188,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
                   f"{batch_trials} trial(s) per decoding pass.")
     try:
         with trial_progress(console, done=done, target=args.trials) as hooks:
-            summary = run_trials(study, evaluator=evaluator, space=genre.search_space, n_trials=args.trials,
+            summary = run_trials(study, evaluator=evaluator, space=space, n_trials=args.trials,
                                  batch_trials=batch_trials, hooks=hooks, save_audio=args.save_audio,
                                  heartbeat_interval=args.heartbeat_interval, artifact_store=artifact_store,
                                  objectives=spec.objectives)
@@ -298,6 +303,18 @@ def _load_models(args: argparse.Namespace, clap_name: str, console: Console):
         console.print("[yellow]Using tiny random-weight debug model(s): the audio is noise and the scores "
                       "mean nothing; use this to try the pipeline only.[/yellow]")
     return generator, clap, device
+
+
+def _with_prompt_suffixes(space, extra: list[str]):
+    """The genre's search space with ``--prompt-suffix`` texts added; a bad suffix is a usage error."""
+    if not extra:
+        return space
+    from dataclasses import replace
+
+    try:
+        return replace(space, prompt_suffixes=tuple(dict.fromkeys([*space.prompt_suffixes, *extra])))
+    except ValueError as exc:
+        raise UsageError(f"--prompt-suffix: {exc}") from None
 
 
 def _reference_digest(args: argparse.Namespace, clap_name: str) -> str | None:

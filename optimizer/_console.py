@@ -60,6 +60,10 @@ def front_table(document: dict[str, Any]) -> Table:
     table = Table(title=title)
     columns = ["name", "trial", "strategy", "temperature", "top_k", "top_p", "cfg_coef", "CLAP ↑", "repetition ↓"]
     extra = [o["name"] for o in document["objectives"][2:] if o["name"] in ("diversity", "fad")]
+    suffixes = any("prompt_suffix" in e["params"] for e in [*document["presets"].values(),
+                                                             *document["baselines"].values()])
+    if suffixes:
+        columns.insert(7, "prompt suffix")
     columns += [f"{name} {'↑' if name == 'diversity' else '↓'}" for name in extra]
     if validated:
         columns += ["held-out CLAP", "held-out repetition", "optimism CLAP"]
@@ -77,6 +81,8 @@ def front_table(document: dict[str, Any]) -> Table:
             f"{p['top_p']:.3f}" if strategy == "top_p" else "-",
             f"{p['cfg_coef']:.2f}", _fmt(entry["scores"]["clap"]), _fmt(entry["scores"]["repetition"]),
         ]
+        if suffixes:
+            cells.insert(7, p.get("prompt_suffix", "-"))
         cells += [f"{entry['scores'][name]:.3f}" if name in entry["scores"] else "-" for name in extra]
         if validated:
             held = entry.get("validation", {})

@@ -78,9 +78,11 @@ def _run(args: argparse.Namespace) -> int:
         generator = load_generator(model_name, backend=args.backend, device=resolve_device(args.device), max_batch=1)
     except (ModelLoadError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    clip = generator.generate([args.prompt], [preset.params], [args.seed], duration=args.duration)
+    clip = generator.generate([preset.params.apply_suffix(args.prompt)], [preset.params], [args.seed],
+                              duration=args.duration)
     metadata = {
         "prompt": args.prompt,
+        "conditioning_prompt": preset.params.apply_suffix(args.prompt),
         "preset": {"file": str(presets.path), "name": preset.name, "genre": preset.genre, "trial": preset.trial,
                    "study": presets.provenance.get("study")},
         "params": preset.params.to_dict(),

@@ -37,6 +37,9 @@ class SearchSpace:
         strategies: non-empty subset of :data:`STRATEGIES`.
         two_step_cfg: also search audiocraft's ``two_step_cfg`` flag (only meaningful for the audiocraft
             backend). Default False.
+        prompt_suffixes: texts that may be appended to every prompt (``DecodingParams.prompt_suffix``),
+            searched as the categorical ``prompt_suffix`` over ``["", *prompt_suffixes]`` (no suffix is always a
+            choice). Default none: the dimension is absent.
 
     Raises:
         ValueError: a range is reversed or outside its limits, or a strategy is unknown.
@@ -48,6 +51,7 @@ class SearchSpace:
     cfg_coef: tuple[float, float] = (1.0, 6.0)
     strategies: tuple[str, ...] = ("top_k", "top_p")
     two_step_cfg: bool = False
+    prompt_suffixes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _check_pair("temperature", self.temperature, 0.05, 2.0)
@@ -61,6 +65,14 @@ class SearchSpace:
             raise ValueError(f"strategies must not repeat but got {list(self.strategies)}.")
         if not isinstance(self.two_step_cfg, bool):
             raise ValueError(f"two_step_cfg must be true or false but got {self.two_step_cfg!r}.")
+        if not isinstance(self.prompt_suffixes, tuple):
+            raise ValueError(f"prompt_suffixes must be a list of strings but got {self.prompt_suffixes!r}.")
+        for suffix in self.prompt_suffixes:
+            DecodingParams(prompt_suffix=suffix)  # the same rule as a preset's suffix
+            if not suffix:
+                raise ValueError("prompt_suffixes must not contain an empty suffix (no suffix is always searched).")
+        if len(set(self.prompt_suffixes)) != len(self.prompt_suffixes):
+            raise ValueError(f"prompt_suffixes must not repeat but got {list(self.prompt_suffixes)}.")
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> SearchSpace:
         """A copy with some fields replaced (from a genre file's ``[search_space]`` table).
@@ -84,20 +96,18 @@ class SearchSpace:
 
     def suggest(self, trial: optuna.Trial) -> DecodingParams:
         """Ask ``trial`` for a configuration (parameter names: strategy, temperature, top_k, top_p, cfg_coef,
-        two_step_cfg)."""
+        two_step_cfg, prompt_suffix)."""
         strategy = trial.suggest_categorical("strategy", list(self.strategies))
         cfg_coef = trial.suggest_float("cfg_coef", *self.cfg_coef)
         two_step = trial.suggest_categorical("two_step_cfg", [False, True]) if self.two_step_cfg else False
+        suffix = trial.suggest_categorical("prompt_suffix", ["", *self.prompt_suffixes]) if self.prompt_suffixes else ""
+        shared = DecodingParams(cfg_coef=cfg_coef, two_step_cfg=bool(two_step), prompt_suffix=str(suffix))
         if strategy == "greedy":
-            return DecodingParams(use_sampling=False, top_k=0, cfg_coef=cfg_coef, two_step_cfg=two_step)
+            return replace(shared, use_sampling=False, top_k=0)
         temperature = trial.suggest_float("temperature", *self.temperature)
         if strategy == "top_k":
-            top_k = trial.suggest_int("top_k", *self.top_k, log=True)
-            return DecodingParams(temperature=temperature, top_k=top_k, top_p=0.0, cfg_coef=cfg_coef,
-                                  two_step_cfg=two_step)
-        top_p = trial.suggest_float("top_p", *self.top_p)
-        return DecodingParams(temperature=temperature, top_k=0, top_p=top_p, cfg_coef=cfg_coef,
-                              two_step_cfg=two_step)
+            return replace(shared, temperature=temperature, top_k=trial.suggest_int("top_k", *self.top_k, log=True))
+        return replace(shared, temperature=temperature, top_k=0, top_p=trial.suggest_float("top_p", *self.top_p))
 
     def trial_params(self, params: DecodingParams) -> dict[str, Any]:
         """The Optuna parameters that make :meth:`suggest` return ``params`` (for ``enqueue_trial``).
@@ -114,6 +124,12 @@ class SearchSpace:
         out: dict[str, Any] = {"strategy": strategy, "cfg_coef": c.cfg_coef}
         if self.two_step_cfg:
             out["two_step_cfg"] = c.two_step_cfg
+        if self.prompt_suffixes:
+            if c.prompt_suffix and c.prompt_suffix not in self.prompt_suffixes:
+                raise ValueError(f"prompt suffix {c.prompt_suffix!r} is not one of the searched suffixes.")
+            out["prompt_suffix"] = c.prompt_suffix
+        elif c.prompt_suffix:
+            raise ValueError("a configuration with a prompt suffix cannot be enqueued: the space searches none.")
         if strategy != "greedy":
             out["temperature"] = c.temperature
         if strategy == "top_k":
