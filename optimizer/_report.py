@@ -164,11 +164,18 @@ def write_report(text: str, path: Path) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; a report is meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 # --- sections ---------------------------------------------------------------------------------------------
@@ -200,9 +207,10 @@ def _pareto_section(study: optuna.Study, names: list[str], entries: list[tuple[s
         if kind == "preset" and entry["trial"] in trials:
             names_of.setdefault(entry["trial"], []).append(name)
     labels = {", ".join(preset_names): list(trials[number].values) for number, preset_names in names_of.items()}
+    labelled = ", labelled with their preset names" if len(names) == 2 else ""
     caption = ("Every completed trial by its objective values (Optuna's plot_pareto_front). \"Best Trial\" "
-               "points form the feasible Pareto front, labelled with their preset names; infeasible trials (a "
-               "clip was silent, noise or clipped) are drawn as such and can never become presets.")
+               f"points form the feasible Pareto front{labelled}; infeasible trials (a clip was silent, noise or "
+               "clipped) are drawn as such and can never become presets.")
     return _figure_section("pareto", "Pareto front",
                            lambda: pareto_front_png(study, target_names=names, labels=labels), caption)
 
@@ -212,7 +220,7 @@ def _hypervolume_section(study: optuna.Study, names: list[str]) -> str:
         reference = hypervolume_reference_point(study)
     except PlotUnavailable as exc:
         return _section("hypervolume", "Hypervolume history", f"<p class='missing'>{_e(str(exc))}</p>")
-    shown = ", ".join(f"{n} {v:.3f}" for n, v in zip(names, reference, strict=True))
+    shown = ", ".join(f"{n} {v:.4g}" for n, v in zip(names, reference, strict=True))
     caption = (f"Hypervolume dominated by the feasible trials completed so far, by trial number (Optuna's "
                f"plot_hypervolume_history); a flat tail means recent trials stopped improving the front. "
                f"Reference point ({shown}): the worst feasible value of each objective moved outwards by 10 % "

@@ -125,7 +125,8 @@ def param_importances_png(study: optuna.Study, *, objective: int, name: str, dir
         direction: ``"maximize"`` or ``"minimize"``.
 
     Raises:
-        PlotUnavailable: fewer than :data:`MIN_TRIALS_FOR_IMPORTANCE` completed trials, or no parameter.
+        PlotUnavailable: fewer than :data:`MIN_TRIALS_FOR_IMPORTANCE` completed trials, no parameter, or the
+            objective has one value in every trial (the best 10 % would be an arbitrary pick).
     """
     from optuna.visualization.matplotlib import plot_param_importances
 
@@ -135,6 +136,8 @@ def param_importances_png(study: optuna.Study, *, objective: int, name: str, dir
                               f"has {len(complete)}.")
     if not any(t.params for t in complete):
         raise PlotUnavailable("The completed trials have no parameters to rank.")
+    if len({t.values[objective] for t in complete}) == 1:
+        raise PlotUnavailable(f"Every completed trial has the same {name}, so no parameter can matter for it.")
     sign = -1.0 if direction == "maximize" else 1.0
     target: Callable[[optuna.trial.FrozenTrial], float] = lambda t: sign * t.values[objective]  # noqa: E731
     with _figure_scope():

@@ -6,7 +6,9 @@ import base64
 import io
 import json
 import math
+import os
 import shutil
+import stat
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -17,7 +19,7 @@ import optuna
 import pytest
 
 from optimizer import SearchSpace, StudySpec, _keys, build_presets, write_presets
-from optimizer._report import confidence_interval
+from optimizer._report import confidence_interval, write_report
 from optimizer._report_cli import main
 from optimizer._report_plots import MIN_TRIALS_FOR_IMPORTANCE, hypervolume_reference_point
 
@@ -28,7 +30,7 @@ STORAGE_FILE = "optuna.db"
 STUDY = "jazz/debug"
 
 
-def _make_study(tmp_path, n_trials, *, name=STUDY, degenerate_every=7):
+def _make_study(tmp_path, n_trials, *, name=STUDY, degenerate_every=7, flat_repetition=False):
     """A study of ``optimize``'s shape, filled through the real search space by ask/tell with synthetic scores:
     CLAP peaks at temperature 1 and rises with guidance, repetition falls with temperature; every
     ``degenerate_every``-th trial is infeasible. The first two trials are the baselines, as optimize enqueues."""
@@ -47,7 +49,7 @@ def _make_study(tmp_path, n_trials, *, name=STUDY, degenerate_every=7):
         trial = study.ask()
         params = space.suggest(trial)
         clap = 0.4 - 0.3 * (params.temperature - 1.0) ** 2 + 0.02 * params.cfg_coef + 0.01 * rng.standard_normal()
-        repetition = 0.9 - 0.5 * params.temperature + 0.02 * rng.standard_normal()
+        repetition = 0.0 if flat_repetition else 0.9 - 0.5 * params.temperature + 0.02 * rng.standard_normal()
         per_prompt = [{"prompt": p, "clap": clap + 0.05 * k, "repetition": repetition - 0.02 * k}
                       for k, p in enumerate(PROMPTS)]
         trial.set_user_attr(_keys.PARAMS, params.to_dict())
@@ -230,6 +232,24 @@ def test_a_study_with_nothing_feasible_reports_without_presets(tmp_path, capsys)
     assert "pareto" in page.images and "preset-intervals" not in page.images
     assert any("no feasible trial" in m for m in page.missing)
     assert any("hypervolume is zero" in m for m in page.missing)
+
+
+def test_an_objective_that_never_varies_gets_a_sentence_not_a_ranking(tmp_path, capsys):
+    _make_study(tmp_path, 12, flat_repetition=True)  # the debug models score repetition 0 everywhere
+    assert _report([], capsys)[0] == 0
+    page = _parse(tmp_path / "reports" / "jazz.html")
+    assert "importance-clap" in page.images and "importance-repetition" not in page.images
+    assert "Every completed trial has the same repetition, so no parameter can matter for it." in page.missing
+
+
+def test_the_report_file_is_readable_by_others_as_the_umask_allows(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = write_report("<p>x</p>", tmp_path / "new" / "r.html")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert path.read_text() == "<p>x</p>"
 
 
 def test_reference_point_lies_beyond_the_worst_feasible_value(tmp_path):
