@@ -92,8 +92,8 @@ def read_presets_document(path: Path, *, study_name: str) -> dict[str, Any]:
     for group in ("presets", "baselines"):
         for name, entry in document[group].items():
             _check_entry(path, f"{group}.{name}", entry)
-    exported_from = document.get("provenance", {}).get("study") if isinstance(document.get("provenance"), dict) \
-        else None
+    provenance = document.get("provenance")
+    exported_from = provenance.get("study") if isinstance(provenance, dict) else None
     if exported_from is not None and exported_from != study_name:
         raise UsageError(f"{path} was exported from study {exported_from!r}, not {study_name!r}; pass the matching "
                          "--study-name or --presets.")
