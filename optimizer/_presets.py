@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import tempfile
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -16,6 +14,7 @@ import optuna
 
 from objectives._params import DecodingParams
 from optimizer import _keys
+from optimizer._files import write_text_atomic
 from optimizer._pareto import feasible_front, name_front, name_points, non_dominated
 from optimizer._schema import SCHEMA_VERSION, validate_presets
 
@@ -175,14 +174,4 @@ def write_presets(document: dict[str, Any], path: Path) -> Path:
         OSError: the folder cannot be created or written.
     """
     validate_presets(document, source=str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(document, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomic(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")

@@ -10,8 +10,6 @@ import base64
 import html
 import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +20,7 @@ import optuna
 
 from optimizer import _keys
 from optimizer._errors import UsageError
+from optimizer._files import write_text_atomic
 from optimizer._report_plots import (
     PlotUnavailable,
     ScoreInterval,
@@ -159,23 +158,7 @@ def write_report(text: str, path: Path) -> Path:
     Raises:
         OSError: the folder cannot be created or written.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; a report is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return write_text_atomic(path, text)
 
 
 # --- sections ---------------------------------------------------------------------------------------------
