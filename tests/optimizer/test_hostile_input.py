@@ -51,6 +51,10 @@ def test_study_names_are_opaque_strings(tmp_path, name):
         (["--genre", "jazz", "--duration", "nan"], "--duration must be in (0, 30]"),
         (["--genre", "jazz", "--duration", "inf"], "--duration must be in (0, 30]"),
         (["--genre", "jazz", "--heartbeat-interval", "0"], "--heartbeat-interval"),
+        (["--genre", "jazz", "--prompt-suffix", "48 kHz\nDROP"], "--prompt-suffix: prompt_suffix must be one line"),
+        (["--genre", "jazz", "--prompt-suffix", "x" * 201], "--prompt-suffix: prompt_suffix must be one line"),
+        (["--genre", "jazz", "--reference", "no/such/folder"], "--reference: reference folder"),
+        (["--genre", "jazz", "--validate-seeds", "-1"], "--validate-seeds must be between 0 and 64"),
     ],
 )
 def test_hostile_arguments(capsys, argv, match):
