@@ -271,15 +271,10 @@ def _precheck_storage(url: str, name: str, spec) -> None:
 
 
 def _existing_study(url: str, name: str):
-    from optimizer._study import find_study, open_storage, storage_file
+    from optimizer._study import load_existing_study
 
-    path = storage_file(url)
-    if path is not None and not path.exists():
-        raise UsageError(f"no storage at {url!r}: run the search first (without --export-only).")
-    study = find_study(open_storage(url), name)
-    if study is None:
-        raise UsageError(f"no study named {name!r} in {url!r}; run the search first or pass --study-name.")
-    return study
+    return load_existing_study(url, name, no_storage="run the search first (without --export-only)",
+                               no_study="run the search first or pass --study-name")
 
 
 def _load_models(args: argparse.Namespace, clap_name: str, console: Console):
@@ -371,12 +366,9 @@ def _precheck_artifact_dir(folder: Path) -> None:
 
 
 def _precheck_folder(folder: Path, problem: str, hint: str) -> None:
-    """Raise :class:`UsageError` unless ``folder`` is, or can be created as, a writable folder."""
-    existing = folder
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK):
-        raise UsageError(f"{problem} {str(folder)!r}: {str(existing)!r} is not a writable folder; {hint}.")
+    from optimizer._files import check_creatable_folder
+
+    check_creatable_folder(folder, problem, hint)
 
 
 def _artifact_store(args: argparse.Namespace):

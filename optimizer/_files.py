@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_text_atomic"]
+__all__ = ["check_creatable_folder", "write_text_atomic"]
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
@@ -28,6 +28,21 @@ def write_text_atomic(path: Path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def check_creatable_folder(folder: Path, problem: str, hint: str) -> None:
+    """Refuse, before anything is written, a ``folder`` that is not (and cannot be made) a writable folder.
+
+    Raises:
+        UsageError: ``"<problem> '<folder>': '<first existing ancestor>' is not a writable folder; <hint>."``
+    """
+    from optimizer._errors import UsageError
+
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise UsageError(f"{problem} {str(folder)!r}: {str(existing)!r} is not a writable folder; {hint}.")
 
 
 def _umask() -> int:

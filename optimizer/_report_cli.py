@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from optimizer._errors import EXIT_USAGE, OneLineArgumentParser, UsageError
+from optimizer._files import check_creatable_folder
 
 __all__ = ["build_parser", "main"]
 
@@ -99,24 +99,15 @@ def _check_writable(out: Path) -> None:
     """Refuse an output path that could not be written, before the study is read or a figure drawn."""
     if out.is_dir():
         raise UsageError(f"--out {str(out)!r} is a folder; give a file name such as {str(out / 'report.html')!r}.")
-    existing = out.parent
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK):
-        raise UsageError(f"cannot write the report to {str(out)!r}: {str(existing)!r} is not a writable folder; "
-                         "pass --out.")
+    check_creatable_folder(out.parent, "cannot write the report to", "pass --out")
 
 
 def _existing_study(url: str, name: str):
     from optimizer._keys import STUDY_SPEC
-    from optimizer._study import find_study, open_storage, storage_file
+    from optimizer._study import load_existing_study
 
-    path = storage_file(url)
-    if path is not None and not path.exists():
-        raise UsageError(f"no storage at {url!r}: run optimize first or pass --storage.")
-    study = find_study(open_storage(url), name)
-    if study is None:
-        raise UsageError(f"no study named {name!r} in {url!r}; pass --study-name, or --model as given to optimize.")
+    study = load_existing_study(url, name, no_storage="run optimize first or pass --storage",
+                                no_study="pass --study-name, or --model as given to optimize")
     if STUDY_SPEC not in study.user_attrs:
         raise UsageError(f"study {name!r} was not created by optimize (it has no {STUDY_SPEC} attribute).")
     return study

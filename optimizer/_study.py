@@ -16,6 +16,7 @@ __all__ = [
     "StudySpec",
     "default_study_name",
     "find_study",
+    "load_existing_study",
     "load_or_create_study",
     "open_storage",
     "sqlite_path",
@@ -120,6 +121,22 @@ def open_storage(storage_url: str) -> optuna.storages.BaseStorage:
     except Exception as exc:  # SQLAlchemy raises ArgumentError, OperationalError, ImportError, ...
         reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise UsageError(f"cannot open storage {storage_url!r}: {reason}.") from None
+
+
+def load_existing_study(url: str, name: str, *, no_storage: str, no_study: str) -> optuna.Study:
+    """The study ``name`` in the storage ``url``, which must already exist (nothing is created).
+
+    Raises:
+        UsageError: the storage file is missing (message ends with ``no_storage``), the storage cannot be
+            opened, or it holds no such study (message ends with ``no_study``).
+    """
+    path = storage_file(url)
+    if path is not None and not path.exists():
+        raise UsageError(f"no storage at {url!r}: {no_storage}.")
+    study = find_study(open_storage(url), name)
+    if study is None:
+        raise UsageError(f"no study named {name!r} in {url!r}; {no_study}.")
+    return study
 
 
 def find_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study | None:
