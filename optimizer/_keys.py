@@ -14,6 +14,8 @@ __all__ = [
     "LISTENER_FEEDBACK",
     "OBJECTIVES",
     "OBJECTIVE_DIRECTIONS",
+    "PAIRWISE",
+    "PAIRWISE_CLIP",
     "PARAMS",
     "PER_PROMPT",
     "RETRY_OF",
@@ -47,6 +49,11 @@ RETRY_OF = "mgopt:retry_of:v1"
 """Trial user attr of a re-enqueued trial: ``{trial, reason}`` of the stale trial it repeats."""
 FAILURE = "mgopt:failure:v1"
 """Trial user attr of failed trials: the reason."""
+PAIRWISE = "mgopt:pairwise:v1"
+"""Study user attr of a pairwise study: ``{"compare": n, "clip": {"prompt": 0, "replicate": 0}}``."""
+PAIRWISE_CLIP = "mgopt:pairwise_clip:v1"
+"""Trial user attr of a pairwise study: artifact id of the clip the listener compares (set last: its presence
+makes the trial ready for comparison in optuna-dashboard)."""
 
 OBJECTIVES = ("clap", "repetition")
 """Objective names, in the order of ``trial.values``."""

@@ -18,7 +18,15 @@ from optimizer import _keys
 from optimizer._pareto import feasible_front, name_front
 from optimizer._schema import SCHEMA_VERSION, validate_presets
 
-__all__ = ["NoFeasibleTrialError", "build_presets", "write_presets"]
+__all__ = [
+    "NoFeasibleTrialError",
+    "baseline_entries",
+    "build_presets",
+    "is_feasible",
+    "preset_entry",
+    "provenance",
+    "write_presets",
+]
 
 _OBJECTIVE_TEXT = {
     "clap": "CLAP prompt adherence: cosine of prompt text and clip audio embeddings (higher is better)",
@@ -32,7 +40,10 @@ class NoFeasibleTrialError(RuntimeError):
     """The study has no completed, non-degenerate trial to export."""
 
 
-def _entry(trial: optuna.trial.FrozenTrial, feedback: dict[str, Any]) -> dict[str, Any]:
+def preset_entry(trial: optuna.trial.FrozenTrial, feedback: dict[str, Any]) -> dict[str, Any]:
+    """One preset entry of ``trial`` (it must carry ``mgopt:params:v1`` and ``mgopt:scores:v1``): trial number,
+    strategy, params, scores (with the preset service's listener feedback where ``feedback`` has the trial)
+    and the audiocraft and transformers renderings."""
     params = DecodingParams.from_dict(trial.user_attrs[_keys.PARAMS])
     scores = copy.deepcopy(trial.user_attrs[_keys.SCORES])  # entries must not share nested dicts
     if str(trial.number) in feedback:
@@ -47,6 +58,44 @@ def _entry(trial: optuna.trial.FrozenTrial, feedback: dict[str, Any]) -> dict[st
     }
 
 
+def is_feasible(trial: optuna.trial.FrozenTrial) -> bool:
+    """Every degeneracy constraint of ``trial`` is <= 0 (no silent, noisy or clipped clip)."""
+    return all(v <= 0.0 for v in trial.constraints.values())
+
+
+def baseline_entries(trials: list[optuna.trial.FrozenTrial], feedback: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The enqueued reference trials among ``trials`` (first of each label), as entries with ``feasible``."""
+    baselines: dict[str, Any] = {}
+    for t in trials:
+        label = t.user_attrs.get(_keys.BASELINE)
+        if label and label not in baselines and _keys.PARAMS in t.user_attrs:
+            baselines[label] = {**preset_entry(t, feedback), "feasible": is_feasible(t)}
+    return baselines
+
+
+def provenance(study: optuna.Study, *, n_complete: int, n_feasible: int) -> dict[str, Any]:
+    """The ``provenance`` block: tool and version, study name and the setup stored in its study spec."""
+    spec = study.user_attrs[_keys.STUDY_SPEC]
+    try:
+        tool_version = version("musicgen-decoding-optimizer")
+    except PackageNotFoundError:
+        tool_version = "unknown"
+    return {
+        "tool": "musicgen-decoding-optimizer",
+        "tool_version": tool_version,
+        "study": study.study_name,
+        "model": spec["model"],
+        "backend": spec["backend"],
+        "clap": spec["clap"],
+        "duration_s": spec["duration"],
+        "replicates": spec["replicates"],
+        "base_seed": spec["base_seed"],
+        "prompts": spec["prompts"],
+        "n_trials_complete": n_complete,
+        "n_trials_feasible": n_feasible,
+    }
+
+
 def build_presets(study: optuna.Study, *, genre: str) -> dict[str, Any]:
     """The preset document of ``study``: named Pareto presets, baselines and provenance.
 
@@ -58,42 +107,21 @@ def build_presets(study: optuna.Study, *, genre: str) -> dict[str, Any]:
         raise NoFeasibleTrialError(
             f"study {study.study_name!r} has no completed, non-degenerate trial to export yet; run more trials.")
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    feasible = [t for t in complete if all(v <= 0.0 for v in t.constraints.values())]
+    feasible = [t for t in complete if is_feasible(t)]
     spec = study.user_attrs[_keys.STUDY_SPEC]
     objectives = list(spec.get("objectives", _keys.OBJECTIVES))
     directions = [d.name.lower() for d in study.directions]
     feedback = study.user_attrs.get(_keys.LISTENER_FEEDBACK, {})
-    baselines: dict[str, Any] = {}
-    for t in complete:
-        label = t.user_attrs.get(_keys.BASELINE)
-        if label and label not in baselines and _keys.PARAMS in t.user_attrs:
-            baselines[label] = {**_entry(t, feedback), "feasible": all(v <= 0.0 for v in t.constraints.values())}
-    try:
-        tool_version = version("musicgen-decoding-optimizer")
-    except PackageNotFoundError:
-        tool_version = "unknown"
     return {
         "schema_version": SCHEMA_VERSION,
         "genre": genre,
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "provenance": {
-            "tool": "musicgen-decoding-optimizer",
-            "tool_version": tool_version,
-            "study": study.study_name,
-            "model": spec["model"],
-            "backend": spec["backend"],
-            "clap": spec["clap"],
-            "duration_s": spec["duration"],
-            "replicates": spec["replicates"],
-            "base_seed": spec["base_seed"],
-            "prompts": spec["prompts"],
-            "n_trials_complete": len(complete),
-            "n_trials_feasible": len(feasible),
-        },
+        "provenance": provenance(study, n_complete=len(complete), n_feasible=len(feasible)),
         "objectives": [{"name": n, "direction": d, "description": _OBJECTIVE_TEXT[n]}
                        for n, d in zip(objectives, directions, strict=True)],
-        "presets": {name: _entry(t, feedback) for name, t in name_front(front, objectives, directions).items()},
-        "baselines": baselines,
+        "presets": {name: preset_entry(t, feedback)
+                    for name, t in name_front(front, objectives, directions).items()},
+        "baselines": baseline_entries(complete, feedback),
     }
 
 
