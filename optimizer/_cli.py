@@ -95,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="start optuna-dashboard on --storage and the artifact folder, then wait")
     review.add_argument("--host", default="127.0.0.1", help="dashboard address (default 127.0.0.1: this machine)")
     review.add_argument("--port", type=int, default=8080, help="dashboard port (default 8080)")
+    review.add_argument("--pairwise", action="store_true",
+                        help="pairwise mode: a listener compares clips in the dashboard and a preferential GP "
+                             "learns from the choices; --trials counts compared trials (needs the preferential "
+                             "extra; see README)")
+    review.add_argument("--compare", type=int, default=None,
+                        help="pairwise: clips shown side by side, 2-16 (default 4; fixed when the study is created)")
     return p
 
 
@@ -131,6 +137,10 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     spec = StudySpec(genre=genre.name, model=args.model, backend=args.backend, clap=clap_name,
                      duration=float(args.duration), replicates=args.replicates, base_seed=0, prompts=tuple(prompts),
                      objectives=("clap", "repetition", *dict.fromkeys(args.extra_objectives)))
+    if args.pairwise:
+        from optimizer._pairwise_cli import run_pairwise_command
+
+        return run_pairwise_command(args, console, genre=genre, spec=spec, prompts=prompts, clap_name=clap_name)
     name = args.study_name or default_study_name(genre.name, args.model)
     preset_path = args.presets_dir / f"{genre.name}.json"
 

@@ -53,9 +53,11 @@ def _fmt(score: dict[str, Any] | None) -> str:
 
 def front_table(document: dict[str, Any]) -> Table:
     """A table of the exported presets and the baselines, with scores ± standard error."""
-    table = Table(title=f"Pareto presets for {document['genre']} (± standard error)")
-    for column in ("name", "trial", "strategy", "temperature", "top_k", "top_p", "cfg_coef", "CLAP ↑",
-                   "repetition ↓"):
+    pairwise = document["provenance"].get("mode") == "pairwise"
+    kind = "Listener-preferred" if pairwise else "Pareto"
+    table = Table(title=f"{kind} presets for {document['genre']} (± standard error)")
+    columns = ["name", "trial", "strategy", "temperature", "top_k", "top_p", "cfg_coef", "CLAP ↑", "repetition ↓"]
+    for column in [*columns, *(["wins/pairs"] if pairwise else [])]:
         table.add_column(column, justify="left" if column in ("name", "strategy") else "right")
     rows = [(name, e, "") for name, e in document["presets"].items()]
     rows += [(name, e, "dim") for name, e in document["baselines"].items()]
@@ -68,6 +70,7 @@ def front_table(document: dict[str, Any]) -> Table:
             str(p["top_k"]) if strategy == "top_k" else "-",
             f"{p['top_p']:.3f}" if strategy == "top_p" else "-",
             f"{p['cfg_coef']:.2f}", _fmt(entry["scores"]["clap"]), _fmt(entry["scores"]["repetition"]),
+            *([f"{entry['preference']['wins']}/{entry['preference']['comparisons']}"] if pairwise else []),
             style=style,
         )
     return table

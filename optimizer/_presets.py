@@ -9,7 +9,7 @@ import tempfile
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 
@@ -17,6 +17,9 @@ from objectives._params import DecodingParams
 from optimizer import _keys
 from optimizer._pareto import feasible_front, name_front
 from optimizer._schema import SCHEMA_VERSION, validate_presets
+
+if TYPE_CHECKING:
+    from optuna_dashboard.preferential import PreferentialStudy
 
 __all__ = [
     "NoFeasibleTrialError",
@@ -73,7 +76,7 @@ def baseline_entries(trials: list[optuna.trial.FrozenTrial], feedback: dict[str,
     return baselines
 
 
-def provenance(study: optuna.Study, *, n_complete: int, n_feasible: int) -> dict[str, Any]:
+def provenance(study: optuna.Study | PreferentialStudy, *, n_complete: int, n_feasible: int) -> dict[str, Any]:
     """The ``provenance`` block: tool and version, study name and the setup stored in its study spec."""
     spec = study.user_attrs[_keys.STUDY_SPEC]
     try:
