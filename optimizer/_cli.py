@@ -264,6 +264,8 @@ def _existing_study(url: str, name: str):
     study = find_study(open_storage(url), name)
     if study is None:
         raise UsageError(f"no study named {name!r} in {url!r}; run the search first or pass --study-name.")
+    if "mgopt:pairwise:v1" in study.user_attrs:
+        raise UsageError(f"study {name!r} is a pairwise study; add --pairwise to export its preferred presets.")
     return study
 
 

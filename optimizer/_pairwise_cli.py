@@ -84,10 +84,12 @@ def run_pairwise_command(args: argparse.Namespace, console: Console, *, genre: A
     if stale:
         console.print(f"Failed {len(stale)} trial(s) an earlier run left without a clip: {stale}.")
     dashboard = (f"optimize --dashboard --storage {shlex.quote(args.storage)} "
-                 f"--artifact-dir {shlex.quote(str(_cli._artifact_dir(args)))}")
+                 f"--artifact-dir {shlex.quote(str(_cli._artifact_dir(args)))} --host {shlex.quote(args.host)} "
+                 f"--port {args.port}")
+    host = f"[{args.host}]" if ":" in args.host else args.host
     console.print(f"Compare the clips in optuna-dashboard (another terminal): {dashboard}\n"
-                  f"  then open http://127.0.0.1:8080/dashboard/studies/{_study_id(storage, name)} , listen, and "
-                  "click the worst clip each time (the dashboard's choose-worst mode).")
+                  f"  then open http://{host}:{args.port}/dashboard/studies/{_study_id(storage, name)} , listen, "
+                  "and click the worst clip each time (the dashboard's choose-worst mode).")
 
     def generated(trial, params) -> None:
         console.print(f"trial {trial.number} ready: {params.strategy}, temperature {params.temperature:.2f}, "

@@ -160,6 +160,9 @@ def check_compatible(study: optuna.Study, spec: StudySpec) -> None:
     A study another worker has just created, with our directions, no trials and no spec yet, passes.
     """
     stored = study.user_attrs.get(_keys.STUDY_SPEC)
+    if _keys.PAIRWISE in study.user_attrs:
+        raise UsageError(f"study {study.study_name!r} is a pairwise study (optimize --pairwise); pass --study-name "
+                         "NEW for a study scored by CLAP.")
     directions_match = [d.name.lower() for d in study.directions] == spec.directions
     if stored is None and not study.get_trials(deepcopy=False) and directions_match:
         return

@@ -150,6 +150,13 @@ def test_listener_choices_are_recorded_drive_the_sampler_and_export_presets(tmp_
                      "0.5", "-o", str(out)]) == 0
     assert json.loads(out.with_suffix(".json").read_text())["preset"]["name"] == "preferred"
 
+    from optimizer._cli import main as optimize
+
+    (tmp_path / "presets" / "jazz.pairwise.json").unlink()
+    assert optimize(["--genre", "jazz", "--pairwise", "--export-only", *_SMALL, "--storage", storage,
+                     "--presets-dir", str(tmp_path / "presets")]) == 0
+    assert load_presets(tmp_path / "presets" / "jazz.pairwise.json")["preferred"].trial == 1
+
 
 def _scored(study, params: DecodingParams, *, feasible: bool = True, clip: bool = True) -> optuna.Trial:
     """Ask a trial with fixed ``params`` and record scores as the generator would (no audio)."""
@@ -275,3 +282,16 @@ def test_missing_botorch_is_one_sentence_with_the_install_command(tmp_path):
     assert 'pip install "musicgen-decoding-optimizer[preferential]"' in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) <= 2
     assert not list(tmp_path.iterdir())
+
+
+def test_regular_commands_on_a_pairwise_study_say_so(tmp_path, monkeypatch, capsys):
+    from optimizer._cli import main
+
+    storage = f"sqlite:///{tmp_path / 'p.db'}"
+    load_or_create_pairwise_study(optuna.storages.RDBStorage(storage), "jazz/debug/pairwise", SPEC, compare=2)
+    monkeypatch.chdir(tmp_path)
+    for extra in (["--export-only"], []):
+        assert main(["--genre", "jazz", *_SMALL, "--storage", storage, "--study-name", "jazz/debug/pairwise",
+                     *extra]) == 2
+        assert "is a pairwise study" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.db"]
