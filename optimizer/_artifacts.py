@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -63,16 +64,30 @@ def spectrogram_sheet(evaluation: Evaluation) -> bytes:
     return buffer.getvalue()
 
 
-def upload_trial_artifacts(trial: optuna.Trial, evaluation: Evaluation, store: FileSystemArtifactStore) -> None:
-    """Upload every clip (``audio/wav``, playable in the trial page) and a spectrogram sheet (``image/png``),
+def upload_trial_artifacts(trial: optuna.Trial, evaluation: Evaluation, store: FileSystemArtifactStore, *,
+                           clip_indices: Sequence[int] | None = None) -> list[str]:
+    """Upload the clips (``audio/wav``, playable in the trial page) and a spectrogram sheet (``image/png``),
     and save a Markdown note with the configuration, the scores per prompt and the sheet.
+
+    Args:
+        trial: the trial the artifacts belong to.
+        evaluation: its evaluation (clips and scores).
+        store: the artifact store.
+        clip_indices: which clips to upload, as indices into ``evaluation.clips``; None (default) for all.
+            The sheet and the note always cover every clip.
+
+    Returns:
+        The artifact ids of the uploaded clips, in the order of ``clip_indices``.
 
     Raises:
         OSError: the artifact folder is not writable or the disk is full (the trial then fails).
+        IndexError: a clip index is out of range.
     """
+    chosen = range(len(evaluation.clips)) if clip_indices is None else clip_indices
     with tempfile.TemporaryDirectory(prefix="mgopt-artifacts-") as tmp:
         clips = []
-        for clip, wave in zip(evaluation.clips, evaluation.audio.audio, strict=True):
+        for index in chosen:
+            clip, wave = evaluation.clips[index], evaluation.audio.audio[index]
             path = Path(tmp) / f"trial{trial.number:04d}_p{clip.prompt_index:02d}_r{clip.replicate:02d}.wav"
             soundfile.write(path, wave.clip(-1.0, 1.0), evaluation.audio.sample_rate, subtype="PCM_16")
             clips.append((clip, upload_artifact(artifact_store=store, file_path=str(path), study_or_trial=trial,
@@ -82,6 +97,7 @@ def upload_trial_artifacts(trial: optuna.Trial, evaluation: Evaluation, store: F
         sheet_id = upload_artifact(artifact_store=store, file_path=str(sheet), study_or_trial=trial,
                                    mimetype="image/png")
     save_note(trial, _note(trial, evaluation, sheet_id, clips))
+    return [artifact_id for _, artifact_id in clips]
 
 
 def _note(trial: optuna.Trial, evaluation: Evaluation, sheet_id: str, clips: list) -> str:

@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="start optuna-dashboard on --storage and the artifact folder, then wait")
     review.add_argument("--host", default="127.0.0.1", help="dashboard address (default 127.0.0.1: this machine)")
     review.add_argument("--port", type=int, default=8080, help="dashboard port (default 8080)")
+    review.add_argument("--pairwise", action="store_true",
+                        help="pairwise mode: a listener compares clips in the dashboard and a preferential GP "
+                             "learns from the choices; --trials counts compared trials (needs the preferential "
+                             "extra; see README)")
+    review.add_argument("--compare", type=int, default=None,
+                        help="pairwise: clips shown side by side, 2-16 (default 4; fixed when the study is created)")
     return p
 
 
@@ -147,6 +153,13 @@ def _run(args: argparse.Namespace, console: Console) -> int:
                      objectives=("clap", "repetition", *dict.fromkeys(args.extra_objectives),
                                  *(("fad",) if reference else ())),
                      reference=reference)
+    if args.pairwise:
+        from dataclasses import replace
+
+        from optimizer._pairwise_cli import run_pairwise_command
+
+        return run_pairwise_command(args, console, genre=replace(genre, search_space=space), spec=spec,
+                                    prompts=prompts, clap_name=clap_name)
     name = args.study_name or default_study_name(genre.name, args.model)
     preset_path = args.presets_dir / f"{genre.name}.json"
 
@@ -271,10 +284,14 @@ def _precheck_storage(url: str, name: str, spec) -> None:
 
 
 def _existing_study(url: str, name: str):
+    from optimizer import _keys
     from optimizer._study import load_existing_study
 
-    return load_existing_study(url, name, no_storage="run the search first (without --export-only)",
-                               no_study="run the search first or pass --study-name")
+    study = load_existing_study(url, name, no_storage="run the search first (without --export-only)",
+                                no_study="run the search first or pass --study-name")
+    if _keys.PAIRWISE in study.user_attrs:
+        raise UsageError(f"study {name!r} is a pairwise study; add --pairwise to export its preferred presets.")
+    return study
 
 
 def _load_models(args: argparse.Namespace, clap_name: str, console: Console):

@@ -53,9 +53,12 @@ def _fmt(score: dict[str, Any] | None) -> str:
 
 def front_table(document: dict[str, Any]) -> Table:
     """A table of the exported presets and the baselines, with scores ± standard error; with re-validation,
-    also the held-out means with their 95 % intervals and the optimism (search minus held-out mean)."""
+    also the held-out means with their 95 % intervals and the optimism (search minus held-out mean); for a
+    pairwise study, each entry's wins over the pairs it was compared in."""
     validated = "validation" in document
-    title = f"Pareto presets for {document['genre']} (search: ± standard error"
+    pairwise = document["provenance"].get("mode") == "pairwise"
+    kind = "Listener-preferred" if pairwise else "Pareto"
+    title = f"{kind} presets for {document['genre']} (search: ± standard error"
     title += "; held-out: mean [95% interval])" if validated else ")"
     table = Table(title=title)
     columns = ["name", "trial", "strategy", "temperature", "top_k", "top_p", "cfg_coef", "CLAP ↑", "repetition ↓"]
@@ -67,6 +70,8 @@ def front_table(document: dict[str, Any]) -> Table:
     columns += [f"{name} {'↑' if name == 'diversity' else '↓'}" for name in extra]
     if validated:
         columns += ["held-out CLAP", "held-out repetition", "optimism CLAP"]
+    if pairwise:
+        columns.append("wins/pairs")
     for column in columns:
         table.add_column(column, justify="left" if column in ("name", "strategy") else "right")
     rows = [(name, e, "") for name, e in document["presets"].items()]
@@ -88,6 +93,8 @@ def front_table(document: dict[str, Any]) -> Table:
             held = entry.get("validation", {})
             cells += [_interval(held.get("clap")), _interval(held.get("repetition")),
                       f"{entry['optimism']['clap']:+.3f}" if "clap" in entry.get("optimism", {}) else "-"]
+        if pairwise:
+            cells.append(f"{entry['preference']['wins']}/{entry['preference']['comparisons']}")
         table.add_row(*cells, style=style)
     return table
 

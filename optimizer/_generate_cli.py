@@ -30,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     p = OneLineArgumentParser(prog="generate", description=__doc__, epilog=_EXAMPLES,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("prompt", help="text prompt")
-    p.add_argument("--preset", required=True, help="PRESET_FILE[:NAME], NAME defaults to balanced")
+    p.add_argument("--preset", required=True,
+                   help="PRESET_FILE[:NAME], NAME defaults to balanced (preferred for a pairwise study's file)")
     p.add_argument("--duration", type=float, default=10.0, help="seconds (default 10, max 30)")
     p.add_argument("-o", "--output", type=Path, default=Path("out.wav"), help="WAV file (default out.wav)")
     p.add_argument("--model", help="MusicGen hub id, directory or 'debug' (default: the preset's model)")

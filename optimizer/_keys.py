@@ -14,6 +14,8 @@ __all__ = [
     "LISTENER_FEEDBACK",
     "OBJECTIVES",
     "OBJECTIVE_DIRECTIONS",
+    "PAIRWISE",
+    "PAIRWISE_CLIP",
     "PARAMS",
     "PER_PROMPT",
     "RETRY_OF",
@@ -50,6 +52,11 @@ FAILURE = "mgopt:failure:v1"
 """Trial user attr of failed trials: the reason."""
 VALIDATION = "mgopt:validation:v1"
 """Study user attr: ``{key, setup, trials: {number: scores}}`` of candidates re-generated on held-out prompts."""
+PAIRWISE = "mgopt:pairwise:v1"
+"""Study user attr of a pairwise study: ``{"compare": n, "clip": {"prompt": 0, "replicate": 0}}``."""
+PAIRWISE_CLIP = "mgopt:pairwise_clip:v1"
+"""Trial user attr of a pairwise study: artifact id of the clip the listener compares (set last: its presence
+makes the trial ready for comparison in optuna-dashboard)."""
 
 OBJECTIVES = ("clap", "repetition")
 """Objective names, in the order of ``trial.values``."""

@@ -26,12 +26,15 @@ class Preset:
     """One named decoding configuration from a preset file.
 
     Attributes:
-        name: ``balanced``, ``max_clap``, ``min_repetition``, ``pareto_<trial>`` or a baseline name.
+        name: ``balanced``, ``max_clap``, ``min_repetition``, ``pareto_<trial>``; ``preferred``,
+            ``preferred_<trial>`` from a pairwise study; or a baseline name.
         genre: the genre it was optimised for.
         trial: the Optuna trial number it comes from.
         params: the configuration.
         scores: ``{"clap", "repetition", ...}`` -> mean, standard error and clip count from the study.
         feasible: False only for a baseline that produced degenerate audio.
+        preference: from a pairwise study, ``{"wins", "losses", "comparisons"}``: the (better, worse) pairs the
+            listener put it in; None otherwise.
     """
 
     name: str
@@ -40,6 +43,7 @@ class Preset:
     params: DecodingParams
     scores: Mapping[str, ScoreSummary] = field(default_factory=dict)
     feasible: bool = True
+    preference: Mapping[str, int] | None = None
 
     def to_audiocraft(self) -> dict[str, Any]:
         """Keyword arguments for audiocraft's ``MusicGen.set_generation_params(**kwargs)``."""
@@ -118,7 +122,8 @@ def load_genre_presets(genre: str, presets_dir: str | Path = "presets") -> Prese
 
 
 def resolve_preset(reference: str) -> tuple[PresetFile, Preset]:
-    """Resolve ``"path/to/genre.json:name"`` (the name defaults to ``balanced``).
+    """Resolve ``"path/to/genre.json:name"`` (the name defaults to ``balanced``, or ``preferred`` in the file
+    of a pairwise study).
 
     Raises:
         PresetFileError, PresetValidationError: as :func:`load_presets`, or an unknown name.
@@ -127,8 +132,10 @@ def resolve_preset(reference: str) -> tuple[PresetFile, Preset]:
     if sep and head and tail and "/" not in tail and "\\" not in tail:
         path, name = head, tail
     else:  # no name given (a colon inside a path, e.g. C:\\presets\\jazz.json, is not a separator)
-        path, name = reference, "balanced"
+        path, name = reference, None
     loaded = load_presets(path)
+    if name is None:
+        name = "preferred" if loaded.provenance.get("mode") == "pairwise" else "balanced"
     return loaded, loaded[name]
 
 
@@ -144,4 +151,4 @@ def _preset(name: str, genre: str, entry: dict[str, Any], path: Path, section: s
                                         f"(expected {rendered}).")
     scores = {k: ScoreSummary.from_dict(v) for k, v in entry["scores"].items() if isinstance(v, dict)}
     return Preset(name=name, genre=genre, trial=entry["trial"], params=params, scores=scores,
-                  feasible=entry.get("feasible", True))
+                  feasible=entry.get("feasible", True), preference=entry.get("preference"))

@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import optuna
@@ -18,7 +18,18 @@ from optimizer._files import write_text_atomic
 from optimizer._pareto import feasible_front, name_front, name_points, non_dominated
 from optimizer._schema import SCHEMA_VERSION, validate_presets
 
-__all__ = ["NoFeasibleTrialError", "build_presets", "write_presets"]
+if TYPE_CHECKING:
+    from optuna_dashboard.preferential import PreferentialStudy
+
+__all__ = [
+    "NoFeasibleTrialError",
+    "baseline_entries",
+    "build_presets",
+    "is_feasible",
+    "preset_entry",
+    "provenance",
+    "write_presets",
+]
 
 _OBJECTIVE_TEXT = {
     "clap": "CLAP prompt adherence: cosine of prompt text and clip audio embeddings (higher is better)",
@@ -57,8 +68,12 @@ def _validation_fields(trial: optuna.trial.FrozenTrial, result: dict[str, Any] |
     return {"validation": validation, "optimism": optimism}
 
 
-def _entry(trial: optuna.trial.FrozenTrial, feedback: dict[str, Any],
-           validation: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+def preset_entry(trial: optuna.trial.FrozenTrial, feedback: dict[str, Any],
+                 validation: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """One preset entry of ``trial`` (it must carry ``mgopt:params:v1`` and ``mgopt:scores:v1``): trial number,
+    strategy, params, scores (with the preset service's listener feedback where ``feedback`` has the trial),
+    the audiocraft and transformers renderings, and ``validation``/``optimism`` where ``validation`` has the
+    trial."""
     params = DecodingParams.from_dict(trial.user_attrs[_keys.PARAMS])
     scores = copy.deepcopy(trial.user_attrs[_keys.SCORES])  # entries must not share nested dicts
     if str(trial.number) in feedback:
@@ -71,6 +86,45 @@ def _entry(trial: optuna.trial.FrozenTrial, feedback: dict[str, Any],
         "audiocraft": params.to_audiocraft(),
         "transformers": params.to_transformers(),
         **_validation_fields(trial, (validation or {}).get(trial.number)),
+    }
+
+
+def is_feasible(trial: optuna.trial.FrozenTrial) -> bool:
+    """Every degeneracy constraint of ``trial`` is <= 0 (no silent, noisy or clipped clip)."""
+    return all(v <= 0.0 for v in trial.constraints.values())
+
+
+def baseline_entries(trials: list[optuna.trial.FrozenTrial], feedback: dict[str, Any],
+                     validation: dict[int, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """The enqueued reference trials among ``trials`` (first of each label), as entries with ``feasible``."""
+    baselines: dict[str, Any] = {}
+    for t in trials:
+        label = t.user_attrs.get(_keys.BASELINE)
+        if label and label not in baselines and _keys.PARAMS in t.user_attrs:
+            baselines[label] = {**preset_entry(t, feedback, validation), "feasible": is_feasible(t)}
+    return baselines
+
+
+def provenance(study: optuna.Study | PreferentialStudy, *, n_complete: int, n_feasible: int) -> dict[str, Any]:
+    """The ``provenance`` block: tool and version, study name and the setup stored in its study spec."""
+    spec = study.user_attrs[_keys.STUDY_SPEC]
+    try:
+        tool_version = version("musicgen-decoding-optimizer")
+    except PackageNotFoundError:
+        tool_version = "unknown"
+    return {
+        "tool": "musicgen-decoding-optimizer",
+        "tool_version": tool_version,
+        "study": study.study_name,
+        "model": spec["model"],
+        "backend": spec["backend"],
+        "clap": spec["clap"],
+        "duration_s": spec["duration"],
+        "replicates": spec["replicates"],
+        "base_seed": spec["base_seed"],
+        "prompts": spec["prompts"],
+        "n_trials_complete": n_complete,
+        "n_trials_feasible": n_feasible,
     }
 
 
@@ -116,7 +170,7 @@ def build_presets(study: optuna.Study, *, genre: str, validation: dict[str, Any]
         raise NoFeasibleTrialError(
             f"study {study.study_name!r} has no completed, non-degenerate trial to export yet; run more trials.")
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    feasible = [t for t in complete if all(v <= 0.0 for v in t.constraints.values())]
+    feasible = [t for t in complete if is_feasible(t)]
     spec = study.user_attrs[_keys.STUDY_SPEC]
     objectives = list(spec.get("objectives", _keys.OBJECTIVES))
     directions = [d.name.lower() for d in study.directions]
@@ -124,38 +178,15 @@ def build_presets(study: optuna.Study, *, genre: str, validation: dict[str, Any]
     results = validation["results"] if validation else None
     named = (_validated_front(front, results, objectives, directions) if results is not None
              else name_front(front, objectives, directions))
-    baselines: dict[str, Any] = {}
-    for t in complete:
-        label = t.user_attrs.get(_keys.BASELINE)
-        if label and label not in baselines and _keys.PARAMS in t.user_attrs:
-            baselines[label] = {**_entry(t, feedback, results),
-                                "feasible": all(v <= 0.0 for v in t.constraints.values())}
-    try:
-        tool_version = version("musicgen-decoding-optimizer")
-    except PackageNotFoundError:
-        tool_version = "unknown"
     document = {
         "schema_version": SCHEMA_VERSION,
         "genre": genre,
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "provenance": {
-            "tool": "musicgen-decoding-optimizer",
-            "tool_version": tool_version,
-            "study": study.study_name,
-            "model": spec["model"],
-            "backend": spec["backend"],
-            "clap": spec["clap"],
-            "duration_s": spec["duration"],
-            "replicates": spec["replicates"],
-            "base_seed": spec["base_seed"],
-            "prompts": spec["prompts"],
-            "n_trials_complete": len(complete),
-            "n_trials_feasible": len(feasible),
-        },
+        "provenance": provenance(study, n_complete=len(complete), n_feasible=len(feasible)),
         "objectives": [{"name": n, "direction": d, "description": _OBJECTIVE_TEXT[n]}
                        for n, d in zip(objectives, directions, strict=True)],
-        "presets": {name: _entry(t, feedback, results) for name, t in named.items()},
-        "baselines": baselines,
+        "presets": {name: preset_entry(t, feedback, results) for name, t in named.items()},
+        "baselines": baseline_entries(complete, feedback, results),
     }
     if validation is not None and results is not None:
         chosen = {t.number for t in named.values()}

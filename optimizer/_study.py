@@ -14,6 +14,7 @@ from optimizer._errors import UsageError
 
 __all__ = [
     "StudySpec",
+    "check_same_setup",
     "default_study_name",
     "find_study",
     "load_existing_study",
@@ -181,16 +182,25 @@ def check_compatible(study: optuna.Study, spec: StudySpec) -> None:
     A study another worker has just created, with our directions, no trials and no spec yet, passes.
     """
     stored = study.user_attrs.get(_keys.STUDY_SPEC)
+    if _keys.PAIRWISE in study.user_attrs:
+        raise UsageError(f"study {study.study_name!r} is a pairwise study (optimize --pairwise); pass --study-name "
+                         "NEW for a study scored by CLAP.")
     directions_match = [d.name.lower() for d in study.directions] == spec.directions
     if stored is None and not study.get_trials(deepcopy=False) and directions_match:
         return
     if stored is None or stored.get("objectives") != list(spec.objectives) or not directions_match:
         raise _other_objectives(study)
+    check_same_setup(study.study_name, stored, spec)
+
+
+def check_same_setup(name: str, stored: dict[str, Any], spec: StudySpec) -> None:
+    """Raise :class:`UsageError` unless the spec ``stored`` in study ``name`` has the model, backend, CLAP
+    checkpoint, duration, seeds and prompts of ``spec`` (objectives are the caller's to check)."""
     hint = "pass --study-name NEW to start a separate study"
     wanted = spec.to_dict()
     for key in ("model", "backend", "clap", "duration", "replicates", "base_seed", "prompts", "reference"):
         if stored.get(key) != wanted[key]:
-            raise UsageError(f"study {study.study_name!r} was run with a different {key} "
+            raise UsageError(f"study {name!r} was run with a different {key} "
                              f"({_short(stored.get(key))} vs {_short(wanted[key])}); its trials would not be "
                              f"comparable; {hint}.")
 

@@ -1,0 +1,175 @@
+"""``optimize --pairwise``: the command-line side of pairwise mode (see :mod:`optimizer._pairwise`)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+
+from optimizer._errors import EXIT_FAILED, EXIT_INTERRUPTED, UsageError
+
+__all__ = ["MAX_COMPARE", "check_pairwise_args", "run_pairwise_command"]
+
+MAX_COMPARE = 16
+"""Most clips shown side by side (each is a card with a player on the feedback page)."""
+
+
+def check_pairwise_args(args: argparse.Namespace) -> None:
+    """Refuse options that pairwise mode cannot honour, and BoTorch's absence, before anything is written.
+
+    Raises:
+        UsageError: one sentence naming the option and the fix.
+    """
+    from optimizer._pairwise import check_preferential_installed
+    from optimizer._samplers import DEFAULT_SAMPLER
+
+    if args.compare is not None and not 2 <= args.compare <= MAX_COMPARE:
+        raise UsageError(f"--compare must be between 2 and {MAX_COMPARE} clips but got {args.compare}.")
+    if args.no_artifacts:
+        raise UsageError("--pairwise needs the clips in the artifact folder (the listener compares them there); "
+                         "drop --no-artifacts.")
+    if args.extra_objectives or args.reference is not None:
+        flag = "--objective" if args.extra_objectives else "--reference"
+        raise UsageError(f"{flag} does not apply to --pairwise: the listener's choice is the objective.")
+    if args.sampler != DEFAULT_SAMPLER:
+        raise UsageError("--sampler does not apply to --pairwise: it always uses the preferential GP sampler.")
+    check_preferential_installed()
+
+
+def run_pairwise_command(args: argparse.Namespace, console: Console, *, genre: Any, spec: Any, prompts: Sequence[str],
+                         clap_name: str) -> int:
+    """Run (or resume) the pairwise study of ``genre``, then export its preferred presets; returns the exit code.
+
+    Raises:
+        UsageError: bad options, BoTorch missing, an incompatible existing study, unwritable outputs.
+    """
+    from optimizer import _cli
+    from optimizer._pairwise import pairwise_study_name
+
+    check_pairwise_args(args)
+    name = args.study_name or pairwise_study_name(genre.name, args.model)
+    preset_path = args.presets_dir / f"{genre.name}.pairwise.json"
+    if args.export_only:
+        return _export(_existing(args.storage, name), genre.name, preset_path, console)
+
+    from optimizer._study import open_storage, storage_file
+
+    path = storage_file(args.storage)
+    if path is not None and not path.exists() and not path.parent.exists():
+        raise UsageError(f"cannot create the storage {args.storage!r}: folder {str(path.parent)!r} does not exist.")
+    _cli._precheck_artifact_dir(_cli._artifact_dir(args))
+    storage = open_storage(args.storage)
+    _check_existing(storage, name, spec, args.compare)
+    generator, clap, device = _cli._load_models(args, clap_name, console)
+    batch_trials = _cli._batch_trials(args, generator, device, clips_per_config=len(prompts) * args.replicates)
+
+    from objectives._evaluation import Evaluator
+    from optimizer._pairwise import fail_unready_trials, load_or_create_pairwise_study, run_pairwise
+    from optimizer._runner import enqueue_references
+
+    artifact_store = _cli._artifact_store(args)
+    study, created = load_or_create_pairwise_study(storage, name, spec, compare=args.compare, seed=args.seed)
+    if created:
+        enqueue_references(study, genre.search_space, genre.baseline)
+    stale = fail_unready_trials(study, storage)
+    evaluator = Evaluator(generator=generator, clap=clap, prompts=prompts, replicates=args.replicates,
+                          duration=args.duration)
+    compare = study.user_attrs["mgopt:pairwise:v1"]["compare"]
+    verb = "Creating" if created else "Resuming"
+    console.print(f"{verb} pairwise study [bold]{name}[/bold] in {args.storage}: the listener compares {compare} "
+                  f"clips at a time (prompt 0, seed 0 of each configuration); the run ends once {args.trials} "
+                  "trials are compared.")
+    if stale:
+        console.print(f"Failed {len(stale)} trial(s) an earlier run left without a clip: {stale}.")
+    dashboard = (f"optimize --dashboard --storage {shlex.quote(args.storage)} "
+                 f"--artifact-dir {shlex.quote(str(_cli._artifact_dir(args)))} --host {shlex.quote(args.host)} "
+                 f"--port {args.port}")
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    console.print(f"Compare the clips in optuna-dashboard (another terminal): {dashboard}\n"
+                  f"  then open http://{host}:{args.port}/dashboard/studies/{_study_id(storage, name)} , listen, "
+                  "and click the worst clip each time (the dashboard's choose-worst mode).")
+
+    def generated(trial, params) -> None:
+        console.print(f"trial {trial.number} ready: {params.strategy}, temperature {params.temperature:.2f}, "
+                      f"top_k {params.top_k}, top_p {params.top_p:.2f}, cfg_coef {params.cfg_coef:.2f}")
+
+    def waiting(progress) -> None:
+        console.print(f"{progress.waiting} clip(s) await your comparison; {progress.compared} of {progress.target} "
+                      f"trials compared, {progress.preferences} preference pair(s) recorded.")
+
+    try:
+        summary = run_pairwise(study, evaluator=evaluator, space=genre.search_space, n_trials=args.trials,
+                               artifact_store=artifact_store, batch_trials=batch_trials, on_generated=generated,
+                               on_wait=waiting)
+    except KeyboardInterrupt:
+        console.print(f"Interrupted: the clips made so far stay in the study. Resume with:\n  {_cli._resume_command()}")
+        return EXIT_INTERRUPTED
+    if summary.stopped_reason:
+        console.print(f"[red]Stopped: {summary.stopped_reason}.[/red] Fix the cause and resume with:\n"
+                      f"  {_cli._resume_command()}")
+        return EXIT_FAILED
+    return _export(study, genre.name, preset_path, console)
+
+
+def _check_existing(storage, name: str, spec, compare: int | None) -> None:
+    """Refuse an incompatible existing study before any model is loaded (the check runs again on load)."""
+    import optuna
+
+    from optimizer import _keys
+    from optimizer._study import check_same_setup, find_study
+
+    existing = find_study(storage, name)
+    if existing is None:
+        return
+    pairwise = existing.user_attrs.get(_keys.PAIRWISE)
+    if pairwise is None:
+        if existing.get_trials(deepcopy=False) or existing.directions != [optuna.study.StudyDirection.MINIMIZE]:
+            raise UsageError(f"study {name!r} exists and is not a pairwise study; pass --study-name NEW.")
+        return
+    if compare is not None and compare != pairwise["compare"]:
+        raise UsageError(f"pairwise study {name!r} shows {pairwise['compare']} clips at a time but got --compare "
+                         f"{compare}; drop --compare or pass --study-name NEW.")
+    check_same_setup(name, existing.user_attrs[_keys.STUDY_SPEC], spec)
+
+
+def _existing(url: str, name: str):
+    from optuna_dashboard.preferential import load_study
+
+    from optimizer import _keys
+    from optimizer._pairwise import ResettingPreferentialSampler
+    from optimizer._study import find_study, open_storage, storage_file
+
+    path = storage_file(url)
+    if path is not None and not path.exists():
+        raise UsageError(f"no storage at {url!r}: run the pairwise search first (without --export-only).")
+    storage = open_storage(url)
+    found = find_study(storage, name)
+    if found is None or _keys.PAIRWISE not in found.user_attrs:
+        raise UsageError(f"no pairwise study named {name!r} in {url!r}; run the search first or pass --study-name.")
+    return load_study(study_name=name, storage=storage, sampler=ResettingPreferentialSampler())
+
+
+def _study_id(storage, name: str) -> int:
+    return storage.get_study_id_from_name(name)
+
+
+def _export(study, genre: str, path, console: Console) -> int:
+    from optimizer._console import front_table
+    from optimizer._pairwise_presets import build_pairwise_presets
+    from optimizer._presets import NoFeasibleTrialError, write_presets
+
+    try:
+        document = build_pairwise_presets(study, genre=genre)
+    except NoFeasibleTrialError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return EXIT_FAILED
+    try:
+        write_presets(document, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write presets to {str(path)!r}: {exc.strerror or exc}.") from None
+    Console(width=140).print(front_table(document))
+    console.print(f"Presets written to [bold]{path}[/bold]")
+    return 0
