@@ -225,9 +225,11 @@ def fail_unready_trials(study: PreferentialStudy, storage: optuna.storages.BaseS
     """
     plain = optuna.load_study(study_name=study.study_name, storage=storage, sampler=optuna.samplers.RandomSampler())
     failed = []
+    study_id = storage.get_study_id_from_name(study.study_name)
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         if _keys.PAIRWISE_CLIP not in t.user_attrs:
-            storage.set_trial_user_attr(t._trial_id, _keys.FAILURE,
+            trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, t.number)
+            storage.set_trial_user_attr(trial_id, _keys.FAILURE,
                                         "interrupted: the run stopped before its clip was ready")
             plain.tell(t.number, state=optuna.trial.TrialState.FAIL)
             failed.append(t.number)
