@@ -35,6 +35,9 @@ class Preset:
         feasible: False only for a baseline that produced degenerate audio.
         preference: from a pairwise study, ``{"wins", "losses", "comparisons"}``: the (better, worse) pairs the
             listener put it in; None otherwise.
+        validation: re-validated scores on held-out prompts (``{"clap": {mean, stderr, n, ci95}, ...,
+            "feasible"}``), or None when the file was exported without validation.
+        optimism: search mean minus validation mean per objective, or None.
     """
 
     name: str
@@ -44,6 +47,8 @@ class Preset:
     scores: Mapping[str, ScoreSummary] = field(default_factory=dict)
     feasible: bool = True
     preference: Mapping[str, int] | None = None
+    validation: Mapping[str, Any] | None = None
+    optimism: Mapping[str, float] | None = None
 
     def to_audiocraft(self) -> dict[str, Any]:
         """Keyword arguments for audiocraft's ``MusicGen.set_generation_params(**kwargs)``."""
@@ -151,4 +156,5 @@ def _preset(name: str, genre: str, entry: dict[str, Any], path: Path, section: s
                                         f"(expected {rendered}).")
     scores = {k: ScoreSummary.from_dict(v) for k, v in entry["scores"].items() if isinstance(v, dict)}
     return Preset(name=name, genre=genre, trial=entry["trial"], params=params, scores=scores,
-                  feasible=entry.get("feasible", True), preference=entry.get("preference"))
+                  feasible=entry.get("feasible", True), preference=entry.get("preference"),
+                  validation=entry.get("validation"), optimism=entry.get("optimism"))

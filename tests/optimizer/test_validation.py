@@ -49,7 +49,7 @@ def _result(clap, repetition, *, feasible=True, spread=0.01):
 SETUP = ValidationSetup.for_genre(heldout=("held a", "held b"), search=("a", "b"), replicates=4, duration=2.0)
 
 
-def test_presets_are_chosen_on_validated_scores_and_report_optimism():
+def test_presets_are_chosen_on_validated_scores_and_report_optimism(tmp_path):
     # Search front: 0 (best CLAP), 1 (knee), 2 (least repetition). On held-out prompts trial 0 turns out worse
     # than trial 1 on both objectives (a lucky search draw), and trial 2 turns degenerate.
     study = make_study([(0.60, 0.30), (0.50, 0.10), (0.30, 0.02),
@@ -69,6 +69,13 @@ def test_presets_are_chosen_on_validated_scores_and_report_optimism():
     assert listed[0]["selected"] is False and listed[0]["optimism"]["clap"] == pytest.approx(0.20)
     assert listed[2]["validation"]["feasible"] is False and listed[2]["selected"] is False
     assert document["validation"]["source"] == "heldout" and document["validation"]["seeds_per_prompt"] == 4
+
+    # Another program sees the held-out scores through the loader.
+    from optimizer import load_presets, write_presets
+
+    loaded = load_presets(write_presets(document, tmp_path / "jazz.json"))
+    assert loaded["max_clap"].validation["clap"]["ci95"] == pytest.approx([0.46, 0.50])
+    assert loaded["max_clap"].optimism["clap"] == pytest.approx(0.02)
 
     # Without validation the same study exports its search front.
     plain = build_presets(study, genre="jazz")
