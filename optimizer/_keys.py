@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 __all__ = [
+    "AWAITING_RATING",
     "BASELINE",
     "DEGENERACY",
     "DIRECTIONS",
@@ -16,11 +17,14 @@ __all__ = [
     "OBJECTIVE_DIRECTIONS",
     "PARAMS",
     "PER_PROMPT",
+    "RATING",
+    "RATING_RANGE",
     "RETRY_OF",
     "SCORES",
     "STUDY_SPEC",
     "TIMING",
     "WORKER",
+    "objective_attr",
 ]
 
 STUDY_SPEC = "mgopt:study:v1"
@@ -47,6 +51,16 @@ RETRY_OF = "mgopt:retry_of:v1"
 """Trial user attr of a re-enqueued trial: ``{trial, reason}`` of the stale trial it repeats."""
 FAILURE = "mgopt:failure:v1"
 """Trial user attr of failed trials: the reason."""
+AWAITING_RATING = "mgopt:awaiting_rating:v1"
+"""Trial user attr of a ``--human`` trial that is evaluated, has its artifacts, and waits (RUNNING) for a listener's
+rating in the dashboard: Unix time it was offered. Such trials are exempt from stale-trial recovery."""
+
+
+def objective_attr(name: str) -> str:
+    """Trial user attr holding one automatic objective's value as a plain float (``mgopt:objective:clap:v1``),
+    for the dashboard's ``ObjectiveUserAttrRef``, which reads numbers, not the nested ``mgopt:scores:v1``."""
+    return f"mgopt:objective:{name}:v1"
+
 
 OBJECTIVES = ("clap", "repetition")
 """Objective names, in the order of ``trial.values``."""
@@ -56,7 +70,13 @@ OBJECTIVE_DIRECTIONS: dict[str, Literal["maximize", "minimize"]] = {
     "clap": "maximize",
     "repetition": "minimize",
     "diversity": "maximize",
+    "rating": "maximize",
 }
-"""Every objective a study can have; ``diversity`` (spread of CLAP embeddings across seeds) is optional."""
+"""Every objective a study can have; ``diversity`` (spread of CLAP embeddings across seeds) and ``rating`` (a
+listener's 1-10 rating in the dashboard, ``--human``; always last) are optional."""
+RATING = "rating"
+"""The human objective: told by the dashboard, never computed (see :mod:`optimizer._human`)."""
+RATING_RANGE = (1, 10)
+"""Lowest and highest rating the dashboard's slider offers."""
 EXTRA_OBJECTIVES = ("diversity",)
 """Objectives ``--objective`` can add after CLAP and repetition."""

@@ -35,7 +35,8 @@ class StudySpec:
         replicates: seeds per prompt.
         base_seed: seed of the common random numbers.
         prompts: the prompts every trial generates.
-        objectives: ``("clap", "repetition")`` plus any of :data:`~optimizer._keys.EXTRA_OBJECTIVES`.
+        objectives: ``("clap", "repetition")`` plus any of :data:`~optimizer._keys.EXTRA_OBJECTIVES`, plus
+            ``"rating"`` last for a study rated by listeners (``--human``).
     """
 
     genre: str
@@ -49,10 +50,11 @@ class StudySpec:
     objectives: tuple[str, ...] = _keys.OBJECTIVES
 
     def __post_init__(self) -> None:
-        if self.objectives[:2] != _keys.OBJECTIVES or any(o not in _keys.OBJECTIVE_DIRECTIONS
-                                                          for o in self.objectives):
-            raise ValueError(f"objectives must be clap, repetition, then any of {list(_keys.EXTRA_OBJECTIVES)} "
-                             f"but got {list(self.objectives)}.")
+        automatic = self.objectives[:-1] if self.objectives[-1:] == (_keys.RATING,) else self.objectives
+        if automatic[:2] != _keys.OBJECTIVES or any(o not in _keys.EXTRA_OBJECTIVES for o in automatic[2:]) \
+                or len(set(self.objectives)) != len(self.objectives):
+            raise ValueError(f"objectives must be clap, repetition, then any of {list(_keys.EXTRA_OBJECTIVES)}, "
+                             f"then optionally rating, but got {list(self.objectives)}.")
 
     @property
     def directions(self) -> list[Literal["maximize", "minimize"]]:
@@ -64,6 +66,16 @@ class StudySpec:
         d["prompts"] = list(self.prompts)
         d["objectives"] = list(self.objectives)
         return d
+
+    @property
+    def rated(self) -> bool:
+        """True when a listener's rating is an objective (the last one)."""
+        return self.objectives[-1] == _keys.RATING
+
+    @property
+    def automatic(self) -> tuple[str, ...]:
+        """The objectives computed from the audio: :attr:`objectives` without ``rating``."""
+        return tuple(o for o in self.objectives if o != _keys.RATING)
 
 
 def default_study_name(genre: str, model: str) -> str:
