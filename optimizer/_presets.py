@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
+import statistics
 import tempfile
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
@@ -18,13 +20,15 @@ from optimizer import _keys
 from optimizer._pareto import feasible_front, name_front
 from optimizer._schema import SCHEMA_VERSION, validate_presets
 
-__all__ = ["NoFeasibleTrialError", "build_presets", "write_presets"]
+__all__ = ["NoFeasibleTrialError", "build_presets", "rating_summaries", "write_presets"]
 
 _OBJECTIVE_TEXT = {
     "clap": "CLAP prompt adherence: cosine of prompt text and clip audio embeddings (higher is better)",
     "repetition": "share of the clip that repeats another segment near-exactly, 0-1 (lower is better)",
     "diversity": "mean pairwise cosine distance of CLAP audio embeddings across seeds of a prompt (higher is "
                  "more varied)",
+    "rating": "a listener's rating of the trial's clips in optuna-dashboard, 1-10 (higher is better); scores.rating "
+              "pools every rated trial with the same params (stderr null below 2 ratings)",
 }
 
 
@@ -32,11 +36,36 @@ class NoFeasibleTrialError(RuntimeError):
     """The study has no completed, non-degenerate trial to export."""
 
 
-def _entry(trial: optuna.trial.FrozenTrial, feedback: dict[str, Any]) -> dict[str, Any]:
+def _params_key(trial: optuna.trial.FrozenTrial) -> str:
+    return json.dumps(trial.user_attrs[_keys.PARAMS], sort_keys=True)
+
+
+def rating_summaries(trials: list[optuna.trial.FrozenTrial], objectives: list[str]) -> dict[str, dict[str, Any]]:
+    """Listener ratings pooled per configuration: ``{params as sorted JSON: {mean, stderr, n}}``.
+
+    Every COMPLETE trial with the same ``mgopt:params:v1`` counts (one rating each). ``stderr`` is the sample
+    standard deviation over sqrt(n) (ddof=1), and None for a single rating: one rating says nothing about how
+    much listeners disagree, and 0 would claim they never do. Empty when ``rating`` is not an objective.
+    """
+    if _keys.RATING not in objectives:
+        return {}
+    index = objectives.index(_keys.RATING)
+    pooled: dict[str, list[float]] = {}
+    for t in trials:
+        if t.values is not None and len(t.values) == len(objectives) and _keys.PARAMS in t.user_attrs:
+            pooled.setdefault(_params_key(t), []).append(float(t.values[index]))
+    return {key: {"mean": statistics.fmean(r), "stderr": statistics.stdev(r) / math.sqrt(len(r)) if len(r) > 1
+                  else None, "n": len(r)} for key, r in pooled.items()}
+
+
+def _entry(trial: optuna.trial.FrozenTrial, feedback: dict[str, Any],
+           ratings: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     params = DecodingParams.from_dict(trial.user_attrs[_keys.PARAMS])
     scores = copy.deepcopy(trial.user_attrs[_keys.SCORES])  # entries must not share nested dicts
     if str(trial.number) in feedback:
         scores["listener_feedback"] = dict(feedback[str(trial.number)])
+    if ratings and _params_key(trial) in ratings:
+        scores["rating"] = dict(ratings[_params_key(trial)])
     return {
         "trial": trial.number,
         "strategy": params.strategy,
@@ -63,11 +92,13 @@ def build_presets(study: optuna.Study, *, genre: str) -> dict[str, Any]:
     objectives = list(spec.get("objectives", _keys.OBJECTIVES))
     directions = [d.name.lower() for d in study.directions]
     feedback = study.user_attrs.get(_keys.LISTENER_FEEDBACK, {})
+    ratings = rating_summaries(complete, objectives)
     baselines: dict[str, Any] = {}
     for t in complete:
         label = t.user_attrs.get(_keys.BASELINE)
         if label and label not in baselines and _keys.PARAMS in t.user_attrs:
-            baselines[label] = {**_entry(t, feedback), "feasible": all(v <= 0.0 for v in t.constraints.values())}
+            feasible_t = all(v <= 0.0 for v in t.constraints.values())
+            baselines[label] = {**_entry(t, feedback, ratings), "feasible": feasible_t}
     try:
         tool_version = version("musicgen-decoding-optimizer")
     except PackageNotFoundError:
@@ -92,7 +123,8 @@ def build_presets(study: optuna.Study, *, genre: str) -> dict[str, Any]:
         },
         "objectives": [{"name": n, "direction": d, "description": _OBJECTIVE_TEXT[n]}
                        for n, d in zip(objectives, directions, strict=True)],
-        "presets": {name: _entry(t, feedback) for name, t in name_front(front, objectives, directions).items()},
+        "presets": {name: _entry(t, feedback, ratings)
+                    for name, t in name_front(front, objectives, directions).items()},
         "baselines": baselines,
     }
 
