@@ -20,6 +20,8 @@ DEFAULT_CLAP = "laion/larger_clap_music"
 DEFAULT_STORAGE = "sqlite:///optuna.db"
 MAX_TRIALS = 100_000
 MAX_DURATION = 30.0
+DEFAULT_PENDING = 4
+MAX_PENDING = 256
 
 _EXAMPLES = """\
 examples:
@@ -93,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     review = p.add_argument_group("review")
     review.add_argument("--dashboard", action="store_true",
                         help="start optuna-dashboard on --storage and the artifact folder, then wait")
+    review.add_argument("--human", action="store_true",
+                        help="add a third objective, your 1-10 rating of each trial's clips in optuna-dashboard; "
+                             "the run waits for ratings (with --dashboard it serves the dashboard meanwhile)")
+    review.add_argument("--pending", type=int, default=DEFAULT_PENDING,
+                        help=f"with --human: most trials awaiting a rating at once (default {DEFAULT_PENDING})")
     review.add_argument("--host", default="127.0.0.1", help="dashboard address (default 127.0.0.1: this machine)")
     review.add_argument("--port", type=int, default=8080, help="dashboard port (default 8080)")
     return p
@@ -117,7 +124,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
             genre = load_genre(name)
             print(f"{name:12s} {len(genre.prompts):3d} prompts  {genre.description[:90]}")
         return 0
-    if args.dashboard:
+    if args.dashboard and not args.human:
         return _dashboard(args, console)
     _validate(args)
     genre = load_genre_file(args.genre_file) if args.genre_file else load_genre(args.genre)
@@ -130,7 +137,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
 
     spec = StudySpec(genre=genre.name, model=args.model, backend=args.backend, clap=clap_name,
                      duration=float(args.duration), replicates=args.replicates, base_seed=0, prompts=tuple(prompts),
-                     objectives=("clap", "repetition", *dict.fromkeys(args.extra_objectives)))
+                     objectives=("clap", "repetition", *dict.fromkeys(args.extra_objectives),
+                                 *(("rating",) if args.human else ())))
     name = args.study_name or default_study_name(genre.name, args.model)
     preset_path = args.presets_dir / f"{genre.name}.json"
 
@@ -156,6 +164,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
 
     artifact_store = None if args.no_artifacts else _artifact_store(args)
     storage = open_storage(args.storage)
+    dashboard = _background_dashboard(args, artifact_store) if args.human and args.dashboard else None
     study, created = load_or_create_study(storage, name, spec, make_sampler(args.sampler, seed=args.seed))
     if created:
         enqueue_references(study, genre.search_space, genre.baseline)
@@ -163,9 +172,24 @@ def _run(args: argparse.Namespace, console: Console) -> int:
                           duration=args.duration)
     done = complete_trials(study)
     verb = "Creating" if created else "Resuming"
-    console.print(f"{verb} study [bold]{name}[/bold] in {args.storage}: {done} of {args.trials} trials done; "
+    console.print(f"{verb} study [bold]{name}[/bold] in {args.storage}: {done} of {args.trials} trials "
+                  f"{'rated' if args.human else 'done'}; "
                   f"{len(prompts)} prompts x {args.replicates} seeds x {args.duration:g} s per trial, "
                   f"{batch_trials} trial(s) per decoding pass.")
+    if args.human:
+        from optimizer._human_cli import run_human
+
+        assert artifact_store is not None  # --human --no-artifacts is refused in _validate
+        code = run_human(args, console, storage=storage, study=study, evaluator=evaluator,
+                         space=genre.search_space, spec=spec, batch_trials=batch_trials,
+                         artifact_store=artifact_store, dashboard=dashboard)
+        if code is not None:
+            return code
+        try:
+            return _export(study, genre.name, preset_path, console, args.storage, _artifact_dir(args))
+        except NoFeasibleTrialError as exc:
+            console.print(f"[red]{exc}[/red]")
+            return EXIT_FAILED
     try:
         with trial_progress(console, done=done, target=args.trials) as hooks:
             summary = run_trials(study, evaluator=evaluator, space=genre.search_space, n_trials=args.trials,
@@ -223,6 +247,13 @@ def _validate(args: argparse.Namespace) -> None:
         raise UsageError(f"--heartbeat-interval must be in [0.1, 3600] seconds but got {args.heartbeat_interval:g}.")
     if args.study_name is not None and not (0 < len(args.study_name) <= 512):
         raise UsageError("--study-name must have 1 to 512 characters.")
+    if args.human and args.no_artifacts:
+        raise UsageError("--human needs the clips in the dashboard to rate them, so it cannot be combined with "
+                         "--no-artifacts.")
+    if not 1 <= args.pending <= MAX_PENDING:
+        raise UsageError(f"--pending must be between 1 and {MAX_PENDING} but got {args.pending}.")
+    if args.human and args.dashboard and not 0 < args.port < 65536:
+        raise UsageError(f"--port must be in 1-65535 but got {args.port}.")
 
 
 def _check_genre_name(name: str) -> None:
@@ -345,6 +376,19 @@ def _dashboard(args: argparse.Namespace, console: Console) -> int:
     except OSError as exc:
         raise UsageError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}.") from None
     return 0
+
+
+def _background_dashboard(args: argparse.Namespace, artifact_store):
+    """optuna-dashboard for ``--human --dashboard``, bound now (a port in use is a usage error), served later."""
+    from optimizer._dashboard_server import BackgroundDashboard
+    from optimizer._study import open_storage
+
+    try:
+        return BackgroundDashboard(storage=open_storage(args.storage), artifact_store=artifact_store,
+                                   host=args.host, port=args.port)
+    except OSError as exc:
+        raise UsageError(f"cannot serve the dashboard on {args.host}:{args.port}: {exc.strerror or exc}; "
+                         "pass another --port.") from None
 
 
 def _quiet_libraries() -> None:
