@@ -408,6 +408,12 @@ def _export(study, genre: str, path: Path, console: Console, storage: str, artif
     rated = fold_feedback(study, storage, genre=genre) if "://" in storage else 0
     if rated:
         console.print(f"Folded listener feedback from the preset service for {rated} preset(s).")
+    from optimizer._pareto import malformed_trials
+
+    malformed = [t.number for t in malformed_trials(study)]
+    if malformed:
+        console.print(f"[yellow]Ignored {len(malformed)} trial(s) told values this tool cannot have sent (wrong "
+                      f"count, not finite, or a rating outside 1-10): {malformed[:10]}.[/yellow]")
     document = build_presets(study, genre=genre)
     try:
         write_presets(document, path)

@@ -17,7 +17,7 @@ import optuna
 
 from objectives._params import DecodingParams
 from optimizer import _keys
-from optimizer._pareto import feasible_front, name_front
+from optimizer._pareto import feasible_front, malformed_trials, name_front
 from optimizer._schema import SCHEMA_VERSION, validate_presets
 
 __all__ = ["NoFeasibleTrialError", "build_presets", "rating_summaries", "write_presets"]
@@ -92,7 +92,8 @@ def build_presets(study: optuna.Study, *, genre: str) -> dict[str, Any]:
     objectives = list(spec.get("objectives", _keys.OBJECTIVES))
     directions = [d.name.lower() for d in study.directions]
     feedback = study.user_attrs.get(_keys.LISTENER_FEEDBACK, {})
-    ratings = rating_summaries(complete, objectives)
+    malformed = {t.number for t in malformed_trials(study)}
+    ratings = rating_summaries([t for t in complete if t.number not in malformed], objectives)
     baselines: dict[str, Any] = {}
     for t in complete:
         label = t.user_attrs.get(_keys.BASELINE)
