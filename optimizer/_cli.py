@@ -153,6 +153,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     _precheck_storage(args.storage, name, spec)
     if not args.no_artifacts:
         _precheck_artifact_dir(_artifact_dir(args))
+    dashboard = _bind_dashboard(args) if args.human and args.dashboard else None
     generator, clap, device = _load_models(args, clap_name, console)
     batch_trials = _batch_trials(args, generator, device, clips_per_config=len(prompts) * args.replicates)
 
@@ -164,7 +165,6 @@ def _run(args: argparse.Namespace, console: Console) -> int:
 
     artifact_store = None if args.no_artifacts else _artifact_store(args)
     storage = open_storage(args.storage)
-    dashboard = _background_dashboard(args, artifact_store) if args.human and args.dashboard else None
     study, created = load_or_create_study(storage, name, spec, make_sampler(args.sampler, seed=args.seed))
     if created:
         enqueue_references(study, genre.search_space, genre.baseline)
@@ -378,14 +378,13 @@ def _dashboard(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _background_dashboard(args: argparse.Namespace, artifact_store):
-    """optuna-dashboard for ``--human --dashboard``, bound now (a port in use is a usage error), served later."""
+def _bind_dashboard(args: argparse.Namespace):
+    """The port of ``--human --dashboard``, bound before anything is loaded or written (a port in use is a usage
+    error); the run serves the dashboard on it once the study is open."""
     from optimizer._dashboard_server import BackgroundDashboard
-    from optimizer._study import open_storage
 
     try:
-        return BackgroundDashboard(storage=open_storage(args.storage), artifact_store=artifact_store,
-                                   host=args.host, port=args.port)
+        return BackgroundDashboard(host=args.host, port=args.port)
     except OSError as exc:
         raise UsageError(f"cannot serve the dashboard on {args.host}:{args.port}: {exc.strerror or exc}; "
                          "pass another --port.") from None

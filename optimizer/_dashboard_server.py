@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
 from socketserver import ThreadingMixIn
 from types import TracebackType
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -36,12 +37,10 @@ class _QuietHandler(WSGIRequestHandler):
 class BackgroundDashboard:
     """optuna-dashboard's WSGI app (:func:`optuna_dashboard.wsgi`) on a stdlib threading server, in a daemon thread.
 
-    The port is bound in the constructor, so a port in use fails before anything else starts. Use as a context
-    manager; leaving it stops the server.
+    The port is bound in the constructor, so a port in use fails before any model is loaded or any file is
+    written; :meth:`serve` starts answering. Leaving the context manager stops the server and frees the port.
 
     Args:
-        storage: the study's storage (a separate object from the runner's is fine).
-        artifact_store: where the trials' clips are.
         host: address to bind, e.g. ``127.0.0.1``.
         port: TCP port, 1-65535.
 
@@ -49,20 +48,29 @@ class BackgroundDashboard:
         OSError: the address cannot be bound (port in use, unknown host).
     """
 
-    def __init__(self, *, storage: optuna.storages.BaseStorage, artifact_store: FileSystemArtifactStore | None,
-                 host: str, port: int) -> None:
-        app = optuna_dashboard.wsgi(storage, artifact_store=artifact_store)
+    def __init__(self, *, host: str, port: int) -> None:
         self.url = dashboard_url(host, port)
         server_class = _ThreadingServer6 if ":" in host else _ThreadingServer
-        self._server = make_server(host, port, app, server_class=server_class, handler_class=_QuietHandler)
+        self._server = make_server(host, port, _not_ready, server_class=server_class, handler_class=_QuietHandler)
+        self._thread: threading.Thread | None = None
+
+    def serve(self, *, storage: optuna.storages.BaseStorage, artifact_store: FileSystemArtifactStore | None) -> None:
+        """Serve the dashboard of ``storage`` (a separate object from the runner's is fine) and its artifacts."""
+        self._server.set_app(optuna_dashboard.wsgi(storage, artifact_store=artifact_store))
         self._thread = threading.Thread(target=self._server.serve_forever, name="mgopt-dashboard", daemon=True)
+        self._thread.start()
 
     def __enter__(self) -> BackgroundDashboard:
-        self._thread.start()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self._server.shutdown()
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
         self._server.server_close()
-        self._thread.join(timeout=5)
+
+
+def _not_ready(environ: dict, start_response: Callable) -> list[bytes]:
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"the study is being opened; reload in a moment"]

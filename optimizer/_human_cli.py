@@ -24,8 +24,8 @@ def run_human(args: argparse.Namespace, console: Console, *, storage: optuna.sto
               study: optuna.Study, evaluator: Evaluator,
               space: SearchSpace, spec: StudySpec, batch_trials: int, artifact_store: FileSystemArtifactStore,
               dashboard=None) -> int | None:
-    """Run :func:`~optimizer._human.run_rated_trials` for the CLI, serving ``dashboard`` (a
-    :class:`~optimizer._dashboard_server.BackgroundDashboard`, or None) meanwhile.
+    """Run :func:`~optimizer._human.run_rated_trials` for the CLI, serving optuna-dashboard on ``dashboard`` (a
+    bound :class:`~optimizer._dashboard_server.BackgroundDashboard`, or None) meanwhile and closing it after.
 
     Returns:
         None once the study holds ``--trials`` rated trials (the caller exports the presets), else the exit
@@ -34,6 +34,7 @@ def run_human(args: argparse.Namespace, console: Console, *, storage: optuna.sto
     from optimizer._console import rating_progress
     from optimizer._human import awaiting_trials, register_rating_form, run_rated_trials
     from optimizer._runner import complete_trials
+    from optimizer._study import open_storage
 
     register_rating_form(study, spec.objectives)
     study_id = storage.get_study_id_from_name(study.study_name)
@@ -47,6 +48,10 @@ def run_human(args: argparse.Namespace, console: Console, *, storage: optuna.sto
         console.print(f"{waiting} trial(s) from an earlier run await a rating; they are not generated again.")
     console.print(f"Rate each trial's clips 1-10 in the trial page's form at {where}")
     with dashboard if dashboard is not None else nullcontext():
+        if dashboard is not None:
+            dashboard.serve(storage=open_storage(args.storage), artifact_store=artifact_store)
+            if args.host not in ("127.0.0.1", "localhost", "::1"):
+                console.print(f"[yellow]The dashboard listens on {args.host}: reachable from other machines.[/yellow]")
         try:
             with rating_progress(console, done=complete_trials(study), target=args.trials, where=where) as hooks:
                 summary = run_rated_trials(study, evaluator=evaluator, space=space, n_trials=args.trials,

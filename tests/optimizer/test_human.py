@@ -210,3 +210,17 @@ def test_trials_awaiting_a_rating_are_not_failed_as_stale():
     waiting.set_user_attr(_keys.AWAITING_RATING, time.time() - 3600)
     assert recover_stale_trials(study, grace=60) == [crashed.number]
     assert study.trials[waiting.number].state == optuna.trial.TrialState.RUNNING
+
+
+def test_dashboard_port_in_use_is_refused_before_anything_is_written(tmp_path, capsys, monkeypatch):
+    import socket
+
+    monkeypatch.chdir(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main([*RUN, "--human", "--dashboard", "--port", str(port)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"cannot serve the dashboard on 127.0.0.1:{port}" in err and len(err.splitlines()) == 1
+    assert not list(tmp_path.iterdir())
