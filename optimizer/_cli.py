@@ -31,6 +31,9 @@ examples:
       try the whole pipeline with tiny random models (the audio is noise)
   optimize --genre-file my_genre.toml --model ./musicgen-medium --clap ./larger_clap_music
       your own genre file, models from local directories (saved with save_pretrained)
+  optimize --genre jazz --trials 30 --human --dashboard
+      also rate each trial's clips 1-10 in optuna-dashboard (served at http://127.0.0.1:8080/); the run
+      waits for your ratings, and re-running it resumes waiting
   optimize --genre jazz --export-only
       re-export presets/jazz.json from the existing study
   optimize --list-genres
