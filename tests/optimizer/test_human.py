@@ -224,3 +224,17 @@ def test_dashboard_port_in_use_is_refused_before_anything_is_written(tmp_path, c
     err = capsys.readouterr().err.strip()
     assert f"cannot serve the dashboard on 127.0.0.1:{port}" in err and len(err.splitlines()) == 1
     assert not list(tmp_path.iterdir())
+
+
+def test_the_rating_is_always_the_last_objective():
+    from dataclasses import replace
+
+    from tests.optimizer.synthetic import SPEC
+
+    rated = replace(SPEC, objectives=("clap", "repetition", "diversity", "rating"))
+    assert rated.rated and rated.automatic == ("clap", "repetition", "diversity")
+    assert rated.directions == ["maximize", "minimize", "maximize", "maximize"]
+    for wrong in [("clap", "repetition", "rating", "diversity"), ("clap", "rating"), ("clap", "repetition", "rating",
+                                                                                      "rating")]:
+        with pytest.raises(ValueError, match="then optionally rating"):
+            replace(SPEC, objectives=wrong)
