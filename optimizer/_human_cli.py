@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import sys
 from contextlib import nullcontext
-from pathlib import Path
 
 import optuna
 from optuna.artifacts import FileSystemArtifactStore
@@ -31,6 +29,7 @@ def run_human(args: argparse.Namespace, console: Console, *, storage: optuna.sto
         None once the study holds ``--trials`` rated trials (the caller exports the presets), else the exit
         code: 1 after repeated failures, 130 on Ctrl-C (trials awaiting a rating stay open for the next run).
     """
+    from optimizer._cli import _artifact_dir, _resume_command
     from optimizer._console import rating_progress
     from optimizer._human import awaiting_trials, register_rating_form, run_rated_trials
     from optimizer._runner import complete_trials
@@ -72,12 +71,3 @@ def run_human(args: argparse.Namespace, console: Console, *, storage: optuna.sto
         return EXIT_FAILED
     return None
 
-
-def _artifact_dir(args: argparse.Namespace) -> Path:
-    from optimizer._artifacts import default_artifact_dir
-
-    return args.artifact_dir or default_artifact_dir(args.storage)
-
-
-def _resume_command() -> str:
-    return " ".join(shlex.quote(a) for a in ["optimize", *sys.argv[1:]])
