@@ -20,6 +20,8 @@ DEFAULT_CLAP = "laion/larger_clap_music"
 DEFAULT_STORAGE = "sqlite:///optuna.db"
 MAX_TRIALS = 100_000
 MAX_DURATION = 30.0
+DEFAULT_PENDING = 4
+MAX_PENDING = 256
 
 _EXAMPLES = """\
 examples:
@@ -29,6 +31,9 @@ examples:
       try the whole pipeline with tiny random models (the audio is noise)
   optimize --genre-file my_genre.toml --model ./musicgen-medium --clap ./larger_clap_music
       your own genre file, models from local directories (saved with save_pretrained)
+  optimize --genre jazz --trials 30 --human --dashboard
+      also rate each trial's clips 1-10 in optuna-dashboard (served at http://127.0.0.1:8080/); the run
+      waits for your ratings, and re-running it resumes waiting
   optimize --genre jazz --export-only
       re-export presets/jazz.json from the existing study
   optimize --list-genres
@@ -105,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     review = p.add_argument_group("review")
     review.add_argument("--dashboard", action="store_true",
                         help="start optuna-dashboard on --storage and the artifact folder, then wait")
+    review.add_argument("--human", action="store_true",
+                        help="add a third objective, your 1-10 rating of each trial's clips in optuna-dashboard; "
+                             "the run waits for ratings (with --dashboard it serves the dashboard meanwhile)")
+    review.add_argument("--pending", type=int, default=DEFAULT_PENDING,
+                        help=f"with --human: most trials awaiting a rating at once (default {DEFAULT_PENDING})")
     review.add_argument("--host", default="127.0.0.1", help="dashboard address (default 127.0.0.1: this machine)")
     review.add_argument("--port", type=int, default=8080, help="dashboard port (default 8080)")
     review.add_argument("--pairwise", action="store_true",
@@ -135,7 +145,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
             genre = load_genre(name)
             print(f"{name:12s} {len(genre.prompts):3d} prompts  {genre.description[:90]}")
         return 0
-    if args.dashboard:
+    if args.dashboard and not args.human:
         return _dashboard(args, console)
     _validate(args)
     genre = load_genre_file(args.genre_file) if args.genre_file else load_genre(args.genre)
@@ -151,7 +161,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     spec = StudySpec(genre=genre.name, model=args.model, backend=args.backend, clap=clap_name,
                      duration=float(args.duration), replicates=args.replicates, base_seed=0, prompts=tuple(prompts),
                      objectives=("clap", "repetition", *dict.fromkeys(args.extra_objectives),
-                                 *(("fad",) if reference else ())),
+                                 *(("fad",) if reference else ()), *(("rating",) if args.human else ())),
                      reference=reference)
     if args.pairwise:
         from dataclasses import replace
@@ -177,6 +187,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     _precheck_folder(args.presets_dir, "cannot write presets to", "pass --presets-dir")
     if not args.no_artifacts:
         _precheck_artifact_dir(_artifact_dir(args))
+    dashboard = _bind_dashboard(args) if args.human and args.dashboard else None
     generator, clap, device = _load_models(args, clap_name, console)
     reference_stats = _load_reference(args, clap, console)
     batch_trials = _batch_trials(args, generator, device, clips_per_config=len(prompts) * args.replicates)
@@ -196,9 +207,27 @@ def _run(args: argparse.Namespace, console: Console) -> int:
                           duration=args.duration, reference=reference_stats)
     done = complete_trials(study)
     verb = "Creating" if created else "Resuming"
-    console.print(f"{verb} study [bold]{name}[/bold] in {args.storage}: {done} of {args.trials} trials done; "
+    console.print(f"{verb} study [bold]{name}[/bold] in {args.storage}: {done} of {args.trials} trials "
+                  f"{'rated' if args.human else 'done'}; "
                   f"{len(prompts)} prompts x {args.replicates} seeds x {args.duration:g} s per trial, "
                   f"{batch_trials} trial(s) per decoding pass.")
+    if args.human:
+        from optimizer._human_cli import run_human
+
+        assert artifact_store is not None  # --human --no-artifacts is refused in _validate
+        code = run_human(args, console, storage=storage, study=study, evaluator=evaluator,
+                         space=space, spec=spec, batch_trials=batch_trials,
+                         artifact_store=artifact_store, dashboard=dashboard)
+        if code is not None:
+            return code
+        try:
+            validation = _validate_front(study, genre, args, console, clap_name=clap_name,
+                                         models=(generator, clap, device), batch_trials=batch_trials,
+                                         reference=reference_stats)
+            return _export(study, genre.name, preset_path, console, args.storage, _artifact_dir(args), validation)
+        except NoFeasibleTrialError as exc:
+            console.print(f"[red]{exc}[/red]")
+            return EXIT_FAILED
     try:
         with trial_progress(console, done=done, target=args.trials) as hooks:
             summary = run_trials(study, evaluator=evaluator, space=space, n_trials=args.trials,
@@ -261,6 +290,13 @@ def _validate(args: argparse.Namespace) -> None:
         raise UsageError(f"--validate-seeds must be between 0 and 64 but got {args.validate_seeds}.")
     if args.study_name is not None and not (0 < len(args.study_name) <= 512):
         raise UsageError("--study-name must have 1 to 512 characters.")
+    if args.human and args.no_artifacts:
+        raise UsageError("--human needs the clips in the dashboard to rate them, so it cannot be combined with "
+                         "--no-artifacts.")
+    if not 1 <= args.pending <= MAX_PENDING:
+        raise UsageError(f"--pending must be between 1 and {MAX_PENDING} but got {args.pending}.")
+    if args.human and args.dashboard and not 0 < args.port < 65536:
+        raise UsageError(f"--port must be in 1-65535 but got {args.port}.")
 
 
 def _check_genre_name(name: str) -> None:
@@ -425,6 +461,18 @@ def _dashboard(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _bind_dashboard(args: argparse.Namespace):
+    """The port of ``--human --dashboard``, bound before anything is loaded or written (a port in use is a usage
+    error); the run serves the dashboard on it once the study is open."""
+    from optimizer._dashboard_server import BackgroundDashboard
+
+    try:
+        return BackgroundDashboard(host=args.host, port=args.port)
+    except OSError as exc:
+        raise UsageError(f"cannot serve the dashboard on {args.host}:{args.port}: {exc.strerror or exc}; "
+                         "pass another --port.") from None
+
+
 def _quiet_libraries() -> None:
     import optuna
     import transformers
@@ -497,6 +545,12 @@ def _export(study, genre: str, path: Path, console: Console, storage: str, artif
     rated = fold_feedback(study, storage, genre=genre) if "://" in storage else 0
     if rated:
         console.print(f"Folded listener feedback from the preset service for {rated} preset(s).")
+    from optimizer._pareto import malformed_trials
+
+    malformed = [t.number for t in malformed_trials(study)]
+    if malformed:
+        console.print(f"[yellow]Ignored {len(malformed)} trial(s) told values this tool cannot have sent (wrong "
+                      f"count, not finite, or a rating outside 1-10): {malformed[:10]}.[/yellow]")
     document = build_presets(study, genre=genre, validation=validation)
     try:
         write_presets(document, path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 from rich.console import Console
@@ -14,7 +14,10 @@ from rich.table import Table
 from optimizer import _keys
 from optimizer._runner import TrialHooks
 
-__all__ = ["front_table", "trial_progress"]
+if TYPE_CHECKING:
+    from optimizer._human import RatingHooks
+
+__all__ = ["front_table", "rating_progress", "trial_progress"]
 
 
 @contextmanager
@@ -51,31 +54,40 @@ def _fmt(score: dict[str, Any] | None) -> str:
     return f"{score['mean']:.3f} ± {score['stderr']:.3f}"
 
 
+def _fmt_rating(rating: dict[str, Any] | None) -> str:
+    if not rating:
+        return "-"
+    spread = "" if rating["stderr"] is None else f" ± {rating['stderr']:.1f}"
+    return f"{rating['mean']:.1f}{spread} ({rating['n']})"
+
+
 def front_table(document: dict[str, Any]) -> Table:
     """A table of the exported presets and the baselines, with scores ± standard error; with re-validation,
-    also the held-out means with their 95 % intervals and the optimism (search minus held-out mean); for a
-    pairwise study, each entry's wins over the pairs it was compared in."""
+    also the held-out means with their 95 % intervals and the optimism (search minus held-out mean); with
+    listener ratings, their mean (n); for a pairwise study, each entry's wins over the pairs it was compared in."""
     validated = "validation" in document
     pairwise = document["provenance"].get("mode") == "pairwise"
     kind = "Listener-preferred" if pairwise else "Pareto"
     title = f"{kind} presets for {document['genre']} (search: ± standard error"
     title += "; held-out: mean [95% interval])" if validated else ")"
     table = Table(title=title)
+    rows = [(name, e, "") for name, e in document["presets"].items()]
+    rows += [(name, e, "dim") for name, e in document["baselines"].items()]
+    rated = any("rating" in e["scores"] for _, e, _ in rows)
     columns = ["name", "trial", "strategy", "temperature", "top_k", "top_p", "cfg_coef", "CLAP ↑", "repetition ↓"]
     extra = [o["name"] for o in document["objectives"][2:] if o["name"] in ("diversity", "fad")]
-    suffixes = any("prompt_suffix" in e["params"] for e in [*document["presets"].values(),
-                                                             *document["baselines"].values()])
+    suffixes = any("prompt_suffix" in e["params"] for _, e, _ in rows)
     if suffixes:
         columns.insert(7, "prompt suffix")
     columns += [f"{name} {'↑' if name == 'diversity' else '↓'}" for name in extra]
+    if rated:
+        columns.append("rating ↑ (n)")
     if validated:
         columns += ["held-out CLAP", "held-out repetition", "optimism CLAP"]
     if pairwise:
         columns.append("wins/pairs")
     for column in columns:
         table.add_column(column, justify="left" if column in ("name", "strategy") else "right")
-    rows = [(name, e, "") for name, e in document["presets"].items()]
-    rows += [(name, e, "dim") for name, e in document["baselines"].items()]
     for name, entry, style in rows:
         p = entry["params"]
         strategy = entry["strategy"]
@@ -89,6 +101,8 @@ def front_table(document: dict[str, Any]) -> Table:
         if suffixes:
             cells.insert(7, p.get("prompt_suffix", "-"))
         cells += [f"{entry['scores'][name]:.3f}" if name in entry["scores"] else "-" for name in extra]
+        if rated:
+            cells.append(_fmt_rating(entry["scores"].get("rating")))
         if validated:
             held = entry.get("validation", {})
             cells += [_interval(held.get("clap")), _interval(held.get("repetition")),
@@ -104,3 +118,43 @@ def _interval(score: dict[str, Any] | None) -> str:
         return "-"
     low, high = score["ci95"]
     return f"{score['mean']:.3f} [{low:.3f}, {high:.3f}]"
+
+
+@contextmanager
+def rating_progress(console: Console, *, done: int, target: int, where: str) -> Iterator[RatingHooks]:
+    """A bar of rated trials out of the target (its label says how many await a rating), the decoding bar, and
+    one line per trial offered for rating, saying where to rate it (``where``: a URL or a command)."""
+    from optimizer._human import RatingHooks
+
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=console, transient=False)
+    with progress:
+        rated = progress.add_task("rated", total=target, completed=done)
+        steps = progress.add_task("decoding", total=1, visible=False)
+        shown: list[tuple[int, ...]] = [()]
+
+        def start(numbers: list[int]) -> None:
+            label = f"trial {numbers[0]}" if len(numbers) == 1 else f"trials {numbers[0]}-{numbers[-1]}"
+            progress.reset(steps, total=1, visible=True, description=f"{label} decoding")
+
+        def step(n: int, total: int) -> None:
+            progress.update(steps, completed=n, total=total)
+
+        def offered(number: int, evaluation: Any) -> None:
+            progress.update(steps, visible=False)
+            flag = "" if evaluation.feasible else " [red]degenerate: it cannot become a preset[/red]"
+            progress.console.print(
+                f"trial {number} awaits your rating: CLAP {evaluation.clap.mean:.3f} ± {evaluation.clap.stderr:.3f}, "
+                f"repetition {evaluation.repetition.mean:.3f} ± {evaluation.repetition.stderr:.3f}{flag}")
+
+        def wait(awaiting: list[int], complete: int) -> None:
+            progress.update(steps, visible=False)
+            label = ", ".join(f"#{n}" for n in awaiting[:8]) + (", ..." if len(awaiting) > 8 else "")
+            progress.update(rated, completed=complete,
+                            description=f"rated ({len(awaiting)} awaiting: {label})" if awaiting else "rated")
+            if tuple(awaiting) != shown[0]:
+                shown[0] = tuple(awaiting)
+                progress.console.print(f"{len(awaiting)} trial(s) await a rating ({label}); {complete} of "
+                                       f"{target} rated. Rate them at {where}")
+
+        yield RatingHooks(on_batch_start=start, on_step=step, on_offered=offered, on_wait=wait)

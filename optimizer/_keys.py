@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 __all__ = [
+    "AWAITING_RATING",
     "BASELINE",
     "DEGENERACY",
     "DIRECTIONS",
@@ -18,12 +19,15 @@ __all__ = [
     "PAIRWISE_CLIP",
     "PARAMS",
     "PER_PROMPT",
+    "RATING",
+    "RATING_RANGE",
     "RETRY_OF",
     "SCORES",
     "STUDY_SPEC",
     "TIMING",
     "VALIDATION",
     "WORKER",
+    "objective_attr",
 ]
 
 STUDY_SPEC = "mgopt:study:v1"
@@ -57,6 +61,16 @@ PAIRWISE = "mgopt:pairwise:v1"
 PAIRWISE_CLIP = "mgopt:pairwise_clip:v1"
 """Trial user attr of a pairwise study: artifact id of the clip the listener compares (set last: its presence
 makes the trial ready for comparison in optuna-dashboard)."""
+AWAITING_RATING = "mgopt:awaiting_rating:v1"
+"""Trial user attr of a ``--human`` trial that is evaluated, has its artifacts, and waits (RUNNING) for a listener's
+rating in the dashboard: Unix time it was offered. Such trials are exempt from stale-trial recovery."""
+
+
+def objective_attr(name: str) -> str:
+    """Trial user attr holding one automatic objective's value as a plain float (``mgopt:objective:clap:v1``),
+    for the dashboard's ``ObjectiveUserAttrRef``, which reads numbers, not the nested ``mgopt:scores:v1``."""
+    return f"mgopt:objective:{name}:v1"
+
 
 OBJECTIVES = ("clap", "repetition")
 """Objective names, in the order of ``trial.values``."""
@@ -67,8 +81,14 @@ OBJECTIVE_DIRECTIONS: dict[str, Literal["maximize", "minimize"]] = {
     "repetition": "minimize",
     "diversity": "maximize",
     "fad": "minimize",
+    "rating": "maximize",
 }
-"""Every objective a study can have; ``diversity`` (spread of CLAP embeddings across seeds) and ``fad``
-(Fréchet distance of CLAP embeddings to the user's reference audio, ``--reference``) are optional."""
+"""Every objective a study can have; ``diversity`` (spread of CLAP embeddings across seeds), ``fad`` (Fréchet
+distance of CLAP embeddings to the user's reference audio, ``--reference``) and ``rating`` (a listener's 1-10
+rating in the dashboard, ``--human``; always last) are optional."""
+RATING = "rating"
+"""The human objective: told by the dashboard, never computed (see :mod:`optimizer._human`)."""
+RATING_RANGE = (1, 10)
+"""Lowest and highest rating the dashboard's slider offers."""
 EXTRA_OBJECTIVES = ("diversity",)
 """Objectives ``--objective`` can add after CLAP and repetition (``fad`` comes with ``--reference``)."""

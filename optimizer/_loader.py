@@ -31,7 +31,9 @@ class Preset:
         genre: the genre it was optimised for.
         trial: the Optuna trial number it comes from.
         params: the configuration.
-        scores: ``{"clap", "repetition", ...}`` -> mean, standard error and clip count from the study.
+        scores: ``{"clap", "repetition", ...}`` -> mean, standard error and clip count from the study;
+            ``"rating"`` (studies rated with ``--human``) -> mean listener rating 1-10, its standard error (NaN
+            below two ratings) and the number of ratings.
         feasible: False only for a baseline that produced degenerate audio.
         preference: from a pairwise study, ``{"wins", "losses", "comparisons"}``: the (better, worse) pairs the
             listener put it in; None otherwise.

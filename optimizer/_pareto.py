@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -9,14 +10,39 @@ import optuna
 
 from optimizer import _keys
 
-__all__ = ["feasible_front", "name_front", "name_points", "non_dominated"]
+__all__ = ["feasible_front", "malformed_trials", "name_front", "name_points", "non_dominated"]
+
+
+def malformed_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """COMPLETE trials whose values this tool could not have told: a count other than the study's objectives,
+    a NaN or infinite value, or a rating outside :data:`~optimizer._keys.RATING_RANGE`. Only a hand-made call
+    to the dashboard's tell API (``POST /api/trials/<id>/tell``), which checks none of this, makes them."""
+    objectives = study.user_attrs.get(_keys.STUDY_SPEC, {}).get("objectives", [])
+    rating = objectives.index(_keys.RATING) if _keys.RATING in objectives else None
+    low, high = _keys.RATING_RANGE
+    bad = []
+    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+        values = t.values or []
+        if len(values) != len(study.directions) or not all(math.isfinite(v) for v in values) \
+                or (rating is not None and not low <= values[rating] <= high):
+            bad.append(t)
+    return bad
 
 
 def feasible_front(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     """COMPLETE, feasible (every constraint <= 0), non-dominated trials that carry their parameters,
-    sorted best first on the first objective (CLAP). Degenerate trials can never appear here."""
-    front = [t for t in study.best_trials
-             if _keys.PARAMS in t.user_attrs and all(v <= 0.0 for v in t.constraints.values())]
+    sorted best first on the first objective (CLAP). Degenerate trials can never appear here, nor
+    :func:`malformed_trials` (the front is then taken over the other trials, in a scratch in-memory study)."""
+    bad = {t.number for t in malformed_trials(study)}
+    if not bad:
+        best = study.best_trials
+    else:
+        good = [t for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+                if t.number not in bad]
+        scratch = optuna.create_study(directions=study.directions)
+        scratch.add_trials(good)
+        best = [good[t.number] for t in scratch.best_trials]  # add_trials numbers them 0, 1, ... in order
+    front = [t for t in best if _keys.PARAMS in t.user_attrs and all(v <= 0.0 for v in t.constraints.values())]
     return sorted(front, key=lambda t: (-t.values[0], t.values[1], t.number))
 
 

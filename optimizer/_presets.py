@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import math
+import statistics
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -15,7 +17,7 @@ import optuna
 from objectives._params import DecodingParams
 from optimizer import _keys
 from optimizer._files import write_text_atomic
-from optimizer._pareto import feasible_front, name_front, name_points, non_dominated
+from optimizer._pareto import feasible_front, malformed_trials, name_front, name_points, non_dominated
 from optimizer._schema import SCHEMA_VERSION, validate_presets
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ __all__ = [
     "is_feasible",
     "preset_entry",
     "provenance",
+    "rating_summaries",
     "write_presets",
 ]
 
@@ -38,6 +41,8 @@ _OBJECTIVE_TEXT = {
                  "more varied)",
     "fad": "Frechet distance between CLAP audio embeddings of the clips and of the reference audio (lower is "
            "closer to the reference)",
+    "rating": "a listener's rating of the trial's clips in optuna-dashboard, 1-10 (higher is better); scores.rating "
+              "pools every rated trial with the same params (stderr null below 2 ratings)",
 }
 _VALIDATED = ("clap", "repetition", "diversity", "fad")
 """Objectives a validation re-measures (a listener rating cannot be)."""
@@ -68,16 +73,41 @@ def _validation_fields(trial: optuna.trial.FrozenTrial, result: dict[str, Any] |
     return {"validation": validation, "optimism": optimism}
 
 
+def _params_key(trial: optuna.trial.FrozenTrial) -> str:
+    return json.dumps(trial.user_attrs[_keys.PARAMS], sort_keys=True)
+
+
+def rating_summaries(trials: list[optuna.trial.FrozenTrial], objectives: list[str]) -> dict[str, dict[str, Any]]:
+    """Listener ratings pooled per configuration: ``{params as sorted JSON: {mean, stderr, n}}``.
+
+    Every COMPLETE trial with the same ``mgopt:params:v1`` counts (one rating each). ``stderr`` is the sample
+    standard deviation over sqrt(n) (ddof=1), and None for a single rating: one rating says nothing about how
+    much listeners disagree, and 0 would claim they never do. Empty when ``rating`` is not an objective.
+    """
+    if _keys.RATING not in objectives:
+        return {}
+    index = objectives.index(_keys.RATING)
+    pooled: dict[str, list[float]] = {}
+    for t in trials:
+        if t.values is not None and len(t.values) == len(objectives) and _keys.PARAMS in t.user_attrs:
+            pooled.setdefault(_params_key(t), []).append(float(t.values[index]))
+    return {key: {"mean": statistics.fmean(r), "stderr": statistics.stdev(r) / math.sqrt(len(r)) if len(r) > 1
+                  else None, "n": len(r)} for key, r in pooled.items()}
+
+
 def preset_entry(trial: optuna.trial.FrozenTrial, feedback: dict[str, Any],
-                 validation: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+                 validation: dict[int, dict[str, Any]] | None = None,
+                 ratings: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """One preset entry of ``trial`` (it must carry ``mgopt:params:v1`` and ``mgopt:scores:v1``): trial number,
-    strategy, params, scores (with the preset service's listener feedback where ``feedback`` has the trial),
-    the audiocraft and transformers renderings, and ``validation``/``optimism`` where ``validation`` has the
-    trial."""
+    strategy, params, scores (with the preset service's listener feedback where ``feedback`` has the trial, and
+    the pooled listener rating of its params where ``ratings`` has them), the audiocraft and transformers
+    renderings, and ``validation``/``optimism`` where ``validation`` has the trial."""
     params = DecodingParams.from_dict(trial.user_attrs[_keys.PARAMS])
     scores = copy.deepcopy(trial.user_attrs[_keys.SCORES])  # entries must not share nested dicts
     if str(trial.number) in feedback:
         scores["listener_feedback"] = dict(feedback[str(trial.number)])
+    if ratings and _params_key(trial) in ratings:
+        scores["rating"] = dict(ratings[_params_key(trial)])
     return {
         "trial": trial.number,
         "strategy": params.strategy,
@@ -95,13 +125,14 @@ def is_feasible(trial: optuna.trial.FrozenTrial) -> bool:
 
 
 def baseline_entries(trials: list[optuna.trial.FrozenTrial], feedback: dict[str, Any],
-                     validation: dict[int, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+                     validation: dict[int, dict[str, Any]] | None = None,
+                     ratings: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
     """The enqueued reference trials among ``trials`` (first of each label), as entries with ``feasible``."""
     baselines: dict[str, Any] = {}
     for t in trials:
         label = t.user_attrs.get(_keys.BASELINE)
         if label and label not in baselines and _keys.PARAMS in t.user_attrs:
-            baselines[label] = {**preset_entry(t, feedback, validation), "feasible": is_feasible(t)}
+            baselines[label] = {**preset_entry(t, feedback, validation, ratings), "feasible": is_feasible(t)}
     return baselines
 
 
@@ -176,6 +207,8 @@ def build_presets(study: optuna.Study, *, genre: str, validation: dict[str, Any]
     directions = [d.name.lower() for d in study.directions]
     feedback = study.user_attrs.get(_keys.LISTENER_FEEDBACK, {})
     results = validation["results"] if validation else None
+    malformed = {t.number for t in malformed_trials(study)}
+    ratings = rating_summaries([t for t in complete if t.number not in malformed], objectives)
     named = (_validated_front(front, results, objectives, directions) if results is not None
              else name_front(front, objectives, directions))
     document = {
@@ -185,8 +218,8 @@ def build_presets(study: optuna.Study, *, genre: str, validation: dict[str, Any]
         "provenance": provenance(study, n_complete=len(complete), n_feasible=len(feasible)),
         "objectives": [{"name": n, "direction": d, "description": _OBJECTIVE_TEXT[n]}
                        for n, d in zip(objectives, directions, strict=True)],
-        "presets": {name: preset_entry(t, feedback, results) for name, t in named.items()},
-        "baselines": baseline_entries(complete, feedback, results),
+        "presets": {name: preset_entry(t, feedback, results, ratings) for name, t in named.items()},
+        "baselines": baseline_entries(complete, feedback, results, ratings),
     }
     if validation is not None and results is not None:
         chosen = {t.number for t in named.values()}

@@ -37,8 +37,8 @@ class StudySpec:
         replicates: seeds per prompt.
         base_seed: seed of the common random numbers.
         prompts: the prompts every trial generates.
-        objectives: ``("clap", "repetition")`` plus any of :data:`~optimizer._keys.EXTRA_OBJECTIVES`, and
-            ``fad`` when there is a reference set.
+        objectives: ``("clap", "repetition")`` plus any of :data:`~optimizer._keys.EXTRA_OBJECTIVES`, ``fad``
+            when there is a reference set, and ``"rating"`` last for a study rated by listeners (``--human``).
         reference: digest of the reference audio set (:func:`objectives.scoring.reference_digest`), or None.
     """
 
@@ -54,10 +54,12 @@ class StudySpec:
     reference: str | None = None
 
     def __post_init__(self) -> None:
-        if self.objectives[:2] != _keys.OBJECTIVES or any(o not in _keys.OBJECTIVE_DIRECTIONS
-                                                          for o in self.objectives):
+        automatic = self.objectives[:-1] if self.objectives[-1:] == (_keys.RATING,) else self.objectives
+        if automatic[:2] != _keys.OBJECTIVES or len(set(self.objectives)) != len(self.objectives) \
+                or any(o not in _keys.OBJECTIVE_DIRECTIONS or o == _keys.RATING for o in automatic[2:]):
             raise ValueError(f"objectives must be clap, repetition, then any of {list(_keys.EXTRA_OBJECTIVES)} "
-                             f"but got {list(self.objectives)}.")
+                             f"(and fad with a reference set), then optionally rating, but got "
+                             f"{list(self.objectives)}.")
         if ("fad" in self.objectives) != (self.reference is not None):
             raise ValueError("the fad objective comes with a reference set, and a reference set with fad.")
 
@@ -71,6 +73,16 @@ class StudySpec:
         d["prompts"] = list(self.prompts)
         d["objectives"] = list(self.objectives)
         return d
+
+    @property
+    def rated(self) -> bool:
+        """True when a listener's rating is an objective (the last one)."""
+        return self.objectives[-1] == _keys.RATING
+
+    @property
+    def automatic(self) -> tuple[str, ...]:
+        """The objectives computed from the audio: :attr:`objectives` without ``rating``."""
+        return tuple(o for o in self.objectives if o != _keys.RATING)
 
 
 def default_study_name(genre: str, model: str) -> str:

@@ -89,6 +89,8 @@ def _last_sign_of_life(trial: optuna.trial.FrozenTrial) -> float:
 def recover_stale_trials(study: optuna.Study, *, grace: float) -> list[int]:
     """Fail RUNNING trials without a heartbeat for ``grace`` seconds and enqueue their parameters once.
 
+    Trials awaiting a listener's rating (``mgopt:awaiting_rating:v1``) are never failed: they may wait for hours.
+
     Safe to run from several workers at once: only the worker whose ``tell`` succeeds re-enqueues. A trial
     that was itself a retry is not retried again.
 
@@ -98,6 +100,8 @@ def recover_stale_trials(study: optuna.Study, *, grace: float) -> list[int]:
     now = time.time()
     failed = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if _keys.AWAITING_RATING in trial.user_attrs:
+            continue  # evaluated, waiting for a listener (``--human``): no worker beats for it, none needs to
         silent = now - _last_sign_of_life(trial)
         if silent <= grace:
             continue

@@ -25,7 +25,10 @@ class ScoreSummary:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScoreSummary:
-        return cls(mean=float(data["mean"]), stderr=float(data["stderr"]), n=int(data["n"]))
+        """The inverse of :meth:`to_dict`; a ``stderr`` of None (not estimable, e.g. one listener rating in a
+        preset file) becomes NaN."""
+        stderr = data["stderr"]
+        return cls(mean=float(data["mean"]), stderr=math.nan if stderr is None else float(stderr), n=int(data["n"]))
 
 
 def summarize(values: Sequence[float] | np.ndarray) -> ScoreSummary:

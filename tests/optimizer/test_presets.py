@@ -112,3 +112,75 @@ def test_diversity_as_a_third_objective_gets_its_own_extreme():
     assert document["presets"]["min_repetition"]["trial"] == 1
     assert document["presets"]["max_diversity"]["trial"] == 2
     assert document["presets"]["balanced"]["trial"] == 3
+
+
+def test_rated_presets_carry_the_ratings_of_their_configuration(tmp_path):
+    from dataclasses import replace
+
+    from optimizer import _keys, load_presets
+    from tests.optimizer.synthetic import SPEC
+
+    spec = replace(SPEC, objectives=("clap", "repetition", "rating"))
+    study = optuna.create_study(directions=spec.directions, study_name="jazz/debug")
+    study.set_user_attr(_keys.STUDY_SPEC, spec.to_dict())
+    liked, other = DecodingParams(temperature=0.9, top_k=80), DecodingParams(temperature=1.3, top_k=300)
+    # The liked configuration was rated three times (a re-enqueued retry, a duplicate suggestion), the other once.
+    for params, clap, rating in [(liked, 0.4, 9), (liked, 0.4, 7), (liked, 0.4, 8), (other, 0.5, 2)]:
+        study.add_trial(optuna.trial.create_trial(
+            values=[clap, 0.1, rating], system_attrs={"constraints:noise": -0.1},
+            user_attrs={_keys.PARAMS: params.to_dict(),
+                        _keys.SCORES: {"clap": {"mean": clap, "stderr": 0.0, "n": 1},
+                                       "repetition": {"mean": 0.1, "stderr": 0.0, "n": 1}, "diversity": 0.0}}))
+    document = build_presets(study, genre="jazz")
+    assert [o["name"] for o in document["objectives"]] == ["clap", "repetition", "rating"]
+    assert document["presets"]["max_rating"]["trial"] == 0
+    assert document["presets"]["max_rating"]["scores"]["rating"] == {"mean": 8.0, "stderr": pytest.approx(1 / 3 ** 0.5),
+                                                                     "n": 3}
+    assert document["presets"]["max_clap"]["scores"]["rating"] == {"mean": 2.0, "stderr": None, "n": 1}
+    path = write_presets(document, tmp_path / "jazz.json")  # validates against the schema
+    loaded = load_presets(path)
+    assert loaded["max_rating"].scores["rating"].n == 3
+    single = loaded["max_clap"].scores["rating"]
+    assert single.mean == 2.0 and single.n == 1 and single.stderr != single.stderr  # NaN: not estimable
+    broken = copy.deepcopy(document)
+    broken["presets"]["max_clap"]["scores"]["rating"]["stderr"] = -1
+    with pytest.raises(PresetValidationError, match="rating/stderr"):
+        validate_presets(broken)
+
+
+def test_values_the_dashboard_api_accepts_but_the_form_cannot_send_stay_off_the_front(tmp_path):
+    """The dashboard's tell API takes any list of numbers; a hand-made call can complete a rated trial with two
+    values, or a rating of 11 or 0. Such trials are left out of the front and the rating stats, not a crash."""
+    from dataclasses import replace
+
+    import httpx
+    import optuna_dashboard
+
+    from optimizer import _keys
+    from optimizer._pareto import malformed_trials
+    from tests.optimizer.synthetic import SPEC
+
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    spec = replace(SPEC, objectives=("clap", "repetition", "rating"))
+    study = optuna.create_study(directions=spec.directions, study_name="jazz/debug", storage=storage)
+    study.set_user_attr(_keys.STUDY_SPEC, spec.to_dict())
+    # (A NaN told this way breaks Optuna's own RDB reader, storing NULL as a finite value: not testable here.)
+    told = [[0.4, 0.1, 6], [0.9, 0.0], [0.9, 0.0, 11], [0.9, 0.0, 0], [0.3, 0.2, 4]]
+    for i, values in enumerate(told):
+        trial = study.ask()
+        trial.set_user_attr(_keys.PARAMS, DecodingParams(temperature=0.6 + 0.1 * i, top_k=50 + i).to_dict())
+        trial.set_user_attr(_keys.SCORES, {"clap": {"mean": values[0], "stderr": 0.0, "n": 1},
+                                           "repetition": {"mean": values[1], "stderr": 0.0, "n": 1}})
+        trial.set_constraint("noise", -0.1)
+    with httpx.Client(transport=httpx.WSGITransport(app=optuna_dashboard.wsgi(storage)), base_url="http://d") as api:
+        study_id = api.get("/api/studies").json()["study_summaries"][0]["study_id"]
+        trials = api.get(f"/api/studies/{study_id}", params={"after": 0}).json()["trials"]
+        for trial, values in zip(sorted(trials, key=lambda t: t["number"]), told, strict=True):
+            answer = api.post(f"/api/trials/{trial['trial_id']}/tell", json={"state": "Complete", "values": values})
+            assert answer.status_code == 204
+    assert [t.number for t in malformed_trials(study)] == [1, 2, 3]
+    assert [t.number for t in feasible_front(study)] == [0]
+    document = build_presets(study, genre="jazz")
+    validate_presets(document)
+    assert {e["trial"] for e in document["presets"].values()} == {0}
+    assert document["presets"]["balanced"]["scores"]["rating"] == {"mean": 6.0, "stderr": None, "n": 1}

@@ -1,0 +1,235 @@
+"""Listeners rate trials in optuna-dashboard (``optimize --human``): the third objective, 1-10, maximized.
+
+A trial is asked, evaluated (clips, CLAP, repetition, constraints), its clips and note are uploaded, its
+automatic objective values are copied into flat user attrs (``mgopt:objective:clap:v1``...), and only then is it
+marked ``mgopt:awaiting_rating:v1`` and left RUNNING. The study's objective form
+(:func:`register_rating_form`) shows those values read-only (``ObjectiveUserAttrRef``) beside a 1-10 slider; when
+the listener submits it, the dashboard tells the trial COMPLETE with all values. This process never tells a
+rated trial and never makes a rating up: it only keeps at most ``pending`` trials waiting and asks new ones as
+ratings arrive.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+
+import optuna
+from optuna.artifacts import FileSystemArtifactStore
+from optuna.trial import TrialState
+from optuna_dashboard import ObjectiveUserAttrRef, SliderWidget, register_objective_form_widgets
+
+from objectives._evaluation import Evaluation, Evaluator
+from objectives._params import DecodingParams
+from optimizer import _keys
+from optimizer._artifacts import upload_trial_artifacts
+from optimizer._runner import _WORKER_ID, MAX_CONSECUTIVE_FAILURES, _Batcher, _fail, _reason, record_evaluation
+from optimizer._space import SearchSpace
+from optimizer._workers import Heartbeat, recover_stale_trials, surplus_trials
+
+__all__ = ["RatingHooks", "RatingSummary", "awaiting_trials", "offer_for_rating", "register_rating_form",
+           "run_rated_trials"]
+
+
+@dataclass
+class RatingSummary:
+    """What one ``--human`` run did: trials offered for rating and failed now, and the study's rated total."""
+
+    offered: int = 0
+    failed: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
+    total_complete: int = 0
+    stopped_reason: str | None = None
+    recovered: int = 0
+    complete_at_start: bool = False
+
+
+@dataclass
+class RatingHooks:
+    """Progress callbacks of :func:`run_rated_trials` (the CLI wires a rich display to these)."""
+
+    on_batch_start: Callable[[list[int]], None] = lambda numbers: None
+    on_step: Callable[[int, int], None] = lambda done, total: None
+    on_offered: Callable[[int, Evaluation], None] = lambda number, evaluation: None
+    """A trial now awaits a rating: its number and evaluation."""
+    on_wait: Callable[[list[int], int], None] = lambda awaiting, complete: None
+    """Nothing to ask now: numbers of the trials awaiting a rating, and the number of rated trials."""
+
+
+def register_rating_form(study: optuna.Study, objectives: Sequence[str]) -> None:
+    """Register the dashboard's objective form: the automatic objectives read-only from each trial's
+    ``mgopt:objective:<name>:v1`` user attr, then a 1-10 slider for the rating (idempotent).
+
+    Raises:
+        ValueError: ``objectives`` does not end with ``rating`` or does not match the study's directions.
+    """
+    if not objectives or objectives[-1] != _keys.RATING:
+        raise ValueError(f"the last objective must be {_keys.RATING!r} but got {list(objectives)}.")
+    low, high = _keys.RATING_RANGE
+    widgets: list = [ObjectiveUserAttrRef(key=_keys.objective_attr(name)) for name in objectives[:-1]]
+    widgets.append(SliderWidget(min=low, max=high, step=1, labels=[(low, "poor"), (high, "excellent")],
+                                description=f"Your rating of the clips, {low} (poor) to {high} (excellent)"))
+    register_objective_form_widgets(study, widgets=widgets)
+
+
+def awaiting_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """RUNNING trials that are evaluated and wait for a listener's rating, by number."""
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    return sorted((t for t in running if _keys.AWAITING_RATING in t.user_attrs), key=lambda t: t.number)
+
+
+def offer_for_rating(trial: optuna.Trial, evaluation: Evaluation, *, objectives: Sequence[str],
+                     artifact_store: FileSystemArtifactStore) -> list[float]:
+    """Record ``evaluation`` on ``trial``, upload its clips and note, then mark it awaiting a rating.
+
+    The mark is written last, so a trial is only ever offered with its artifacts in place.
+
+    Args:
+        trial: a RUNNING trial.
+        evaluation: its evaluation.
+        objectives: the study's objectives, ``rating`` last.
+        artifact_store: where the clips, spectrogram sheet go.
+
+    Returns:
+        The automatic objective values (all but the rating), in order.
+
+    Raises:
+        ValueError: a non-finite objective value.
+        OSError: the artifacts could not be written.
+    """
+    automatic = [o for o in objectives if o != _keys.RATING]
+    values = record_evaluation(trial, evaluation, automatic)
+    for name, value in zip(automatic, values, strict=True):
+        trial.set_user_attr(_keys.objective_attr(name), float(value))
+    upload_trial_artifacts(trial, evaluation, artifact_store)
+    trial.set_user_attr(_keys.AWAITING_RATING, time.time())
+    return values
+
+
+def run_rated_trials(
+    study: optuna.Study,
+    *,
+    evaluator: Evaluator,
+    space: SearchSpace,
+    n_trials: int,
+    pending: int,
+    artifact_store: FileSystemArtifactStore,
+    objectives: Sequence[str],
+    batch_trials: int = 1,
+    hooks: RatingHooks | None = None,
+    heartbeat_interval: float | None = None,
+    poll_interval: float = 2.0,
+) -> RatingSummary:
+    """Keep up to ``pending`` trials awaiting a rating until the study holds ``n_trials`` COMPLETE (rated) trials.
+
+    Every RUNNING trial counts against ``pending`` and ``n_trials``: those awaiting a rating (also from an
+    earlier run of the same command, which resumes waiting for them instead of generating new ones) and those
+    being evaluated. When a rating arrives, the freed slot is filled by asking and evaluating a new trial
+    (several at once in one decoding pass, up to ``batch_trials``). A trial whose evaluation or upload fails is
+    told FAIL with the reason; after :data:`~optimizer._runner.MAX_CONSECUTIVE_FAILURES` in a row the run stops.
+    Ctrl-C fails only the trials not yet offered and re-raises ``KeyboardInterrupt``; trials awaiting a rating
+    stay RUNNING (they are exempt from stale-trial recovery).
+
+    Args:
+        study: a study whose last objective is ``rating`` (see :func:`register_rating_form`).
+        evaluator: the composite objective.
+        space: the search space.
+        n_trials: target number of COMPLETE trials, >= 1.
+        pending: most RUNNING trials at once (awaiting a rating or being evaluated), >= 1.
+        artifact_store: where each trial's clips go before it is offered.
+        objectives: the study's objectives, ``rating`` last.
+        batch_trials: most trials evaluated together, >= 1.
+        hooks: progress callbacks.
+        heartbeat_interval: seconds between heartbeats of trials being evaluated (stale ones of a crashed run are
+            failed after five intervals and retried); None for no heartbeat.
+        poll_interval: seconds between looks at the study while waiting for ratings.
+
+    Raises:
+        ValueError: ``pending`` or ``batch_trials`` < 1, or ``rating`` is not the last objective.
+    """
+    if pending < 1 or batch_trials < 1:
+        raise ValueError(f"pending and batch_trials must be >= 1 but got {pending} and {batch_trials}.")
+    if not objectives or objectives[-1] != _keys.RATING:
+        raise ValueError(f"the last objective must be {_keys.RATING!r} but got {list(objectives)}.")
+    hooks = hooks or RatingHooks()
+    heartbeat = Heartbeat(heartbeat_interval) if heartbeat_interval is not None else None
+    summary = RatingSummary()
+    batch = _Batcher(evaluator, limit=batch_trials)
+    consecutive = 0
+    last_reason = ""
+    with heartbeat if heartbeat is not None else nullcontext():
+        first = True
+        while True:
+            if heartbeat is not None:
+                summary.recovered += len(recover_stale_trials(study, grace=5 * heartbeat.interval))
+            trials_now = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
+            complete = sum(t.state == TrialState.COMPLETE for t in trials_now)
+            running = [t for t in trials_now if t.state == TrialState.RUNNING]
+            summary.total_complete = complete
+            if first:
+                summary.complete_at_start, first = complete >= n_trials, False
+            if complete >= n_trials:
+                break
+            free = min(pending, n_trials - complete) - len(running)
+            if free <= 0:
+                hooks.on_wait([t.number for t in awaiting_trials(study)], complete)
+                time.sleep(poll_interval)
+                continue
+            trials = [study.ask() for _ in range(min(batch.limit, free))]
+            for trial in trials:
+                trial.set_user_attr(_keys.WORKER, _WORKER_ID)
+            if heartbeat is not None:
+                heartbeat.watch(trials)
+            extra = surplus_trials(study, [t.number for t in trials], n_trials=n_trials)
+            for trial in [t for t in trials if t.number in extra]:
+                _fail(study, trial, "surplus: other workers took the study's last trials at the same time")
+                if heartbeat is not None:
+                    heartbeat.forget(trial)
+            trials = [t for t in trials if t.number not in extra]
+            if not trials:
+                continue
+            hooks.on_batch_start([t.number for t in trials])
+            settled: set[int] = set()
+            try:
+                suggested: list[tuple[optuna.Trial, DecodingParams | BaseException]] = []
+                for trial in trials:
+                    try:
+                        suggested.append((trial, space.suggest(trial)))
+                    except Exception as exc:  # a sampler fault fails this trial only
+                        suggested.append((trial, exc))
+                ready = [(t, p) for t, p in suggested if isinstance(p, DecodingParams)]
+                results = dict(zip([t.number for t, _ in ready],
+                                   batch.evaluate([p for _, p in ready], on_step=hooks.on_step), strict=True))
+                for trial, params in suggested:
+                    outcome = params if isinstance(params, BaseException) else results[trial.number]
+                    if not isinstance(outcome, BaseException):
+                        try:
+                            offer_for_rating(trial, outcome, objectives=objectives, artifact_store=artifact_store)
+                        except Exception as exc:  # e.g. NaN scores, a full disk
+                            outcome = exc
+                    settled.add(trial.number)
+                    if heartbeat is not None:
+                        heartbeat.forget(trial)
+                    if isinstance(outcome, BaseException):
+                        last_reason = _reason(outcome)
+                        _fail(study, trial, last_reason)
+                        summary.failed += 1
+                        summary.failures[last_reason.split(":")[0]] += 1
+                        consecutive += 1
+                    else:
+                        consecutive = 0
+                        summary.offered += 1
+                        hooks.on_offered(trial.number, outcome)
+            except KeyboardInterrupt:
+                offered = {t.number for t in awaiting_trials(study)}  # also one marked just before Ctrl-C
+                for trial in trials:
+                    if trial.number not in settled and trial.number not in offered:
+                        _fail(study, trial, "interrupted")
+                raise
+            if consecutive >= MAX_CONSECUTIVE_FAILURES:
+                summary.stopped_reason = f"{consecutive} trials failed in a row (last: {last_reason})"
+                break
+    return summary
