@@ -506,7 +506,7 @@ def _validate_front(study, genre, args: argparse.Namespace, console: Console, *,
     missing = len(trials) - len(results)
     if missing:
         from objectives._evaluation import Evaluator
-        from optimizer._runner import _Batcher
+        from optimizer._runner import Batcher
 
         generator, clap, device = models or _load_models(args, clap_name, console)
         if reference is None and args.reference is not None:
@@ -517,7 +517,7 @@ def _validate_front(study, genre, args: argparse.Namespace, console: Console, *,
                               duration=duration, base_seed=setup.base_seed, reference=reference)
         if hasattr(generator, "max_batch"):
             generator.max_batch = args.batch_size or max(1, batch_trials) * evaluator.clips_per_config
-        batcher = _Batcher(evaluator, limit=max(1, batch_trials))
+        batcher = Batcher(evaluator, limit=max(1, batch_trials))
         where = "held-out" if setup.source == "heldout" else "search (no held-out prompts in the genre file)"
 
         def evaluate(configs):

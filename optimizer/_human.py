@@ -26,7 +26,14 @@ from objectives._evaluation import Evaluation, Evaluator
 from objectives._params import DecodingParams
 from optimizer import _keys
 from optimizer._artifacts import upload_trial_artifacts
-from optimizer._runner import _WORKER_ID, MAX_CONSECUTIVE_FAILURES, _Batcher, _fail, _reason, record_evaluation
+from optimizer._runner import (
+    MAX_CONSECUTIVE_FAILURES,
+    WORKER_ID,
+    Batcher,
+    fail_trial,
+    failure_reason,
+    record_evaluation,
+)
 from optimizer._space import SearchSpace
 from optimizer._workers import Heartbeat, recover_stale_trials, surplus_trials
 
@@ -157,7 +164,7 @@ def run_rated_trials(
     hooks = hooks or RatingHooks()
     heartbeat = Heartbeat(heartbeat_interval) if heartbeat_interval is not None else None
     summary = RatingSummary()
-    batch = _Batcher(evaluator, limit=batch_trials)
+    batch = Batcher(evaluator, limit=batch_trials)
     consecutive = 0
     last_reason = ""
     with heartbeat if heartbeat is not None else nullcontext():
@@ -180,12 +187,12 @@ def run_rated_trials(
                 continue
             trials = [study.ask() for _ in range(min(batch.limit, free))]
             for trial in trials:
-                trial.set_user_attr(_keys.WORKER, _WORKER_ID)
+                trial.set_user_attr(_keys.WORKER, WORKER_ID)
             if heartbeat is not None:
                 heartbeat.watch(trials)
             extra = surplus_trials(study, [t.number for t in trials], n_trials=n_trials)
             for trial in [t for t in trials if t.number in extra]:
-                _fail(study, trial, "surplus: other workers took the study's last trials at the same time")
+                fail_trial(study, trial, "surplus: other workers took the study's last trials at the same time")
                 if heartbeat is not None:
                     heartbeat.forget(trial)
             trials = [t for t in trials if t.number not in extra]
@@ -214,8 +221,8 @@ def run_rated_trials(
                     if heartbeat is not None:
                         heartbeat.forget(trial)
                     if isinstance(outcome, BaseException):
-                        last_reason = _reason(outcome)
-                        _fail(study, trial, last_reason)
+                        last_reason = failure_reason(outcome)
+                        fail_trial(study, trial, last_reason)
                         summary.failed += 1
                         summary.failures[last_reason.split(":")[0]] += 1
                         consecutive += 1
@@ -227,7 +234,7 @@ def run_rated_trials(
                 offered = {t.number for t in awaiting_trials(study)}  # also one marked just before Ctrl-C
                 for trial in trials:
                     if trial.number not in settled and trial.number not in offered:
-                        _fail(study, trial, "interrupted")
+                        fail_trial(study, trial, "interrupted")
                 raise
             if consecutive >= MAX_CONSECUTIVE_FAILURES:
                 summary.stopped_reason = f"{consecutive} trials failed in a row (last: {last_reason})"

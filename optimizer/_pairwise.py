@@ -24,7 +24,7 @@ from objectives._params import DecodingParams
 from optimizer import _keys
 from optimizer._artifacts import upload_trial_artifacts
 from optimizer._errors import UsageError
-from optimizer._runner import MAX_CONSECUTIVE_FAILURES, _Batcher, _reason, record_evaluation
+from optimizer._runner import MAX_CONSECUTIVE_FAILURES, Batcher, failure_reason, record_evaluation
 from optimizer._space import SearchSpace
 from optimizer._study import StudySpec, check_same_setup
 
@@ -277,7 +277,7 @@ def run_pairwise(
         raise ValueError(f"n_trials and batch_trials must be >= 1 but got {n_trials} and {batch_trials}.")
     clip_index = _clip_index(evaluator)
     summary = PairwiseSummary()
-    batch = _Batcher(evaluator, limit=batch_trials)
+    batch = Batcher(evaluator, limit=batch_trials)
     consecutive = 0
     last_seen: PairwiseProgress | None = None
     while True:
@@ -316,8 +316,8 @@ def run_pairwise(
                     except Exception as exc:  # e.g. NaN scores, a full disk
                         outcome = exc
                 if isinstance(outcome, BaseException):
-                    reason = _reason(outcome)
-                    _fail(trial, reason)
+                    reason = failure_reason(outcome)
+                    fail_trial(trial, reason)
                     summary.failed += 1
                     summary.failures.append(reason)
                     consecutive += 1
@@ -330,7 +330,7 @@ def run_pairwise(
         except KeyboardInterrupt:
             for trial in trials:
                 if trial.number not in ready:
-                    _fail(trial, "interrupted")
+                    fail_trial(trial, "interrupted")
             raise
         if consecutive >= MAX_CONSECUTIVE_FAILURES:
             summary.stopped_reason = f"{consecutive} trials failed in a row (last: {summary.failures[-1]})"
@@ -343,6 +343,6 @@ def _clip_index(evaluator: Evaluator) -> int:
     return CLIP["prompt"] * evaluator.replicates + CLIP["replicate"]
 
 
-def _fail(trial: optuna.Trial, reason: str) -> None:
+def fail_trial(trial: optuna.Trial, reason: str) -> None:
     trial.set_user_attr(_keys.FAILURE, reason)
     trial.study.tell(trial, state=optuna.trial.TrialState.FAIL)

@@ -26,15 +26,19 @@ from optimizer._workers import Heartbeat, open_slots, recover_stale_trials, surp
 
 __all__ = [
     "MAX_CONSECUTIVE_FAILURES",
+    "WORKER_ID",
+    "Batcher",
     "RunSummary",
     "TrialHooks",
     "complete_trials",
     "enqueue_references",
+    "fail_trial",
+    "failure_reason",
     "record_evaluation",
     "run_trials",
 ]
 
-_WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 MAX_CONSECUTIVE_FAILURES = 3
 """Stop after this many failed trials in a row: something is wrong with the setup, not the parameters."""
@@ -182,7 +186,7 @@ def run_trials(
     heartbeat = Heartbeat(heartbeat_interval) if heartbeat_interval is not None else None
     summary = RunSummary(total_complete=complete_trials(study))
     summary.complete_at_start = summary.total_complete >= n_trials
-    batch = _Batcher(evaluator, limit=batch_trials)
+    batch = Batcher(evaluator, limit=batch_trials)
     consecutive = 0
     last_reason = ""
     with heartbeat if heartbeat is not None else nullcontext():
@@ -197,12 +201,12 @@ def run_trials(
                 continue
             trials = [study.ask() for _ in range(min(batch.limit, free))]
             for trial in trials:
-                trial.set_user_attr(_keys.WORKER, _WORKER_ID)
+                trial.set_user_attr(_keys.WORKER, WORKER_ID)
             if heartbeat is not None:
                 heartbeat.watch(trials)
                 extra = surplus_trials(study, [t.number for t in trials], n_trials=n_trials)
                 for trial in [t for t in trials if t.number in extra]:
-                    _fail(study, trial, "surplus: other workers took the study's last trials at the same time")
+                    fail_trial(study, trial, "surplus: other workers took the study's last trials at the same time")
                     heartbeat.forget(trial)
                 trials = [t for t in trials if t.number not in extra]
                 if not trials:
@@ -231,8 +235,8 @@ def run_trials(
                         except Exception as exc:  # e.g. NaN scores, a full disk
                             outcome = exc
                     if isinstance(outcome, BaseException):
-                        last_reason = _reason(outcome)
-                        _fail(study, trial, last_reason)
+                        last_reason = failure_reason(outcome)
+                        fail_trial(study, trial, last_reason)
                         told.add(trial.number)
                         summary.failed += 1
                         summary.failures[last_reason.split(":")[0]] += 1
@@ -250,7 +254,7 @@ def run_trials(
             except KeyboardInterrupt:
                 for trial in trials:
                     if trial.number not in told:
-                        _fail(study, trial, "interrupted")
+                        fail_trial(study, trial, "interrupted")
                 raise
             if consecutive >= MAX_CONSECUTIVE_FAILURES:
                 summary.stopped_reason = f"{consecutive} trials failed in a row (last: {last_reason})"
@@ -259,8 +263,13 @@ def run_trials(
     return summary
 
 
-class _Batcher:
-    """Evaluates configurations together, halving on out-of-memory and isolating other failures."""
+class Batcher:
+    """Evaluates configurations together, halving on out-of-memory and isolating other failures.
+
+    Args:
+        evaluator: the composite objective.
+        limit: most configurations a caller should pass at once; lowered when a batch runs out of memory.
+    """
 
     def __init__(self, evaluator: Evaluator, *, limit: int) -> None:
         self.evaluator = evaluator
@@ -285,13 +294,16 @@ class _Batcher:
             return [r for c in configs for r in self.evaluate([c], on_step=on_step)]
 
 
-def _reason(exc: BaseException) -> str:
+def failure_reason(exc: BaseException) -> str:
+    """``"<kind>: <first line>"`` (kind ``out_of_memory`` or the exception's type), at most ~300 characters:
+    what a failed trial's ``mgopt:failure:v1`` says."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     kind = "out_of_memory" if "out of memory" in text.lower() else type(exc).__name__
     return f"{kind}: {text[:300]}" if text else kind
 
 
-def _fail(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
+def fail_trial(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
+    """Record ``reason`` in ``mgopt:failure:v1`` and tell ``trial`` FAIL."""
     trial.set_user_attr(_keys.FAILURE, reason)
     study.tell(trial, state=optuna.trial.TrialState.FAIL)
 
