@@ -237,13 +237,9 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     except KeyboardInterrupt:
         console.print(f"Interrupted: no trial was left running. Resume with:\n  {_resume_command()}")
         return EXIT_INTERRUPTED
-    if summary.failed:
-        reasons = ", ".join(f"{n} {r}" for r, n in summary.failures.most_common())
-        console.print(f"[yellow]{summary.failed} trial(s) failed ({reasons}); see the mgopt:failure:v1 user attr.")
-    if summary.stopped_reason:
-        console.print(f"[red]Stopped: {summary.stopped_reason}.[/red] Fix the cause and resume with:\n"
-                      f"  {_resume_command()}")
-        return EXIT_FAILED
+    stopped = report_failures(summary, console)
+    if stopped is not None:
+        return stopped
     if summary.recovered:
         console.print(f"Recovered {summary.recovered} stale trial(s) of crashed workers (failed, parameters retried).")
     from optimizer._workers import is_last_finisher
@@ -266,6 +262,20 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     except NoFeasibleTrialError as exc:
         console.print(f"[red]{exc}[/red]")
         return EXIT_FAILED
+
+
+def report_failures(summary, console: Console) -> int | None:
+    """Print a run's failed trials by reason; return :data:`EXIT_FAILED` (with the resume command) when the
+    run stopped on consecutive failures, else None. ``summary`` has ``failed``, ``failures`` (a Counter of
+    reasons) and ``stopped_reason``."""
+    if summary.failed:
+        reasons = ", ".join(f"{n} {r}" for r, n in summary.failures.most_common())
+        console.print(f"[yellow]{summary.failed} trial(s) failed ({reasons}); see the mgopt:failure:v1 user attr.")
+    if summary.stopped_reason:
+        console.print(f"[red]Stopped: {summary.stopped_reason}.[/red] Fix the cause and resume with:\n"
+                      f"  {_resume_command()}")
+        return EXIT_FAILED
+    return None
 
 
 def _validate(args: argparse.Namespace) -> None:

@@ -23,7 +23,6 @@ from optuna.trial import TrialState
 from optuna_dashboard import ObjectiveUserAttrRef, SliderWidget, register_objective_form_widgets
 
 from objectives._evaluation import Evaluation, Evaluator
-from objectives._params import DecodingParams
 from optimizer import _keys
 from optimizer._artifacts import upload_trial_artifacts
 from optimizer._runner import (
@@ -33,6 +32,7 @@ from optimizer._runner import (
     fail_trial,
     failure_reason,
     record_evaluation,
+    suggest_and_evaluate,
 )
 from optimizer._space import SearchSpace
 from optimizer._workers import Heartbeat, recover_stale_trials, surplus_trials
@@ -201,17 +201,7 @@ def run_rated_trials(
             hooks.on_batch_start([t.number for t in trials])
             settled: set[int] = set()
             try:
-                suggested: list[tuple[optuna.Trial, DecodingParams | BaseException]] = []
-                for trial in trials:
-                    try:
-                        suggested.append((trial, space.suggest(trial)))
-                    except Exception as exc:  # a sampler fault fails this trial only
-                        suggested.append((trial, exc))
-                ready = [(t, p) for t, p in suggested if isinstance(p, DecodingParams)]
-                results = dict(zip([t.number for t, _ in ready],
-                                   batch.evaluate([p for _, p in ready], on_step=hooks.on_step), strict=True))
-                for trial, params in suggested:
-                    outcome = params if isinstance(params, BaseException) else results[trial.number]
+                for trial, outcome in suggest_and_evaluate(trials, space, batch, on_step=hooks.on_step):
                     if not isinstance(outcome, BaseException):
                         try:
                             offer_for_rating(trial, outcome, objectives=objectives, artifact_store=artifact_store)

@@ -11,7 +11,7 @@ from optuna.artifacts import FileSystemArtifactStore
 from rich.console import Console
 
 from objectives._evaluation import Evaluator
-from optimizer._errors import EXIT_FAILED, EXIT_INTERRUPTED
+from optimizer._errors import EXIT_INTERRUPTED
 from optimizer._space import SearchSpace
 from optimizer._study import StudySpec
 
@@ -29,7 +29,7 @@ def run_human(args: argparse.Namespace, console: Console, *, storage: optuna.sto
         None once the study holds ``--trials`` rated trials (the caller exports the presets), else the exit
         code: 1 after repeated failures, 130 on Ctrl-C (trials awaiting a rating stay open for the next run).
     """
-    from optimizer._cli import _artifact_dir, _resume_command
+    from optimizer._cli import _artifact_dir, _resume_command, report_failures
     from optimizer._console import rating_progress
     from optimizer._human import awaiting_trials, register_rating_form, run_rated_trials
     from optimizer._runner import complete_trials
@@ -62,12 +62,5 @@ def run_human(args: argparse.Namespace, console: Console, *, storage: optuna.sto
             console.print(f"Interrupted: {left} trial(s) still await a rating and can be rated at any time; "
                           f"wait for more ratings with:\n  {_resume_command()}")
             return EXIT_INTERRUPTED
-    if summary.failed:
-        reasons = ", ".join(f"{n} {r}" for r, n in summary.failures.most_common())
-        console.print(f"[yellow]{summary.failed} trial(s) failed ({reasons}); see the mgopt:failure:v1 user attr.")
-    if summary.stopped_reason:
-        console.print(f"[red]Stopped: {summary.stopped_reason}.[/red] Fix the cause and resume with:\n"
-                      f"  {_resume_command()}")
-        return EXIT_FAILED
-    return None
+    return report_failures(summary, console)
 

@@ -24,7 +24,13 @@ from objectives._params import DecodingParams
 from optimizer import _keys
 from optimizer._artifacts import upload_trial_artifacts
 from optimizer._errors import UsageError
-from optimizer._runner import MAX_CONSECUTIVE_FAILURES, Batcher, failure_reason, record_evaluation
+from optimizer._runner import (
+    MAX_CONSECUTIVE_FAILURES,
+    Batcher,
+    failure_reason,
+    record_evaluation,
+    suggest_and_evaluate,
+)
 from optimizer._space import SearchSpace
 from optimizer._study import StudySpec, check_same_setup
 
@@ -296,18 +302,7 @@ def run_pairwise(
             continue
         ready: set[int] = set()
         try:
-            suggested: list[tuple[optuna.Trial, DecodingParams | BaseException]] = []
-            for trial in trials:
-                try:
-                    suggested.append((trial, space.suggest(trial)))
-                except Exception as exc:  # a sampler fault fails this trial only
-                    suggested.append((trial, exc))
-            runnable = [(t, p) for t, p in suggested if isinstance(p, DecodingParams)]
-            results = dict(zip([t.number for t, _ in runnable],
-                               batch.evaluate([p for _, p in runnable], on_step=lambda done, total: None),
-                               strict=True))
-            for trial, params in suggested:
-                outcome = params if isinstance(params, BaseException) else results[trial.number]
+            for trial, outcome in suggest_and_evaluate(trials, space, batch, on_step=lambda done, total: None):
                 if not isinstance(outcome, BaseException):
                     try:
                         record_evaluation(trial, outcome)
@@ -322,10 +317,9 @@ def run_pairwise(
                     summary.failures.append(reason)
                     consecutive += 1
                 else:
-                    assert isinstance(params, DecodingParams)
                     consecutive = 0
                     summary.generated += 1
-                    on_generated(trial, params)
+                    on_generated(trial, outcome.params)
                 ready.add(trial.number)
         except KeyboardInterrupt:
             for trial in trials:

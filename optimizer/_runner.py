@@ -36,6 +36,7 @@ __all__ = [
     "failure_reason",
     "record_evaluation",
     "run_trials",
+    "suggest_and_evaluate",
 ]
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
@@ -214,17 +215,7 @@ def run_trials(
             hooks.on_batch_start([t.number for t in trials])
             told: set[int] = set()
             try:
-                suggested: list[tuple[optuna.Trial, DecodingParams | BaseException]] = []
-                for trial in trials:
-                    try:
-                        suggested.append((trial, space.suggest(trial)))
-                    except Exception as exc:  # a sampler fault fails this trial only
-                        suggested.append((trial, exc))
-                ready = [(t, p) for t, p in suggested if isinstance(p, DecodingParams)]
-                results = dict(zip([t.number for t, _ in ready],
-                                   batch.evaluate([p for _, p in ready], on_step=hooks.on_step), strict=True))
-                for trial, params in suggested:
-                    outcome = params if isinstance(params, BaseException) else results[trial.number]
+                for trial, outcome in suggest_and_evaluate(trials, space, batch, on_step=hooks.on_step):
                     if not isinstance(outcome, BaseException):
                         try:
                             values = record_evaluation(trial, outcome, objectives)
@@ -292,6 +283,29 @@ class Batcher:
                 self.limit = max(1, min(self.limit, half))
                 return self.evaluate(configs[:half], on_step=on_step) + self.evaluate(configs[half:], on_step=on_step)
             return [r for c in configs for r in self.evaluate([c], on_step=on_step)]
+
+
+def suggest_and_evaluate(trials: Sequence[optuna.Trial], space: SearchSpace, batch: Batcher, *,
+                         on_step: Callable[[int, int], None]) -> list[tuple[optuna.Trial, Evaluation | BaseException]]:
+    """Suggest a configuration for each trial and evaluate all of them in one batched pass.
+
+    A sampler fault (``space.suggest`` raising) or an evaluation fault is returned as that trial's outcome, so
+    it fails that trial only; ``KeyboardInterrupt`` propagates.
+
+    Returns:
+        ``(trial, evaluation or exception)`` for each of ``trials``, in order.
+    """
+    suggested: list[tuple[optuna.Trial, DecodingParams | BaseException]] = []
+    for trial in trials:
+        try:
+            suggested.append((trial, space.suggest(trial)))
+        except Exception as exc:  # a sampler fault fails this trial only
+            suggested.append((trial, exc))
+    ready = [(t, p) for t, p in suggested if isinstance(p, DecodingParams)]
+    results = dict(zip([t.number for t, _ in ready], batch.evaluate([p for _, p in ready], on_step=on_step),
+                       strict=True))
+    return [(trial, params if isinstance(params, BaseException) else results[trial.number])
+            for trial, params in suggested]
 
 
 def failure_reason(exc: BaseException) -> str:
