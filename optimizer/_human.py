@@ -12,10 +12,9 @@ ratings arrive.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import optuna
 from optuna.artifacts import FileSystemArtifactStore
@@ -26,32 +25,26 @@ from objectives._evaluation import Evaluation, Evaluator
 from optimizer import _keys
 from optimizer._artifacts import upload_trial_artifacts
 from optimizer._runner import (
-    MAX_CONSECUTIVE_FAILURES,
-    WORKER_ID,
     Batcher,
+    RunTally,
+    ask_trials,
     fail_trial,
     failure_reason,
     record_evaluation,
     suggest_and_evaluate,
 )
 from optimizer._space import SearchSpace
-from optimizer._workers import Heartbeat, recover_stale_trials, surplus_trials
+from optimizer._workers import Heartbeat, recover_stale_trials
 
 __all__ = ["RatingHooks", "RatingSummary", "awaiting_trials", "offer_for_rating", "register_rating_form",
            "run_rated_trials"]
 
 
 @dataclass
-class RatingSummary:
+class RatingSummary(RunTally):
     """What one ``--human`` run did: trials offered for rating and failed now, and the study's rated total."""
 
     offered: int = 0
-    failed: int = 0
-    failures: Counter[str] = field(default_factory=Counter)
-    total_complete: int = 0
-    stopped_reason: str | None = None
-    recovered: int = 0
-    complete_at_start: bool = False
 
 
 @dataclass
@@ -165,8 +158,6 @@ def run_rated_trials(
     heartbeat = Heartbeat(heartbeat_interval) if heartbeat_interval is not None else None
     summary = RatingSummary()
     batch = Batcher(evaluator, limit=batch_trials)
-    consecutive = 0
-    last_reason = ""
     with heartbeat if heartbeat is not None else nullcontext():
         first = True
         while True:
@@ -185,17 +176,8 @@ def run_rated_trials(
                 hooks.on_wait([t.number for t in awaiting_trials(study)], complete)
                 time.sleep(poll_interval)
                 continue
-            trials = [study.ask() for _ in range(min(batch.limit, free))]
-            for trial in trials:
-                trial.set_user_attr(_keys.WORKER, WORKER_ID)
-            if heartbeat is not None:
-                heartbeat.watch(trials)
-            extra = surplus_trials(study, [t.number for t in trials], n_trials=n_trials)
-            for trial in [t for t in trials if t.number in extra]:
-                fail_trial(study, trial, "surplus: other workers took the study's last trials at the same time")
-                if heartbeat is not None:
-                    heartbeat.forget(trial)
-            trials = [t for t in trials if t.number not in extra]
+            trials = ask_trials(study, min(batch.limit, free), n_trials=n_trials, heartbeat=heartbeat,
+                                check_surplus=True)
             if not trials:
                 continue
             hooks.on_batch_start([t.number for t in trials])
@@ -211,13 +193,11 @@ def run_rated_trials(
                     if heartbeat is not None:
                         heartbeat.forget(trial)
                     if isinstance(outcome, BaseException):
-                        last_reason = failure_reason(outcome)
-                        fail_trial(study, trial, last_reason)
-                        summary.failed += 1
-                        summary.failures[last_reason.split(":")[0]] += 1
-                        consecutive += 1
+                        reason = failure_reason(outcome)
+                        fail_trial(study, trial, reason)
+                        summary.count_failure(reason)
                     else:
-                        consecutive = 0
+                        summary.count_success()
                         summary.offered += 1
                         hooks.on_offered(trial.number, outcome)
             except KeyboardInterrupt:
@@ -226,7 +206,6 @@ def run_rated_trials(
                     if trial.number not in settled and trial.number not in offered:
                         fail_trial(study, trial, "interrupted")
                 raise
-            if consecutive >= MAX_CONSECUTIVE_FAILURES:
-                summary.stopped_reason = f"{consecutive} trials failed in a row (last: {last_reason})"
+            if summary.stopped_reason:
                 break
     return summary

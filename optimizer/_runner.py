@@ -29,7 +29,9 @@ __all__ = [
     "WORKER_ID",
     "Batcher",
     "RunSummary",
+    "RunTally",
     "TrialHooks",
+    "ask_trials",
     "complete_trials",
     "enqueue_references",
     "fail_trial",
@@ -46,21 +48,43 @@ MAX_CONSECUTIVE_FAILURES = 3
 
 
 @dataclass
-class RunSummary:
-    """What one run did: trials completed and failed now, failures by reason, and the study's total."""
+class RunTally:
+    """What every runner counts: failures by reason, the failure streak that stops a run, the study's total."""
 
-    completed: int = 0
     failed: int = 0
     failures: Counter[str] = field(default_factory=Counter)
     total_complete: int = 0
     stopped_reason: str | None = None
-    final_batch_trials: int = 1
+    """Set once :data:`MAX_CONSECUTIVE_FAILURES` trials failed in a row."""
     recovered: int = 0
     """Other workers' stale trials this worker failed and re-enqueued."""
-    told: set[int] = field(default_factory=set)
-    """Trials this worker completed."""
     complete_at_start: bool = False
     """The study already held its trials when this run began."""
+    consecutive: int = 0
+    """Failures in a row, reset by any success."""
+
+    def count_failure(self, reason: str) -> bool:
+        """Count a failed trial (``reason`` from :func:`failure_reason`); True when the run must stop."""
+        self.failed += 1
+        self.failures[reason.split(":")[0]] += 1
+        self.consecutive += 1
+        if self.consecutive >= MAX_CONSECUTIVE_FAILURES:
+            self.stopped_reason = f"{self.consecutive} trials failed in a row (last: {reason})"
+        return self.stopped_reason is not None
+
+    def count_success(self) -> None:
+        """A trial went through: the failure streak ends."""
+        self.consecutive = 0
+
+
+@dataclass
+class RunSummary(RunTally):
+    """What one search run did: trials completed and failed now, failures by reason, and the study's total."""
+
+    completed: int = 0
+    final_batch_trials: int = 1
+    told: set[int] = field(default_factory=set)
+    """Trials this worker completed."""
 
 
 @dataclass
@@ -188,8 +212,6 @@ def run_trials(
     summary = RunSummary(total_complete=complete_trials(study))
     summary.complete_at_start = summary.total_complete >= n_trials
     batch = Batcher(evaluator, limit=batch_trials)
-    consecutive = 0
-    last_reason = ""
     with heartbeat if heartbeat is not None else nullcontext():
         while True:
             if heartbeat is not None:
@@ -200,18 +222,10 @@ def run_trials(
             if free == 0:
                 time.sleep(poll_interval)  # the other workers hold the remaining trials
                 continue
-            trials = [study.ask() for _ in range(min(batch.limit, free))]
-            for trial in trials:
-                trial.set_user_attr(_keys.WORKER, WORKER_ID)
-            if heartbeat is not None:
-                heartbeat.watch(trials)
-                extra = surplus_trials(study, [t.number for t in trials], n_trials=n_trials)
-                for trial in [t for t in trials if t.number in extra]:
-                    fail_trial(study, trial, "surplus: other workers took the study's last trials at the same time")
-                    heartbeat.forget(trial)
-                trials = [t for t in trials if t.number not in extra]
-                if not trials:
-                    continue
+            trials = ask_trials(study, min(batch.limit, free), n_trials=n_trials, heartbeat=heartbeat,
+                                check_surplus=heartbeat is not None)
+            if not trials:
+                continue
             hooks.on_batch_start([t.number for t in trials])
             told: set[int] = set()
             try:
@@ -226,16 +240,14 @@ def run_trials(
                         except Exception as exc:  # e.g. NaN scores, a full disk
                             outcome = exc
                     if isinstance(outcome, BaseException):
-                        last_reason = failure_reason(outcome)
-                        fail_trial(study, trial, last_reason)
+                        reason = failure_reason(outcome)
+                        fail_trial(study, trial, reason)
                         told.add(trial.number)
-                        summary.failed += 1
-                        summary.failures[last_reason.split(":")[0]] += 1
-                        consecutive += 1
+                        summary.count_failure(reason)
                     else:
                         frozen = study.tell(trial, values)
                         told.add(trial.number)
-                        consecutive = 0
+                        summary.count_success()
                         summary.completed += 1
                         summary.total_complete += 1
                         summary.told.add(trial.number)
@@ -247,8 +259,7 @@ def run_trials(
                     if trial.number not in told:
                         fail_trial(study, trial, "interrupted")
                 raise
-            if consecutive >= MAX_CONSECUTIVE_FAILURES:
-                summary.stopped_reason = f"{consecutive} trials failed in a row (last: {last_reason})"
+            if summary.stopped_reason:
                 break
     summary.final_batch_trials = batch.limit
     return summary
@@ -283,6 +294,32 @@ class Batcher:
                 self.limit = max(1, min(self.limit, half))
                 return self.evaluate(configs[:half], on_step=on_step) + self.evaluate(configs[half:], on_step=on_step)
             return [r for c in configs for r in self.evaluate([c], on_step=on_step)]
+
+
+def ask_trials(study: optuna.Study, count: int, *, n_trials: int, heartbeat: Heartbeat | None,
+               check_surplus: bool) -> list[optuna.Trial]:
+    """Ask ``count`` trials, mark them with this worker (``mgopt:worker:v1``) and watch them with ``heartbeat``.
+
+    With ``check_surplus`` (several workers may share the study), trials that simultaneous asking by other
+    workers made surplus to ``n_trials`` (:func:`~optimizer._workers.surplus_trials`) are failed at once and
+    left out.
+
+    Returns:
+        The trials to evaluate, possibly none.
+    """
+    trials = [study.ask() for _ in range(count)]
+    for trial in trials:
+        trial.set_user_attr(_keys.WORKER, WORKER_ID)
+    if heartbeat is not None:
+        heartbeat.watch(trials)
+    if not check_surplus:
+        return trials
+    extra = surplus_trials(study, [t.number for t in trials], n_trials=n_trials)
+    for trial in [t for t in trials if t.number in extra]:
+        fail_trial(study, trial, "surplus: other workers took the study's last trials at the same time")
+        if heartbeat is not None:
+            heartbeat.forget(trial)
+    return [t for t in trials if t.number not in extra]
 
 
 def suggest_and_evaluate(trials: Sequence[optuna.Trial], space: SearchSpace, batch: Batcher, *,
