@@ -189,7 +189,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         _precheck_artifact_dir(_artifact_dir(args))
     dashboard = _bind_dashboard(args) if args.human and args.dashboard else None
     generator, clap, device = _load_models(args, clap_name, console)
-    reference_stats = _load_reference(args, clap, console)
+    reference_stats = _load_reference(args, clap, console, digest=reference)
     batch_trials = _batch_trials(args, generator, device, clips_per_config=len(prompts) * args.replicates)
 
     from objectives._evaluation import Evaluator
@@ -387,7 +387,8 @@ def _reference_digest(args: argparse.Namespace, clap_name: str) -> str | None:
         raise UsageError(f"--reference: {exc}") from None
 
 
-def _load_reference(args: argparse.Namespace, clap, console: Console, *, duration: float | None = None):
+def _load_reference(args: argparse.Namespace, clap, console: Console, *, duration: float | None = None,
+                    digest: str | None = None):
     """CLAP embedding statistics of ``--reference`` (cached after the first time), or None."""
     if args.reference is None:
         return None
@@ -395,7 +396,7 @@ def _load_reference(args: argparse.Namespace, clap, console: Console, *, duratio
 
     with console.status(f"Embedding the reference audio in {args.reference} (once; cached)..."):
         try:
-            reference = load_reference(args.reference, clap, duration=duration or args.duration)
+            reference = load_reference(args.reference, clap, duration=duration or args.duration, digest=digest)
         except (ValueError, OSError) as exc:
             raise UsageError(f"--reference: {exc}") from None
     console.print(f"Reference set: {reference.excerpts} excerpt(s) from {reference.files} file(s), "
@@ -521,12 +522,13 @@ def _validate_front(study, genre, args: argparse.Namespace, console: Console, *,
         generator, clap, device = models or _load_models(args, clap_name, console)
         if reference is None and args.reference is not None:
             reference = _load_reference(args, clap, console, duration=duration)
+        clips = len(setup.prompts) * seeds
         if models is None:
-            batch_trials = _batch_trials(args, generator, device, clips_per_config=len(setup.prompts) * seeds)
+            batch_trials = _batch_trials(args, generator, device, clips_per_config=clips)  # sizes max_batch too
+        elif hasattr(generator, "max_batch"):
+            generator.max_batch = args.batch_size or max(1, batch_trials) * clips
         evaluator = Evaluator(generator=generator, clap=clap, prompts=setup.prompts, replicates=seeds,
                               duration=duration, base_seed=setup.base_seed, reference=reference)
-        if hasattr(generator, "max_batch"):
-            generator.max_batch = args.batch_size or max(1, batch_trials) * evaluator.clips_per_config
         batcher = Batcher(evaluator, limit=max(1, batch_trials))
         where = "held-out" if setup.source == "heldout" else "search (no held-out prompts in the genre file)"
 

@@ -140,16 +140,14 @@ def _existing(url: str, name: str):
 
     from optimizer import _keys
     from optimizer._pairwise import ResettingPreferentialSampler
-    from optimizer._study import find_study, open_storage, storage_file
+    from optimizer._study import load_existing_study, open_storage
 
-    path = storage_file(url)
-    if path is not None and not path.exists():
-        raise UsageError(f"no storage at {url!r}: run the pairwise search first (without --export-only).")
-    storage = open_storage(url)
-    found = find_study(storage, name)
-    if found is None or _keys.PAIRWISE not in found.user_attrs:
-        raise UsageError(f"no pairwise study named {name!r} in {url!r}; run the search first or pass --study-name.")
-    return load_study(study_name=name, storage=storage, sampler=ResettingPreferentialSampler())
+    found = load_existing_study(url, name, no_storage="run the pairwise search first (without --export-only)",
+                                no_study="run the search first or pass --study-name")
+    if _keys.PAIRWISE not in found.user_attrs:
+        raise UsageError(f"study {name!r} in {url!r} is not a pairwise study; drop --pairwise to export its "
+                         "Pareto presets.")
+    return load_study(study_name=name, storage=open_storage(url), sampler=ResettingPreferentialSampler())
 
 
 def _study_id(storage, name: str) -> int:

@@ -98,7 +98,7 @@ def _excerpts(files: list[Path], duration: float) -> list[np.ndarray]:
 
 
 def load_reference(folder: str | Path, clap: ClapScorer, *, duration: float, cache_dir: Path | None = None,
-                   batch: int = 32) -> ReferenceSet:
+                   batch: int = 32, digest: str | None = None) -> ReferenceSet:
     """Embed a folder of reference audio with ``clap``, or read the cached result.
 
     Every file is resampled to 48 kHz mono (soxr) and cut into non-overlapping excerpts of ``duration``
@@ -112,13 +112,15 @@ def load_reference(folder: str | Path, clap: ClapScorer, *, duration: float, cac
         duration: excerpt length in seconds, > 0.
         cache_dir: where ``reference-<digest>.npz`` files go; an unwritable cache only costs recomputation.
         batch: excerpts embedded per call.
+        digest: :func:`reference_digest` of the same folder, CLAP and duration when the caller has it already
+            (it reads every file; no need to read them twice).
 
     Raises:
         ValueError: not a folder, no audio files, an unreadable file, or fewer than 2 excerpts of ``duration``.
     """
     folder = Path(folder)
     files = _audio_files(folder)
-    digest = _digest(files, folder, clap.name, float(duration))
+    digest = digest or _digest(files, folder, clap.name, float(duration))
     cache = (cache_dir or default_cache_dir()) / f"reference-{digest}.npz"
     if cache.is_file():
         try:
