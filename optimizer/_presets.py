@@ -7,7 +7,6 @@ import json
 import math
 import statistics
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ from optimizer import _keys
 from optimizer._files import write_text_atomic
 from optimizer._pareto import feasible_front, malformed_trials, name_front, name_points, non_dominated
 from optimizer._schema import SCHEMA_VERSION, validate_presets
+from optimizer._version import DISTRIBUTION, tool_version
 
 if TYPE_CHECKING:
     from optuna_dashboard.preferential import PreferentialStudy
@@ -139,13 +139,9 @@ def baseline_entries(trials: list[optuna.trial.FrozenTrial], feedback: dict[str,
 def provenance(study: optuna.Study | PreferentialStudy, *, n_complete: int, n_feasible: int) -> dict[str, Any]:
     """The ``provenance`` block: tool and version, study name and the setup stored in its study spec."""
     spec = study.user_attrs[_keys.STUDY_SPEC]
-    try:
-        tool_version = version("musicgen-decoding-optimizer")
-    except PackageNotFoundError:
-        tool_version = "unknown"
     return {
-        "tool": "musicgen-decoding-optimizer",
-        "tool_version": tool_version,
+        "tool": DISTRIBUTION,
+        "tool_version": tool_version(),
         "study": study.study_name,
         "model": spec["model"],
         "backend": spec["backend"],
