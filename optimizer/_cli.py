@@ -39,8 +39,9 @@ examples:
   optimize --list-genres
 
 --trials is the total number of completed trials the study should hold: re-running the same command
-resumes the study and runs only what is missing. Review with:
-  optuna-dashboard sqlite:///optuna.db
+resumes the study and runs only what is missing. Review with (clips and spectrograms need --artifact-dir):
+  {review}
+  optimize --dashboard
 """
 
 
@@ -48,9 +49,12 @@ resumes the study and runs only what is missing. Review with:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (``--help`` shows examples)."""
     from optimizer._keys import EXTRA_OBJECTIVES
+    from optimizer._review_command import dashboard_command
     from optimizer._samplers import DEFAULT_SAMPLER, SAMPLERS
 
-    p = OneLineArgumentParser(prog="optimize", description=__doc__, epilog=_EXAMPLES,
+    # Path("artifacts") is default_artifact_dir(DEFAULT_STORAGE), spelled out: _artifacts imports torch.
+    review_command = dashboard_command(DEFAULT_STORAGE, Path("artifacts"))
+    p = OneLineArgumentParser(prog="optimize", description=__doc__, epilog=_EXAMPLES.format(review=review_command),
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     which = p.add_argument_group("what to optimize")
     which.add_argument("--genre", help="a shipped genre (see --list-genres)")
@@ -571,10 +575,10 @@ def _export(study, genre: str, path: Path, console: Console, storage: str, artif
     # Piped output gets rich's 80 columns, too narrow for the table; a terminal keeps its own width.
     Console(width=None if sys.stdout.isatty() else 200).print(front_table(document))
     console.print(f"Presets written to [bold]{path}[/bold]")
-    command = f"optuna-dashboard {shlex.quote(storage)}"
-    if artifact_dir is not None:
-        command += f" --artifact-dir {shlex.quote(str(artifact_dir))}"
-    console.print(f"Review the study: {command}")
+    from optimizer._review_command import dashboard_command
+
+    console.print(f"Review the study: {dashboard_command(storage, artifact_dir)}", markup=False, highlight=False,
+                  soft_wrap=True)
     return 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 from contextlib import nullcontext
 
 import optuna
@@ -32,6 +31,7 @@ def run_human(args: argparse.Namespace, console: Console, *, storage: optuna.sto
     from optimizer._cli import _artifact_dir, _resume_command, report_failures
     from optimizer._console import rating_progress
     from optimizer._human import awaiting_trials, register_rating_form, run_rated_trials
+    from optimizer._review_command import dashboard_command
     from optimizer._runner import complete_trials
     from optimizer._study import open_storage
 
@@ -40,8 +40,7 @@ def run_human(args: argparse.Namespace, console: Console, *, storage: optuna.sto
     if dashboard is not None:
         where = f"{dashboard.url}/dashboard/studies/{study_id}"
     else:
-        where = "the dashboard: " + " ".join(shlex.quote(a) for a in [
-            "optimize", "--dashboard", "--storage", args.storage, "--artifact-dir", str(_artifact_dir(args))])
+        where = "the dashboard: " + dashboard_command(args.storage, _artifact_dir(args))
     waiting = len(awaiting_trials(study))
     if waiting:
         console.print(f"{waiting} trial(s) from an earlier run await a rating; they are not generated again.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 from collections.abc import Sequence
 from typing import Any
 
@@ -68,6 +67,7 @@ def run_pairwise_command(args: argparse.Namespace, console: Console, *, genre: A
 
     from objectives._evaluation import Evaluator
     from optimizer._pairwise import fail_unready_trials, load_or_create_pairwise_study, run_pairwise
+    from optimizer._review_command import dashboard_command
     from optimizer._runner import enqueue_references
 
     artifact_store = _cli._artifact_store(args)
@@ -84,9 +84,7 @@ def run_pairwise_command(args: argparse.Namespace, console: Console, *, genre: A
                   "trials are compared.")
     if stale:
         console.print(f"Failed {len(stale)} trial(s) an earlier run left without a clip: {stale}.")
-    dashboard = (f"optimize --dashboard --storage {shlex.quote(args.storage)} "
-                 f"--artifact-dir {shlex.quote(str(_cli._artifact_dir(args)))} --host {shlex.quote(args.host)} "
-                 f"--port {args.port}")
+    dashboard = dashboard_command(args.storage, _cli._artifact_dir(args), host=args.host, port=args.port)
     host = f"[{args.host}]" if ":" in args.host else args.host
     console.print(f"Compare the clips in optuna-dashboard (another terminal): {dashboard}\n"
                   f"  then open http://{host}:{args.port}/dashboard/studies/{_study_id(storage, name)} , listen, "
