@@ -338,7 +338,7 @@ def _existing_study(url: str, name: str):
     from optimizer._study import load_existing_study
 
     study = load_existing_study(url, name, no_storage="run the search first (without --export-only)",
-                                no_study="run the search first or pass --study-name")
+                                no_study="pass --model or --study-name as given to the search, or run it first")
     if _keys.PAIRWISE in study.user_attrs:
         raise UsageError(f"study {name!r} is a pairwise study; add --pairwise to export its preferred presets.")
     return study

@@ -141,7 +141,7 @@ def _existing(url: str, name: str):
     from optimizer._study import load_existing_study, open_storage
 
     found = load_existing_study(url, name, no_storage="run the pairwise search first (without --export-only)",
-                                no_study="run the search first or pass --study-name")
+                                no_study="pass --model or --study-name as given to the search, or run it first")
     if _keys.PAIRWISE not in found.user_attrs:
         raise UsageError(f"study {name!r} in {url!r} is not a pairwise study; drop --pairwise to export its "
                          "Pareto presets.")

@@ -141,15 +141,26 @@ def load_existing_study(url: str, name: str, *, no_storage: str, no_study: str) 
 
     Raises:
         UsageError: the storage file is missing (message ends with ``no_storage``), the storage cannot be
-            opened, or it holds no such study (message ends with ``no_study``).
+            opened, or it holds no such study (the message lists the first 10 study names it holds, sorted,
+            and ends with ``no_study``).
     """
     path = storage_file(url)
     if path is not None and not path.exists():
         raise UsageError(f"no storage at {url!r}: {no_storage}.")
-    study = find_study(open_storage(url), name)
+    storage = open_storage(url)
+    study = find_study(storage, name)
     if study is None:
-        raise UsageError(f"no study named {name!r} in {url!r}; {no_study}.")
+        raise UsageError(f"no study named {name!r} in {url!r}; {_existing_names(storage)}; {no_study}.")
     return study
+
+
+def _existing_names(storage: optuna.storages.BaseStorage, shown: int = 10) -> str:
+    """``it holds 'a', 'b' and 3 more`` (sorted, each cut to 80 characters), or ``it holds no study``."""
+    names = sorted(s.study_name for s in storage.get_all_studies())
+    if not names:
+        return "it holds no study"
+    listed = ", ".join(repr(n if len(n) <= 80 else n[:77] + "...") for n in names[:shown])
+    return f"it holds {listed}" + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def find_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study | None:
