@@ -54,7 +54,8 @@ class Evaluation:
         clap: CLAP adherence over all clips (higher is better), mean ± stderr.
         repetition: repetition share over all clips (lower is better), mean ± stderr.
         token_repetition: repeated codebook-0 n-gram share, or None where the backend has no tokens.
-        diversity: mean over prompts of the spread of CLAP audio embeddings across seeds.
+        prompt_diversity: per prompt, the spread of its clips' CLAP audio embeddings across seeds
+            (:func:`~objectives.scoring.embedding_spread`, in [0, 2]; 0 with one seed).
         constraints: ``{"silence", "noise", "clipping"}`` -> worst clip's measurement minus its limit;
             the configuration is feasible when every value is <= 0.
         audio: the generated clips, ``[P*R, T]`` in the order of ``clips``.
@@ -70,12 +71,19 @@ class Evaluation:
     clap: ScoreSummary
     repetition: ScoreSummary
     token_repetition: ScoreSummary | None
-    diversity: float
+    prompt_diversity: tuple[float, ...]
     constraints: dict[str, float]
     audio: GeneratedAudio = field(repr=False)
     fad: float | None = None
     generation_seconds: float = 0.0
     scoring_seconds: float = 0.0
+
+    @property
+    def diversity(self) -> ScoreSummary:
+        """Diversity over prompts (higher is more varied): mean of :attr:`prompt_diversity`, its standard error
+        across prompts (0 with one prompt) and ``n`` = the number of prompts. One value per prompt, since seeds
+        are what a spread is taken over."""
+        return summarize(self.prompt_diversity)
 
     @property
     def feasible(self) -> bool:
@@ -186,16 +194,16 @@ class Evaluator:
             ))
         violations = [c.degeneracy.violations(self.thresholds) for c in clips]
         constraints = {key: max(v[key] for v in violations) for key in violations[0]}
-        diversity = float(np.mean([
+        prompt_diversity = tuple(
             embedding_spread(embeddings[[i for i, (p, _) in enumerate(self._rows) if p == prompt]])
             for prompt in range(len(self.prompts))
-        ]))
+        )
         token_values = [c.token_repetition for c in clips if c.token_repetition is not None]
         return Evaluation(
             params=config, prompts=self.prompts, clips=tuple(clips),
             clap=summarize([c.clap for c in clips]), repetition=summarize([c.repetition for c in clips]),
             token_repetition=summarize(token_values) if token_values else None,
-            diversity=diversity, constraints=constraints, audio=audio,
+            prompt_diversity=prompt_diversity, constraints=constraints, audio=audio,
             fad=None if self.reference is None else frechet_distance(EmbeddingStats.from_embeddings(embeddings),
                                                                      self.reference),
         )

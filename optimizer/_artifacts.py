@@ -111,7 +111,7 @@ def _note(trial: optuna.Trial, evaluation: Evaluation, sheet_id: str, clips: lis
         "",
         f"**CLAP** {evaluation.clap.mean:.3f} ± {evaluation.clap.stderr:.3f} · "
         f"**repetition** {evaluation.repetition.mean:.3f} ± {evaluation.repetition.stderr:.3f} · "
-        f"**diversity** {evaluation.diversity:.3f} · "
+        f"**diversity** {evaluation.diversity.mean:.3f} ± {evaluation.diversity.stderr:.3f} · "
         f"**feasible** {'yes' if evaluation.feasible else 'no'} "
         f"({', '.join(f'{k} {v:+.3f}' for k, v in evaluation.constraints.items())})",
         "",

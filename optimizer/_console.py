@@ -54,6 +54,13 @@ def _fmt(score: dict[str, Any] | None) -> str:
     return f"{score['mean']:.3f} ± {score['stderr']:.3f}"
 
 
+def _fmt_any(score: dict[str, Any] | float | None) -> str:
+    """A ``{mean, stderr, n}`` score (stderr may be null) or a bare number (fad; diversity before version 2)."""
+    if isinstance(score, dict):
+        return f"{score['mean']:.3f}" + ("" if score["stderr"] is None else f" ± {score['stderr']:.3f}")
+    return "-" if score is None else f"{score:.3f}"
+
+
 def _fmt_rating(rating: dict[str, Any] | None) -> str:
     if not rating:
         return "-"
@@ -100,7 +107,7 @@ def front_table(document: dict[str, Any]) -> Table:
         ]
         if suffixes:
             cells.insert(7, p.get("prompt_suffix", "-"))
-        cells += [f"{entry['scores'][name]:.3f}" if name in entry["scores"] else "-" for name in extra]
+        cells += [_fmt_any(entry["scores"].get(name)) for name in extra]
         if rated:
             cells.append(_fmt_rating(entry["scores"].get("rating")))
         if validated:

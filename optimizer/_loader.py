@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,9 @@ class Preset:
         trial: the Optuna trial number it comes from.
         params: the configuration.
         scores: ``{"clap", "repetition", ...}`` -> mean, standard error and clip count from the study;
+            ``"diversity"`` (where the study measured it) -> mean spread of CLAP embeddings across seeds, its
+            standard error across prompts (NaN in version-1 files, which kept only the mean) and the number of
+            prompts;
             ``"rating"`` (studies rated with ``--human``) -> mean listener rating 1-10, its standard error (NaN
             below two ratings) and the number of ratings.
         feasible: False only for a baseline that produced degenerate audio.
@@ -108,11 +112,12 @@ def load_presets(path: str | Path) -> PresetFile:
         raise PresetFileError(f"{path}: not a JSON file ({exc}).") from None
     validate_presets(document, source=str(path))
     genre = document["genre"]
+    prompts = len(document["provenance"]["prompts"])
     return PresetFile(
         path=path, genre=genre, schema_version=document["schema_version"], generated_at=document["generated_at"],
         provenance=document["provenance"],
-        presets={n: _preset(n, genre, e, path, "presets") for n, e in document["presets"].items()},
-        baselines={n: _preset(n, genre, e, path, "baselines") for n, e in document["baselines"].items()},
+        presets={n: _preset(n, genre, e, path, "presets", prompts) for n, e in document["presets"].items()},
+        baselines={n: _preset(n, genre, e, path, "baselines", prompts) for n, e in document["baselines"].items()},
     )
 
 
@@ -146,7 +151,7 @@ def resolve_preset(reference: str) -> tuple[PresetFile, Preset]:
     return loaded, loaded[name]
 
 
-def _preset(name: str, genre: str, entry: dict[str, Any], path: Path, section: str) -> Preset:
+def _preset(name: str, genre: str, entry: dict[str, Any], path: Path, section: str, prompts: int) -> Preset:
     where = f"{section}/{name}"
     try:
         params = DecodingParams.from_dict(entry["params"])
@@ -157,6 +162,9 @@ def _preset(name: str, genre: str, entry: dict[str, Any], path: Path, section: s
             raise PresetValidationError(f"{path}: field '{where}/{engine}' does not match its params "
                                         f"(expected {rendered}).")
     scores = {k: ScoreSummary.from_dict(v) for k, v in entry["scores"].items() if isinstance(v, dict)}
+    diversity = entry["scores"].get("diversity")
+    if isinstance(diversity, (int, float)):  # schema version 1: the mean over the search prompts, no spread
+        scores["diversity"] = ScoreSummary(mean=float(diversity), stderr=math.nan, n=prompts)
     return Preset(name=name, genre=genre, trial=entry["trial"], params=params, scores=scores,
                   feasible=entry.get("feasible", True), preference=entry.get("preference"),
                   validation=entry.get("validation"), optimism=entry.get("optimism"))

@@ -104,6 +104,8 @@ def preset_entry(trial: optuna.trial.FrozenTrial, feedback: dict[str, Any],
     renderings, and ``validation``/``optimism`` where ``validation`` has the trial."""
     params = DecodingParams.from_dict(trial.user_attrs[_keys.PARAMS])
     scores = copy.deepcopy(trial.user_attrs[_keys.SCORES])  # entries must not share nested dicts
+    if isinstance(scores.get("diversity"), (int, float)):  # recorded before diversity had a standard error
+        scores["diversity"] = {"mean": float(scores["diversity"]), "stderr": None, "n": _prompt_count(trial)}
     if str(trial.number) in feedback:
         scores["listener_feedback"] = dict(feedback[str(trial.number)])
     if ratings and _params_key(trial) in ratings:
@@ -117,6 +119,11 @@ def preset_entry(trial: optuna.trial.FrozenTrial, feedback: dict[str, Any],
         "transformers": params.to_transformers(),
         **_validation_fields(trial, (validation or {}).get(trial.number)),
     }
+
+
+def _prompt_count(trial: optuna.trial.FrozenTrial) -> int:
+    """The number of prompts a trial was evaluated on (its per-prompt scores), at least 1."""
+    return max(1, len(trial.user_attrs.get(_keys.PER_PROMPT, [])))
 
 
 def is_feasible(trial: optuna.trial.FrozenTrial) -> bool:

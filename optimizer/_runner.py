@@ -127,7 +127,7 @@ def enqueue_references(study: optuna.Study, space: SearchSpace, baseline: Decodi
 def objective_values(evaluation: Evaluation, objectives: Sequence[str]) -> list[float]:
     """The values of ``objectives`` (names of :data:`~optimizer._keys.OBJECTIVE_DIRECTIONS`) for one evaluation."""
     table = {"clap": evaluation.clap.mean, "repetition": evaluation.repetition.mean,
-             "diversity": evaluation.diversity, "fad": evaluation.fad}
+             "diversity": evaluation.diversity.mean, "fad": evaluation.fad}
     missing = [name for name in objectives if table.get(name) is None]
     if missing:
         raise ValueError(f"objective(s) {missing} not measured by this evaluator (fad needs a reference set).")
@@ -146,7 +146,7 @@ def record_evaluation(trial: optuna.Trial, evaluation: Evaluation,
         raise ValueError(f"non-finite objective values {values}")
     trial.set_user_attr(_keys.PARAMS, evaluation.params.to_dict())
     scores = {"clap": evaluation.clap.to_dict(), "repetition": evaluation.repetition.to_dict(),
-              "diversity": evaluation.diversity}
+              "diversity": evaluation.diversity.to_dict()}
     if evaluation.token_repetition is not None:
         scores["token_repetition"] = evaluation.token_repetition.to_dict()
     if evaluation.fad is not None:

@@ -9,10 +9,14 @@ from typing import Any
 
 import jsonschema
 
-__all__ = ["SCHEMA_VERSION", "PresetValidationError", "load_schema", "validate_presets"]
+__all__ = ["READABLE_VERSIONS", "SCHEMA_VERSION", "PresetValidationError", "load_schema", "validate_presets"]
 
-SCHEMA_VERSION = 1
-"""The preset file version this package writes and reads."""
+SCHEMA_VERSION = 2
+"""The preset file version this package writes. 2: ``scores.diversity`` (and ``validation.diversity``) became
+``{mean, stderr, n}`` over prompts, so a version-1 loader, which expects a number there, refuses the file with
+"upgrade" instead of a field error."""
+READABLE_VERSIONS = (1, 2)
+"""The versions :func:`validate_presets` accepts: version 1 files (diversity a bare number) still load."""
 
 
 class PresetValidationError(ValueError):
@@ -28,19 +32,20 @@ def load_schema() -> dict[str, Any]:
 def validate_presets(document: Any, *, source: str = "preset document") -> None:
     """Check ``document`` against :func:`load_schema`.
 
-    A ``schema_version`` other than :data:`SCHEMA_VERSION` is refused first, with its own message: a newer
+    A ``schema_version`` outside :data:`READABLE_VERSIONS` is refused first, with its own message: a newer
     file needs a newer loader, which is not the same as a broken file.
 
     Raises:
         PresetValidationError: naming ``source`` and the first offending field.
     """
     if isinstance(document, dict) and isinstance(document.get("schema_version"), int) \
-            and document["schema_version"] != SCHEMA_VERSION:
+            and document["schema_version"] not in READABLE_VERSIONS:
         found = document["schema_version"]
         fix = ("upgrade musicgen-decoding-optimizer to read it" if found > SCHEMA_VERSION
                else "re-export it with optimize --export-only")
+        readable = " and ".join(str(v) for v in READABLE_VERSIONS)
         raise PresetValidationError(f"{source}: field 'schema_version': version {found} is not supported "
-                                    f"(this loader reads version {SCHEMA_VERSION}); {fix}.")
+                                    f"(this loader reads versions {readable}); {fix}.")
     validator = jsonschema.Draft202012Validator(load_schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if error is not None:

@@ -130,7 +130,7 @@ def _summary(evaluation: Evaluation) -> dict[str, Any]:
     out: dict[str, Any] = {
         "clap": prompt_clustered([c.clap for c in evaluation.clips], prompt_of),
         "repetition": prompt_clustered([c.repetition for c in evaluation.clips], prompt_of),
-        "diversity": evaluation.diversity,
+        "diversity": prompt_clustered(evaluation.prompt_diversity, range(len(evaluation.prompt_diversity))),
         "feasible": evaluation.feasible,
         "constraints": dict(evaluation.constraints),
     }
@@ -155,8 +155,8 @@ def validate_candidates(study: optuna.Study, trials: Sequence[optuna.trial.Froze
             configuration. None when no model is loaded: then only cached results are returned.
 
     Returns:
-        ``{trial number: {clap: {mean, stderr, n, ci95}, repetition: {...}, diversity, [fad], feasible,
-        constraints}}``, or ``{trial number: {"error": reason}}`` where the re-generation failed.
+        ``{trial number: {clap: {mean, stderr, n, ci95}, repetition: {...}, diversity: {...} (n = prompts),
+        [fad], feasible, constraints}}``, or ``{trial number: {"error": reason}}`` where the re-generation failed.
     """
     key = setup.key()
     cache = study.user_attrs.get(_keys.VALIDATION, {})

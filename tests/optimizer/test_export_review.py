@@ -1,6 +1,7 @@
 """What a new user gets after a real ``optimize`` run and export: a dashboard command that serves the run's
 clips, and presets marked in the study."""
 
+import json
 import os
 import shlex
 import shutil
@@ -82,3 +83,20 @@ def test_dashboard_command_quotes_paths_for_the_shell():
     command = dashboard_command("my runs/j.log", Path("my runs/artifacts"), host="::1", port=9000)
     assert shlex.split(command) == ["optuna-dashboard", "my runs/j.log", "--artifact-dir", "my runs/artifacts",
                                     "--host", "::1", "--port", "9000"]
+
+
+def test_diversity_is_a_score_with_its_spread_over_prompts(exported):
+    from optimizer import load_presets
+
+    folder, _ = exported
+    path = folder / "presets" / "jazz.json"
+    document = json.loads(path.read_text())
+    assert document["schema_version"] == 2
+    loaded = load_presets(path)
+    for name, entry in [*document["presets"].items(), *document["baselines"].items()]:
+        diversity = entry["scores"]["diversity"]
+        assert diversity["n"] == 2 and diversity["stderr"] >= 0  # one value per prompt, not per clip
+        assert loaded[name].scores["diversity"].mean == diversity["mean"]
+    study = _study(folder)
+    for trial in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,)):
+        assert trial.values[2] == trial.user_attrs["mgopt:scores:v1"]["diversity"]["mean"]

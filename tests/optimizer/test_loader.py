@@ -18,6 +18,7 @@ from optimizer import (
     resolve_preset,
     write_presets,
 )
+from optimizer._schema import SCHEMA_VERSION
 from tests.optimizer.synthetic import make_study
 
 
@@ -33,7 +34,7 @@ def presets_dir(tmp_path):
 def test_round_trip_gives_typed_presets_that_render_both_engines(presets_dir):
     loaded = load_genre_presets("jazz", presets_dir)
     raw = json.loads((presets_dir / "jazz.json").read_text())
-    assert loaded.genre == "jazz" and loaded.schema_version == 1
+    assert loaded.genre == "jazz" and loaded.schema_version == SCHEMA_VERSION
     assert set(loaded.presets) == set(raw["presets"])
     for name, preset in loaded.presets.items():
         assert preset.params == DecodingParams.from_dict(raw["presets"][name]["params"])
@@ -62,8 +63,8 @@ def _rewrite(presets_dir, change):
 
 
 def test_future_schema_version_is_refused_clearly(presets_dir):
-    path = _rewrite(presets_dir, lambda d: d.update(schema_version=2))
-    with pytest.raises(PresetValidationError, match=r"version 2 is not supported.*upgrade"):
+    path = _rewrite(presets_dir, lambda d: d.update(schema_version=SCHEMA_VERSION + 1))
+    with pytest.raises(PresetValidationError, match=rf"version {SCHEMA_VERSION + 1} is not supported.*upgrade"):
         load_presets(path)
 
 
@@ -107,3 +108,22 @@ def test_a_second_program_loads_presets_without_torch(presets_dir):
     assert result.returncode == 0, result.stderr
     audiocraft, transformers = result.stdout.strip().splitlines()
     assert "'top_p': 0.92" in audiocraft and "'do_sample': True" in transformers
+
+
+def test_version_1_file_with_a_bare_diversity_still_loads_and_exposes_it(presets_dir):
+    def to_version_1(document):
+        document["schema_version"] = 1
+        for entry in [*document["presets"].values(), *document["baselines"].values()]:
+            entry["scores"]["diversity"] = 0.25
+
+    loaded = load_presets(_rewrite(presets_dir, to_version_1))
+    diversity = loaded["balanced"].scores["diversity"]
+    assert diversity.mean == 0.25 and diversity.n == 2 and diversity.stderr != diversity.stderr  # NaN: unknown
+
+
+def test_old_study_with_a_bare_diversity_exports_it_with_an_unknown_stderr(presets_dir):
+    raw = json.loads((presets_dir / "jazz.json").read_text())
+    # The synthetic study predates diversity's standard error: its mean is kept, the spread is unknown (null).
+    diversity = raw["presets"]["balanced"]["scores"]["diversity"]
+    assert diversity["mean"] == 0.1 and diversity["stderr"] is None
+    assert load_presets(presets_dir / "jazz.json")["balanced"].scores["diversity"].mean == 0.1

@@ -14,6 +14,7 @@ from optimizer import (
     validate_presets,
     write_presets,
 )
+from optimizer._schema import SCHEMA_VERSION
 from tests.optimizer.synthetic import make_study
 
 
@@ -63,7 +64,7 @@ def _valid_document():
 @pytest.mark.parametrize(
     ("mutate", "field"),
     [
-        (lambda d: d.update(schema_version=2), "schema_version"),
+        (lambda d: d.update(schema_version=SCHEMA_VERSION + 1), "schema_version"),
         (lambda d: d["presets"].pop("balanced"), "presets"),
         (lambda d: d["presets"]["balanced"]["params"].update(top_p=1.5), "presets/balanced/params/top_p"),
         (lambda d: d["presets"]["balanced"]["transformers"].pop("top_k"), "presets/balanced/transformers"),

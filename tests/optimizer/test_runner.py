@@ -121,4 +121,4 @@ def test_diversity_objective_is_told_as_the_third_value(evaluator):
                objectives=("clap", "repetition", "diversity"))
     for trial in study.trials:
         scores = trial.user_attrs[_keys.SCORES]
-        assert trial.values == [scores["clap"]["mean"], scores["repetition"]["mean"], scores["diversity"]]
+        assert trial.values == [scores["clap"]["mean"], scores["repetition"]["mean"], scores["diversity"]["mean"]]

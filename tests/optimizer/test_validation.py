@@ -116,6 +116,8 @@ def test_results_are_generated_once_and_cached_in_the_study(validator):
     first = validate_candidates(study, trials, setup, evaluate)
     assert calls == [3]
     assert first[0]["clap"]["n"] == 2 and first[0]["clap"]["ci95"][0] <= first[0]["clap"]["mean"]
+    diversity = first[0]["diversity"]  # one spread per held-out prompt: prompts are its unit
+    assert diversity["n"] == 2 and diversity["ci95"][0] <= diversity["mean"] <= diversity["ci95"][1]
     assert first[1] == {"error": "RuntimeError: out of disk"}
     assert study.user_attrs[_keys.VALIDATION]["key"] == setup.key()
 
