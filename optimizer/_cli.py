@@ -575,7 +575,11 @@ def _export(study, genre: str, path: Path, console: Console, storage: str, artif
     # Piped output gets rich's 80 columns, too narrow for the table; a terminal keeps its own width.
     Console(width=None if sys.stdout.isatty() else 200).print(front_table(document))
     console.print(f"Presets written to [bold]{path}[/bold]")
+    from optimizer._preset_marks import mark_presets
     from optimizer._review_command import dashboard_command
+
+    marked = mark_presets(study, document, path)  # only now: the marks say the file holds these presets
+    console.print(f"Marked them in the study: its note, and the notes of trial(s) {marked}.")
 
     console.print(f"Review the study: {dashboard_command(storage, artifact_dir)}", markup=False, highlight=False,
                   soft_wrap=True)

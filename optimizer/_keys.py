@@ -62,6 +62,9 @@ PAIRWISE = "mgopt:pairwise:v1"
 PAIRWISE_CLIP = "mgopt:pairwise_clip:v1"
 """Trial user attr of a pairwise study: artifact id of the clip the listener compares (set last: its presence
 makes the trial ready for comparison in optuna-dashboard)."""
+PRESET_MARKS = "mgopt:presets:v1"
+"""Study user attr set by the last export: ``{"file": path, "generated_at": ISO time, "presets": {name: trial
+number}}``. Trials are marked in their dashboard notes, since a finished trial's user attrs cannot change."""
 AWAITING_RATING = "mgopt:awaiting_rating:v1"
 """Trial user attr of a ``--human`` trial that is evaluated, has its artifacts, and waits (RUNNING) for a listener's
 rating in the dashboard: Unix time it was offered. Such trials are exempt from stale-trial recovery."""

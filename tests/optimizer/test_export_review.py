@@ -44,7 +44,9 @@ def _study(folder: Path) -> optuna.Study:
     return optuna.load_study(study_name="jazz/debug", storage=f"sqlite:///{folder / 'runs' / 'optuna.db'}")
 
 
-def test_printed_dashboard_command_serves_the_runs_clips(exported):
+@pytest.fixture(scope="module")
+def dashboard(exported):
+    """The dashboard command the run printed, run as is (plus a free port), and its base URL."""
     folder, result = exported
     line = next(x for x in result.stderr.splitlines() if x.startswith("Review the study: "))
     argv = shlex.split(line.removeprefix("Review the study: "))
@@ -56,16 +58,46 @@ def test_printed_dashboard_command_serves_the_runs_clips(exported):
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(f"{base}/api/studies", server)
-        study = _study(folder)
-        trial = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))[-1]
-        listed = httpx.get(f"{base}/api/studies/{study._study_id}", params={"after": 0}, timeout=30).json()
-        artifacts = next(t for t in listed["trials"] if t["number"] == trial.number)["artifacts"]
-        clip = next(a for a in artifacts if a["mimetype"] == "audio/wav")
-        wav = httpx.get(f"{base}/artifacts/{study._study_id}/{trial._trial_id}/{clip['artifact_id']}", timeout=30)
-        assert wav.status_code == 200 and wav.content[:4] == b"RIFF"
+        yield base
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _listed(base, study):
+    return httpx.get(f"{base}/api/studies/{study._study_id}", params={"after": 0}, timeout=30).json()
+
+
+def test_printed_dashboard_command_serves_the_runs_clips(exported, dashboard):
+    folder, _ = exported
+    study = _study(folder)
+    trial = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))[-1]
+    artifacts = next(t for t in _listed(dashboard, study)["trials"] if t["number"] == trial.number)["artifacts"]
+    clip = next(a for a in artifacts if a["mimetype"] == "audio/wav")
+    wav = httpx.get(f"{dashboard}/artifacts/{study._study_id}/{trial._trial_id}/{clip['artifact_id']}", timeout=30)
+    assert wav.status_code == 200 and wav.content[:4] == b"RIFF"
+
+
+def test_the_dashboard_shows_which_trial_is_which_preset(exported, dashboard):
+    folder, _ = exported
+    presets = json.loads((folder / "presets" / "jazz.json").read_text())["presets"]
+    study = _study(folder)
+    assert study.user_attrs["mgopt:presets:v1"]["presets"] == {name: e["trial"] for name, e in presets.items()}
+    listed = _listed(dashboard, study)
+    study_note = listed["note"]["body"]
+    for name, entry in presets.items():
+        assert f"| {name} | {entry['trial']} |" in study_note
+    named = {}
+    for name, entry in presets.items():
+        named.setdefault(entry["trial"], []).append(name)
+    for trial in listed["trials"]:
+        note = trial["note"]["body"]
+        if trial["number"] in named:
+            first = note.split("\n")[0]
+            assert first.startswith("> **Exported preset:") and all(n in first for n in named[trial["number"]])
+            assert f"## Trial {trial['number']}" in note  # the clips note is kept below the mark
+        else:
+            assert "Exported preset" not in note
 
 
 def test_help_names_the_default_artifact_folder():
