@@ -215,6 +215,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
                   f"{'rated' if args.human else 'done'}; "
                   f"{len(prompts)} prompts x {args.replicates} seeds x {args.duration:g} s per trial, "
                   f"{batch_trials} trial(s) per decoding pass.")
+    if not args.human:
+        _say_estimate(args, console, generator, prompts, device, trials=args.trials - done, batch_trials=batch_trials)
     if args.human:
         from optimizer._human_cli import run_human
 
@@ -283,6 +285,12 @@ def report_failures(summary, console: Console) -> int | None:
 
 
 def _validate(args: argparse.Namespace) -> None:
+    from optimizer._estimate import rate_from_env
+
+    try:
+        rate_from_env()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if bool(args.genre) == bool(args.genre_file):
         raise UsageError("give exactly one of --genre NAME or --genre-file PATH (see --list-genres).")
     if not 1 <= args.trials <= MAX_TRIALS:
@@ -420,6 +428,29 @@ def _batch_trials(args: argparse.Namespace, generator, device, *, clips_per_conf
     if hasattr(generator, "max_batch"):
         generator.max_batch = args.batch_size or k * clips_per_config
     return k
+
+
+def _say_estimate(args: argparse.Namespace, console: Console, generator, prompts, device, *, trials: int,
+                  batch_trials: int) -> None:
+    """Print the decoding time ahead (a warning from an hour up); goes on either way (CI has no stdin)."""
+    from optimizer._estimate import RATE_ENV, estimate_run, rate_from_env
+
+    if args.backend != "transformers":  # audiocraft's backend reports clips, not decoding steps
+        return
+    clips = len(prompts) * args.replicates
+    estimate = estimate_run(generator, prompts, trials=trials, clips_per_trial=clips, batch_trials=batch_trials,
+                            rows_per_pass=args.batch_size or batch_trials * clips, duration=args.duration,
+                            device=str(device), steps_per_second=rate_from_env())  # checked in _validate
+    if estimate is None:
+        return
+    if estimate.long:
+        console.print(f"[yellow]This run will take a long time: decoding alone is {estimate.describe()} "
+                      f"({estimate.steps_per_second:.3g} steps/s for {estimate.rows} clips at once). --duration, "
+                      f"--replicates, --prompts and --trials reduce it; it goes on now (Ctrl-C stops it, and the "
+                      f"same command resumes).[/yellow]", soft_wrap=True)
+    else:
+        source = "measured" if estimate.measured else f"at {RATE_ENV}"
+        console.print(f"Decoding time: {estimate.describe()} ({source}; CLAP scoring comes on top).", soft_wrap=True)
 
 
 def _artifact_dir(args: argparse.Namespace) -> Path:
