@@ -62,12 +62,12 @@ def mark_presets(study: optuna.Study, document: dict[str, Any], path: Path) -> l
     for number in sorted({*marks, *(int(n) for n in previous.values())}):
         if number in trials:
             handle = _TrialHandle(study, study._storage, trials[number]._trial_id)
-            body = _without_trial_mark(get_note(handle))  # type: ignore[arg-type]
+            body = _without_trial_mark(get_note(handle))
             if number in marks:
                 line = (f"{TRIAL_NOTE_PREFIX} {', '.join(marks[number])}** in `{path}` "
                         f"({document['generated_at']})")
                 body = f"{line}\n\n{body}" if body else line
-            save_note(handle, body)  # type: ignore[arg-type]
+            save_note(handle, body)
     save_note(study, _with_study_section(get_note(study), _study_section(document, path)))
     study.set_user_attr(_keys.PRESET_MARKS, {
         "file": str(path), "generated_at": document["generated_at"],
