@@ -8,7 +8,8 @@
 set -eu
 out=${1:?usage: real_music.sh OUT_DIR}
 mkdir -p "$out/electronic" "$out/ambient" "$out/pop" "$out/cinematic"
-unzip -o -j -q /usr/share/games/nexuiz/data/music.pk3 'sound/cdtracks/*.ogg' -d "$out/electronic"
+unzip -o -j -q /usr/share/games/nexuiz/data/music.pk3 'sound/cdtracks/*.ogg' -x 'sound/cdtracks/thunder.ogg' \
+  -d "$out/electronic"  # thunder.ogg: thunderclaps between digital silence, a sound effect, not music
 cp /usr/share/games/singularity/music/*.ogg /usr/share/games/singularity/music/*/*.ogg "$out/ambient/"
 cp /usr/share/games/supertuxkart/data/music/*.ogg "$out/pop/"
 unzip -o -j -q /usr/share/games/ufoai/base/0music.pk3 'music/*.ogg' -d "$out/cinematic"
