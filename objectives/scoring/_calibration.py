@@ -168,7 +168,7 @@ def reference_repetition(files: Sequence[Path], duration: float, *, quantile: fl
 
     Every file is loaded at 32 kHz mono, as generated clips are scored; up to ``per_file`` interior excerpts
     of ``duration`` seconds each (:func:`interior_excerpts`; the middle of a file too short for that) are
-    scored, at most :data:`MAX_REFERENCE_EXCERPTS` in all, thinned evenly.
+    scored, at most :data:`MAX_REFERENCE_EXCERPTS` in all (files and excerpts thinned evenly).
 
     Args:
         files: audio files.
@@ -187,6 +187,9 @@ def reference_repetition(files: Sequence[Path], duration: float, *, quantile: fl
 
     from objectives.scoring._repetition import repetition_score
 
+    most_files = max(1, MAX_REFERENCE_EXCERPTS // per_file)
+    if len(files) > most_files:  # a large folder is thinned evenly before anything is decoded
+        files = [files[i] for i in np.linspace(0, len(files) - 1, most_files).round().astype(int)]
     clips: list[np.ndarray] = []
     for path in files:
         try:
