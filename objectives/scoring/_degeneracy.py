@@ -35,7 +35,7 @@ class DegeneracyThresholds:
             overshoot of a loud master reaches full scale for one or two samples. Default 3.
         max_clipping_ratio: most share of samples inside hard-clip runs. Default 0.003: on real soundtrack
             excerpts it flags only a master with 8.7 ms plateaus at full scale (clipped at mastering) and catches
-            96 % of excerpts peak-normalised, raised 6 dB and clipped; 0.001 also flags a loud pop master, 0.01
+            95 % of excerpts peak-normalised, raised 6 dB and clipped; 0.001 also flags a loud pop master, 0.01
             catches 76 % (``benchmarks/README.md``).
     """
 
