@@ -17,6 +17,7 @@ import argparse
 import re
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 
@@ -83,11 +84,12 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
             parser.error(f"--as {target}={style}: {style} must be one of the DIR:GENRE genres and {target} shipped")
     pooled: dict[str, dict[float, list[float]]] = {}
     folders: dict[str, list[str]] = {}
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+    with ProcessPoolExecutor(max_workers=args.jobs) if args.jobs > 1 else nullcontext() as pool:
+        mapper = pool.map if pool is not None else map  # --jobs 1: in this process
         for src in sources:
             scores = pooled.setdefault(src.genre, {s: [] for s in LENGTHS})
             folders.setdefault(src.genre, []).append(f"{src.folder.name} ({len(src.files)} files)")
-            for result in pool.map(track_scores, src.files):
+            for result in mapper(track_scores, src.files):
                 for secs, values in result.items():
                     scores[secs] += values
     tables: dict[str, dict] = {}

@@ -26,6 +26,7 @@ import json
 import sys
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -187,8 +188,9 @@ def main(argv: list[str] | None = None) -> str:
         print(f"  files used: {'; '.join(p.name for p in files)}")
         jobs += [(path, src.folder.name, references, args.per_track) for path in files]
     rows: list[dict] = []
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for done, result in enumerate(pool.map(score_track, *zip(*jobs, strict=True)), 1):
+    with ProcessPoolExecutor(max_workers=args.jobs) if args.jobs > 1 else nullcontext() as pool:
+        mapper = pool.map if pool is not None else map  # --jobs 1: in this process
+        for done, result in enumerate(mapper(score_track, *zip(*jobs, strict=True)), 1):
             rows += result
             print(f"\r{done}/{len(jobs)} files", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
