@@ -10,6 +10,7 @@ import numpy as np
 
 from objectives._params import DecodingParams
 from objectives.generation._backend import GeneratedAudio, MusicGenBackend, StepCallback
+from objectives.scoring._calibration import repetition_excess
 from objectives.scoring._clap import ClapScorer
 from objectives.scoring._degeneracy import DegeneracyReport, DegeneracyThresholds, degeneracy
 from objectives.scoring._diversity import embedding_spread
@@ -32,7 +33,12 @@ def replicate_seed(base_seed: int, prompt_index: int, replicate: int) -> int:
 
 @dataclass(frozen=True)
 class ClipScores:
-    """The scores of one generated clip."""
+    """The scores of one generated clip.
+
+    Attributes:
+        repetition: the objective: repetition beyond the genre's reference (:func:`repetition_excess`), [0, 1].
+        raw_repetition: :func:`repetition_score` itself, [0, 1].
+    """
 
     prompt_index: int
     replicate: int
@@ -41,6 +47,7 @@ class ClipScores:
     repetition: float
     token_repetition: float | None
     degeneracy: DegeneracyReport
+    raw_repetition: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,8 @@ class Evaluation:
         prompts: the P prompts, in order.
         clips: P x R clip scores (prompt-major).
         clap: CLAP adherence over all clips (higher is better), mean ± stderr.
-        repetition: repetition share over all clips (lower is better), mean ± stderr.
+        repetition: the repetition objective over all clips (lower is better), mean ± stderr: each clip's
+            repetition beyond what real music of the genre does (:func:`repetition_excess`).
         token_repetition: repeated codebook-0 n-gram share, or None where the backend has no tokens.
         prompt_diversity: per prompt, the spread of its clips' CLAP audio embeddings across seeds
             (:func:`~objectives.scoring.embedding_spread`, in [0, 2]; 0 with one seed).
@@ -61,6 +69,7 @@ class Evaluation:
         audio: the generated clips, ``[P*R, T]`` in the order of ``clips``.
         fad: Fréchet distance between the clips' CLAP embeddings and the reference set's (lower is
             closer), or None without a reference.
+        raw_repetition: :func:`repetition_score` over all clips, mean ± stderr (recorded, not optimised).
         generation_seconds, scoring_seconds: wall-clock time, shared equally among configurations
             evaluated together.
     """
@@ -75,6 +84,7 @@ class Evaluation:
     constraints: dict[str, float]
     audio: GeneratedAudio = field(repr=False)
     fad: float | None = None
+    raw_repetition: ScoreSummary | None = None
     generation_seconds: float = 0.0
     scoring_seconds: float = 0.0
 
@@ -116,15 +126,18 @@ class Evaluator:
         thresholds: degeneracy limits. Default :class:`DegeneracyThresholds()`.
         reference: CLAP embedding statistics of the user's reference audio; when given, every evaluation
             carries the Fréchet distance of its P x R clips to it (:attr:`Evaluation.fad`). Needs P x R >= 2.
+        repetition_reference: raw repetition that real music of the genre reaches at this clip length (its
+            calibration's :meth:`~objectives.scoring.RepetitionCalibration.reference_at`, or the user's
+            reference audio's), in [0, 0.75]; the objective is the excess over it. Default 0 (raw repetition).
 
     Raises:
         ValueError: no prompts, replicates < 1, duration out of range, or a reference with fewer than 2 clips
-            per configuration.
+            per configuration, or a repetition reference out of range.
     """
 
     def __init__(self, *, generator: MusicGenBackend, clap: ClapScorer, prompts: Sequence[str], replicates: int,
                  duration: float, base_seed: int = 0, thresholds: DegeneracyThresholds | None = None,
-                 reference: EmbeddingStats | None = None) -> None:
+                 reference: EmbeddingStats | None = None, repetition_reference: float = 0.0) -> None:
         if not prompts:
             raise ValueError("at least one prompt is needed.")
         if replicates < 1:
@@ -142,6 +155,8 @@ class Evaluator:
             raise ValueError("a Fréchet distance to reference audio needs at least 2 clips per configuration "
                              "(prompts x replicates).")
         self.reference = reference
+        repetition_excess(0.0, repetition_reference)  # validates the range
+        self.repetition_reference = repetition_reference
         self._rows = [(p, r) for p in range(len(self.prompts)) for r in range(replicates)]
         self.seeds = [replicate_seed(base_seed, p, r) for p, r in self._rows]
         self.clap.text_embeddings(self.prompts)  # once, up front
@@ -186,9 +201,10 @@ class Evaluator:
         clips = []
         for i, ((p, r), seed) in enumerate(zip(self._rows, self.seeds, strict=True)):
             wave = audio.audio[i]
+            raw = repetition_score(wave, audio.sample_rate)
             clips.append(ClipScores(
                 prompt_index=p, replicate=r, seed=seed, clap=float(clap_scores[i]),
-                repetition=repetition_score(wave, audio.sample_rate),
+                repetition=repetition_excess(raw, self.repetition_reference), raw_repetition=raw,
                 token_repetition=None if audio.codes is None else token_repetition(audio.codes[i]),
                 degeneracy=degeneracy(wave, audio.sample_rate, self.thresholds),
             ))
@@ -203,6 +219,7 @@ class Evaluator:
             params=config, prompts=self.prompts, clips=tuple(clips),
             clap=summarize([c.clap for c in clips]), repetition=summarize([c.repetition for c in clips]),
             token_repetition=summarize(token_values) if token_values else None,
+            raw_repetition=summarize([c.raw_repetition for c in clips]),
             prompt_diversity=prompt_diversity, constraints=constraints, audio=audio,
             fad=None if self.reference is None else frechet_distance(EmbeddingStats.from_embeddings(embeddings),
                                                                      self.reference),

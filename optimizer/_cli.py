@@ -161,12 +161,13 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     from optimizer._study import StudySpec, default_study_name
 
     reference = _reference_digest(args, clap_name)
+    repetition_reference = _repetition_reference(args, genre)
     space = _with_prompt_suffixes(genre.search_space, args.prompt_suffixes)
     spec = StudySpec(genre=genre.name, model=args.model, backend=args.backend, clap=clap_name,
                      duration=float(args.duration), replicates=args.replicates, base_seed=0, prompts=tuple(prompts),
                      objectives=("clap", "repetition", *dict.fromkeys(args.extra_objectives),
                                  *(("fad",) if reference else ()), *(("rating",) if args.human else ())),
-                     reference=reference)
+                     reference=reference, repetition_reference=repetition_reference)
     if args.pairwise:
         from dataclasses import replace
 
@@ -208,7 +209,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     if created:
         enqueue_references(study, space, genre.baseline)
     evaluator = Evaluator(generator=generator, clap=clap, prompts=prompts, replicates=args.replicates,
-                          duration=args.duration, reference=reference_stats)
+                          duration=args.duration, reference=reference_stats,
+                          repetition_reference=spec.repetition_reference)
     done = complete_trials(study)
     verb = "Creating" if created else "Resuming"
     console.print(f"{verb} study [bold]{name}[/bold] in {args.storage}: {done} of {args.trials} trials "
@@ -399,6 +401,20 @@ def _reference_digest(args: argparse.Namespace, clap_name: str) -> str | None:
         raise UsageError(f"--reference: {exc}") from None
 
 
+def _repetition_reference(args: argparse.Namespace, genre) -> float:
+    """Raw repetition real music of the genre reaches at the clip length, which the repetition objective is
+    measured beyond: from ``--reference DIR`` when given (cached), else the genre file's ``[calibration]``, else
+    0 (raw repetition). A bad folder is a usage error."""
+    if args.reference is not None:
+        from objectives.scoring._reference import reference_repetition_cached
+
+        try:
+            return reference_repetition_cached(args.reference, float(args.duration))
+        except ValueError as exc:
+            raise UsageError(f"--reference: {exc}") from None
+    return genre.calibration.reference_at(float(args.duration)) if genre.calibration is not None else 0.0
+
+
 def _load_reference(args: argparse.Namespace, clap, console: Console, *, duration: float | None = None,
                     digest: str | None = None):
     """CLAP embedding statistics of ``--reference`` (cached after the first time), or None."""
@@ -563,7 +579,8 @@ def _validate_front(study, genre, args: argparse.Namespace, console: Console, *,
         elif hasattr(generator, "max_batch"):
             generator.max_batch = args.batch_size or max(1, batch_trials) * clips
         evaluator = Evaluator(generator=generator, clap=clap, prompts=setup.prompts, replicates=seeds,
-                              duration=duration, base_seed=setup.base_seed, reference=reference)
+                              duration=duration, base_seed=setup.base_seed, reference=reference,
+                              repetition_reference=float(spec.get("repetition_reference", 0.0)))
         batcher = Batcher(evaluator, limit=max(1, batch_trials))
         where = "held-out" if setup.source == "heldout" else "search (no held-out prompts in the genre file)"
 

@@ -11,6 +11,7 @@ from typing import Any
 import tomllib
 
 from objectives._params import DecodingParams
+from objectives.scoring._calibration import RepetitionCalibration
 from optimizer._errors import UsageError
 from optimizer._space import SearchSpace
 
@@ -20,7 +21,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _MAX_FILE_BYTES = 1_000_000
 _MAX_PROMPT_CHARS = 2_000
 _MIN_PROMPTS = 1
-_KEYS = {"name", "description", "prompts", "heldout_prompts", "baseline", "search_space"}
+_KEYS = {"name", "description", "prompts", "heldout_prompts", "baseline", "search_space", "calibration"}
 _BASELINE_KEYS = {"source", "temperature", "top_k", "top_p", "cfg_coef", "use_sampling", "two_step_cfg"}
 
 
@@ -37,6 +38,7 @@ class Genre:
         baseline_source: where the baseline comes from.
         search_space: the default space with this genre's overrides.
         path: the file it was read from.
+        calibration: the raw repetition real music of the genre reaches (``[calibration]``), or None.
     """
 
     name: str
@@ -47,6 +49,7 @@ class Genre:
     baseline_source: str | None
     search_space: SearchSpace
     path: Path
+    calibration: RepetitionCalibration | None = None
 
 
 def _studies_dir() -> Path:
@@ -137,8 +140,16 @@ def _parse(data: dict[str, Any], path: Path) -> Genre:
             space.trial_params(baseline)
         except ValueError as exc:
             raise fail("baseline", f"is invalid: {exc}") from None
+    calibration = None
+    if "calibration" in data:
+        if not isinstance(data["calibration"], dict):
+            raise fail("calibration", "must be a table")
+        try:
+            calibration = RepetitionCalibration.from_dict(data["calibration"])
+        except ValueError as exc:
+            raise fail("calibration", f"is invalid: {exc}") from None
     return Genre(name=name, description=description, prompts=prompts, heldout_prompts=heldout,
-                 baseline=baseline, baseline_source=source, search_space=space, path=path)
+                 baseline=baseline, baseline_source=source, search_space=space, path=path, calibration=calibration)
 
 
 def _prompts(data: dict[str, Any], field: str, fail: Any, *, required: bool = True) -> tuple[str, ...]:

@@ -35,8 +35,9 @@ STUDY_SPEC = "mgopt:study:v1"
 PARAMS = "mgopt:params:v1"
 """Trial user attr: the :class:`DecodingParams` as a dict (the single source for presets)."""
 SCORES = "mgopt:scores:v1"
-"""Trial user attr: ``{name: {mean, stderr, n}}`` for clap, repetition, token_repetition (n = clips) and diversity
-(n = prompts; a bare number, the mean, in trials recorded before 2026-11-21); fad as a number."""
+"""Trial user attr: ``{name: {mean, stderr, n}}`` for clap, repetition (the objective: excess over the genre's
+reference), raw_repetition, token_repetition (n = clips) and diversity (n = prompts; a bare number, the mean, in
+trials recorded before 2026-11-21); fad as a number."""
 PER_PROMPT = "mgopt:per_prompt:v1"
 """Trial user attr: per-prompt mean CLAP and repetition."""
 DEGENERACY = "mgopt:degeneracy:v1"
@@ -75,6 +76,11 @@ def objective_attr(name: str) -> str:
     for the dashboard's ``ObjectiveUserAttrRef``, which reads numbers, not the nested ``mgopt:scores:v1``."""
     return f"mgopt:objective:{name}:v1"
 
+
+SCORING_VERSION = 2
+"""Definition of the repetition objective and degeneracy checks a study's values were computed with, recorded in
+its spec. 1 (no record): raw repetition share, clipping as any sample at full scale, silence below -60 dBFS.
+2: repetition beyond the genre's reference, hard-clip runs, silence relative to the clip's loudest frame."""
 
 OBJECTIVES = ("clap", "repetition")
 """Objective names, in the order of ``trial.values``."""

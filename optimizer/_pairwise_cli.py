@@ -76,7 +76,7 @@ def run_pairwise_command(args: argparse.Namespace, console: Console, *, genre: A
         enqueue_references(study, genre.search_space, genre.baseline)
     stale = fail_unready_trials(study, storage)
     evaluator = Evaluator(generator=generator, clap=clap, prompts=prompts, replicates=args.replicates,
-                          duration=args.duration)
+                          duration=args.duration, repetition_reference=spec.repetition_reference)
     compare = study.user_attrs["mgopt:pairwise:v1"]["compare"]
     verb = "Creating" if created else "Resuming"
     console.print(f"{verb} pairwise study [bold]{name}[/bold] in {args.storage}: the listener compares {compare} "

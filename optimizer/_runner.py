@@ -147,6 +147,8 @@ def record_evaluation(trial: optuna.Trial, evaluation: Evaluation,
     trial.set_user_attr(_keys.PARAMS, evaluation.params.to_dict())
     scores = {"clap": evaluation.clap.to_dict(), "repetition": evaluation.repetition.to_dict(),
               "diversity": evaluation.diversity.to_dict()}
+    if evaluation.raw_repetition is not None:  # the objective is the excess over the genre; keep the raw share too
+        scores["raw_repetition"] = evaluation.raw_repetition.to_dict()
     if evaluation.token_repetition is not None:
         scores["token_repetition"] = evaluation.token_repetition.to_dict()
     if evaluation.fad is not None:

@@ -14,6 +14,7 @@ from optimizer._errors import UsageError
 
 __all__ = [
     "StudySpec",
+    "check_same_scoring",
     "check_same_setup",
     "default_study_name",
     "find_study",
@@ -40,6 +41,9 @@ class StudySpec:
         objectives: ``("clap", "repetition")`` plus any of :data:`~optimizer._keys.EXTRA_OBJECTIVES`, ``fad``
             when there is a reference set, and ``"rating"`` last for a study rated by listeners (``--human``).
         reference: digest of the reference audio set (:func:`objectives.scoring.reference_digest`), or None.
+        repetition_reference: the raw repetition real music of the genre reaches at this duration (the genre's
+            calibration or the reference audio's); the repetition objective is the excess over it.
+        scoring: :data:`~optimizer._keys.SCORING_VERSION` of the objective and constraint definitions.
     """
 
     genre: str
@@ -52,6 +56,8 @@ class StudySpec:
     prompts: tuple[str, ...]
     objectives: tuple[str, ...] = _keys.OBJECTIVES
     reference: str | None = None
+    repetition_reference: float = 0.0
+    scoring: int = _keys.SCORING_VERSION
 
     def __post_init__(self) -> None:
         automatic = self.objectives[:-1] if self.objectives[-1:] == (_keys.RATING,) else self.objectives
@@ -213,7 +219,24 @@ def check_compatible(study: optuna.Study, spec: StudySpec) -> None:
         return
     if stored is None or stored.get("objectives") != list(spec.objectives) or not directions_match:
         raise _other_objectives(study)
+    check_same_scoring(study.study_name, stored, spec)
     check_same_setup(study.study_name, stored, spec)
+
+
+def check_same_scoring(name: str, stored: dict[str, Any], spec: StudySpec) -> None:
+    """Raise :class:`UsageError` unless the study ``name`` was scored with the same repetition objective and
+    degeneracy definitions (:data:`~optimizer._keys.SCORING_VERSION`) and the same repetition reference."""
+    version = stored.get("scoring", 1)
+    if version != spec.scoring:
+        raise UsageError(f"study {name!r} was scored with definition {version} of the repetition objective and "
+                         f"degeneracy checks, this version uses {spec.scoring} (repetition beyond the genre's "
+                         "reference, hard-clip runs, silence relative to the clip); their values cannot be mixed; "
+                         "pass --study-name NEW to start a new study (presets already exported stay valid).")
+    if stored.get("repetition_reference", 0.0) != spec.repetition_reference:
+        raise UsageError(f"study {name!r} was run with repetition reference {stored.get('repetition_reference')} "
+                         f"and this run computes {spec.repetition_reference} (the genre's calibration, the clip "
+                         "length or --reference changed); its repetition values would not be comparable; pass "
+                         "--study-name NEW to start a separate study.")
 
 
 def check_same_setup(name: str, stored: dict[str, Any], spec: StudySpec) -> None:

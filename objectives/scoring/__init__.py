@@ -1,5 +1,5 @@
-"""Scorers: CLAP prompt adherence, repetition, degeneracy, diversity, Fréchet distance to reference audio, and
-their summaries (loaded lazily)."""
+"""Scorers: CLAP prompt adherence, repetition (raw and relative to a genre), degeneracy, diversity, Fréchet
+distance to reference audio, and their summaries (loaded lazily)."""
 
 from objectives._lazy import lazy_getattr
 
@@ -11,13 +11,16 @@ __all__ = [
     "DegeneracyThresholds",
     "EmbeddingStats",
     "ReferenceSet",
+    "RepetitionCalibration",
     "RepetitionConfig",
     "ScoreSummary",
     "degeneracy",
     "embedding_spread",
     "frechet_distance",
+    "hard_clipped_share",
     "load_reference",
     "reference_digest",
+    "repetition_excess",
     "repetition_score",
     "summarize",
     "token_repetition",
@@ -30,12 +33,15 @@ _LAZY = {
     "DegeneracyReport": "objectives.scoring._degeneracy",
     "DegeneracyThresholds": "objectives.scoring._degeneracy",
     "degeneracy": "objectives.scoring._degeneracy",
+    "hard_clipped_share": "objectives.scoring._degeneracy",
     "embedding_spread": "objectives.scoring._diversity",
     "EmbeddingStats": "objectives.scoring._fad",
     "frechet_distance": "objectives.scoring._fad",
     "ReferenceSet": "objectives.scoring._reference",
     "load_reference": "objectives.scoring._reference",
     "reference_digest": "objectives.scoring._reference",
+    "RepetitionCalibration": "objectives.scoring._calibration",
+    "repetition_excess": "objectives.scoring._calibration",
     "RepetitionConfig": "objectives.scoring._repetition",
     "repetition_score": "objectives.scoring._repetition",
     "token_repetition": "objectives.scoring._repetition",

@@ -14,7 +14,15 @@ import numpy as np
 from objectives.scoring._clap import CLAP_SAMPLE_RATE, ClapScorer
 from objectives.scoring._fad import EmbeddingStats
 
-__all__ = ["AUDIO_SUFFIXES", "MAX_EXCERPTS", "ReferenceSet", "default_cache_dir", "load_reference", "reference_digest"]
+__all__ = [
+    "AUDIO_SUFFIXES",
+    "MAX_EXCERPTS",
+    "ReferenceSet",
+    "default_cache_dir",
+    "load_reference",
+    "reference_digest",
+    "reference_repetition_cached",
+]
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 """File types read from a reference folder (through soundfile/libsndfile)."""
@@ -145,3 +153,32 @@ def load_reference(folder: str | Path, clap: ClapScorer, *, duration: float, cac
     except OSError:
         pass
     return ReferenceSet(stats=stats, digest=digest, files=len(files), excerpts=stats.n)
+
+
+def reference_repetition_cached(folder: str | Path, duration: float, *, cache_dir: Path | None = None) -> float:
+    """The repetition reference of a folder of the user's audio (``--reference DIR``) at one clip length:
+    :func:`~objectives.scoring._calibration.reference_repetition`, cached like the CLAP statistics under a
+    digest of the files' contents and the clip length.
+
+    Raises:
+        ValueError: not a folder, no audio files, an unreadable file, or no excerpt of ``duration`` seconds.
+    """
+    from objectives.scoring._calibration import DEFAULT_QUANTILE, reference_repetition
+
+    folder = Path(folder)
+    files = _audio_files(folder)
+    digest = _digest(files, folder, f"repetition:q{DEFAULT_QUANTILE}", float(duration))
+    cache = (cache_dir or default_cache_dir()) / f"repetition-{digest}.txt"
+    try:
+        return float(cache.read_text())
+    except (OSError, ValueError):
+        pass  # absent or damaged: recomputed
+    value = reference_repetition(files, float(duration))
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp")
+        tmp.write_text(repr(value))
+        os.replace(tmp, cache)
+    except OSError:
+        pass
+    return value

@@ -14,22 +14,29 @@ __all__ = ["RepetitionConfig", "repetition_score", "token_repetition"]
 
 @dataclass(frozen=True, kw_only=True)
 class RepetitionConfig:
-    """Constants of :func:`repetition_score` (validated on synthetic loops in ``tests/objectives``).
+    """Constants of :func:`repetition_score`, chosen on real soundtrack music (``benchmarks/validate_scores.py``;
+    the measured trade-offs are in ``benchmarks/README.md``) and checked on synthetic loops in ``tests/objectives``.
 
     Attributes:
         hop_seconds: feature hop, seconds. Default 0.032.
         segment_seconds: length of the segments compared, seconds; one-frame matches (a recurring drum
-            hit) are not repetition, a whole segment recurring is. Default 0.75.
+            hit) are not repetition, a whole segment recurring is. Default 1.5 (0.75 let a recurring beat with
+            similar harmony count: real ambient and orchestral excerpts scored 0.1-0.3).
         min_lag_seconds: lags shorter than this are ignored (the near diagonal: a sustained note is
             similar to itself a few frames later). Default 0.4.
+        max_lag_seconds: lags longer than this are ignored, or None for all: a stuck MusicGen loop repeats
+            within a bar or two (0.5-2 s), while exact repeats of 2- and 4-bar phrases (4-8 s) are how loop-based
+            genres are made and scored 1.0 on well-made electronic tracks. Default 3.0; a loop longer than that
+            is not detected.
         low, high: segment similarity at or below ``low`` counts 0, at or above ``high`` counts 1, linear
-            between. Defaults 0.5 and 0.9.
+            between. Defaults 0.7 and 0.9 (from 0.5, ordinary phrase similarity counted).
     """
 
     hop_seconds: float = 0.032
-    segment_seconds: float = 0.75
+    segment_seconds: float = 1.5
     min_lag_seconds: float = 0.4
-    low: float = 0.5
+    max_lag_seconds: float | None = 3.0
+    low: float = 0.7
     high: float = 0.9
 
 
@@ -54,12 +61,14 @@ def repetition_score(audio: np.ndarray, sample_rate: int, config: RepetitionConf
     2. Segment similarity: ``S`` averaged along each diagonal over ``segment_seconds``, so a match must
        hold for a whole segment, not one frame. A stuck loop makes a long diagonal near 1; a steady beat
        under changing harmony and melody makes short, partial matches only.
-    3. Diagonals closer than ``min_lag_seconds`` to the main one are ignored.
+    3. Diagonals closer than ``min_lag_seconds`` to the main one, or farther than ``max_lag_seconds``, are
+       ignored.
     4. Each segment's best match elsewhere is mapped to [0, 1] by a ramp between ``low`` and ``high``;
        every frame takes the best value of the segments covering it; the score is the mean over frames.
 
-    So a clip looped from its first bar scores near 1, a clip half looped near 0.5, and music that never
-    repeats a whole segment near 0.
+    So a clip looped from its first bar scores near 1, and music that never repeats a whole segment within
+    ``max_lag_seconds`` near 0. A looped share counts its source too: the last third of a clip replaced by
+    the preceding 1 s repeated scores about 0.45.
 
     Args:
         audio: ``[T]`` float32 mono waveform.
@@ -67,7 +76,8 @@ def repetition_score(audio: np.ndarray, sample_rate: int, config: RepetitionConf
         config: constants; defaults to :class:`RepetitionConfig()`.
 
     Returns:
-        The repetition share; 0.0 for clips shorter than two segments plus the minimum lag, or silent.
+        The repetition share; 0.0 for silent clips and clips shorter than one segment plus the minimum lag
+        (1.9 s by default).
     """
     cfg = config or RepetitionConfig()
     hop = max(1, round(cfg.hop_seconds * sample_rate))
@@ -83,6 +93,8 @@ def repetition_score(audio: np.ndarray, sample_rate: int, config: RepetitionConf
     n = smoothed.shape[0]
     lag = np.abs(np.arange(n)[:, None] - np.arange(n)[None, :])
     smoothed[lag < min_lag] = -1.0
+    if cfg.max_lag_seconds is not None:
+        smoothed[lag > round(cfg.max_lag_seconds / cfg.hop_seconds)] = -1.0
     best = smoothed.max(axis=1)
     match = np.clip((best - cfg.low) / (cfg.high - cfg.low), 0.0, 1.0)
     # Frame t is covered by segments starting in [t - seg + 1, t].
