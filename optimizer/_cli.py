@@ -128,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``optimize`` console script; returns the exit code."""
+    from optimizer._errors import StorageWriteError  # a full disk mid-run: one sentence, exit 1
+
     console = Console(stderr=True)
     args = build_parser().parse_args(argv)
     try:
@@ -135,6 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         console.print(f"optimize: error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return EXIT_USAGE
+    except StorageWriteError as exc:
+        console.print(f"optimize: error: {exc}.", markup=False, highlight=False, soft_wrap=True)
+        return EXIT_FAILED
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:

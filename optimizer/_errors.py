@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
-__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_USAGE", "OneLineArgumentParser", "UsageError"]
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_USAGE", "OneLineArgumentParser", "StorageWriteError", "UsageError"]
 
 EXIT_USAGE = 2
 """Bad input: an argument, a genre file, a model name, a storage URL, an incompatible study."""
@@ -24,3 +24,8 @@ class OneLineArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class StorageWriteError(RuntimeError):
+    """The storage refused a write during a run (full disk, read-only file system): one sentence, exit
+    :data:`EXIT_FAILED` (the input was good; the machine was not), with what was complete kept."""

@@ -125,9 +125,9 @@ def open_storage(storage_url: str) -> optuna.storages.BaseStorage:
     journal = journal_path(storage_url)
     try:
         if journal is not None:
-            from optuna.storages.journal import JournalFileBackend
+            from optimizer._journal import JournalFile
 
-            return optuna.storages.JournalStorage(JournalFileBackend(str(journal)))
+            return optuna.storages.JournalStorage(JournalFile(str(journal)))
         from optimizer._storage import open_rdb_storage
 
         return open_rdb_storage(storage_url)

@@ -1,0 +1,135 @@
+"""Storage faults: a journal torn by a full disk, a disk that fills mid-run, storage that is not Optuna's.
+
+Runs the real ``optimize --model debug`` CLI in subprocesses on tiny runs; a full disk is a real tmpfs of a
+few hundred kB mounted by the test (needs root; skipped with the reason otherwise).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.storages.journal import JournalFileBackend
+from optuna.trial import TrialState
+
+pytestmark = pytest.mark.slow
+
+TINY = ["--genre", "jazz", "--model", "debug", "--prompts", "1", "--replicates", "1", "--duration", "0.5",
+        "--validate-seeds", "0", "--heartbeat-interval", "1"]
+NAME = "jazz/debug"
+
+
+def optimize(args, cwd, timeout=600):
+    exe = shutil.which("optimize")
+    command = [exe] if exe else [sys.executable, "-m", "optimizer._cli"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "160"}
+    return subprocess.run(command + [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def journal_trials(path: Path) -> list[optuna.trial.FrozenTrial]:
+    """The trials of the study, read with Optuna's own journal backend (as other programs read it)."""
+    storage = optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+    return optuna.load_study(study_name=NAME, storage=storage).trials
+
+
+def states(trials) -> list[TrialState]:
+    return [t.state for t in trials]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 512 kB tmpfs at ``tmp_path / "disk"``, unmounted afterwards."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root and mount(8)")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)], capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(folder: Path) -> Path:
+    """Write a file into ``folder`` until the file system is full; returns it (delete it to free the space)."""
+    filler = folder / "filler"
+    with open(filler, "wb", buffering=0) as fh:
+        with contextlib.suppress(OSError):
+            while True:
+                fh.write(b"\0" * 4096)
+        with contextlib.suppress(OSError):
+            while True:
+                fh.write(b"\0")
+    return filler
+
+
+def test_a_torn_journal_tail_is_cut_and_every_complete_trial_survives(tmp_path):
+    first = optimize([*TINY, "--trials", "2", "--storage", "j.log", "--no-artifacts"], tmp_path)
+    assert first.returncode == 0, first.stderr
+    journal = tmp_path / "j.log"
+    before = journal_trials(journal)
+    data = journal.read_bytes()
+    # A write cut short: the last record (trial 1 told COMPLETE) lost its second half and its newline.
+    last_start = data.rstrip(b"\n").rfind(b"\n") + 1
+    journal.write_bytes(data[:last_start + (len(data) - last_start) // 2])
+    assert states(journal_trials(journal))[0] == TrialState.COMPLETE
+
+    again = optimize([*TINY, "--trials", "3", "--storage", "j.log", "--no-artifacts"], tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "Traceback" not in again.stderr
+    trials = journal_trials(journal)  # Optuna's own reader: no line fused with the torn bytes
+    assert states(trials).count(TrialState.COMPLETE) == 3
+    assert trials[0].values == before[0].values and trials[0].params == before[0].params
+    assert TrialState.RUNNING not in states(trials)  # the trial whose end was torn is failed as stale
+    assert (tmp_path / "presets" / "jazz.json").exists()
+
+
+@pytest.mark.parametrize("storage", ["j.log", "sqlite:///{disk}/optuna.db"])
+def test_a_disk_that_fills_mid_run_is_one_sentence_and_keeps_what_was_complete(tmp_path, small_disk, storage):
+    url = storage.format(disk=small_disk) if "sqlite" in storage else str(small_disk / storage)
+    common = [*TINY, "--storage", url, "--no-artifacts", "--presets-dir", tmp_path / "presets"]
+    first = optimize([*common, "--trials", "2"], tmp_path)
+    assert first.returncode == 0, first.stderr
+    filler = fill(small_disk)
+
+    full = optimize([*common, "--trials", "6"], tmp_path)
+    assert full.returncode == 1, full.stderr
+    assert "Traceback" not in full.stderr
+    last = full.stderr.strip().splitlines()[-1]
+    assert last.startswith("optimize: error:") and "disk is full" in last, full.stderr
+
+    filler.unlink()
+    study = optuna.load_study(study_name=NAME, storage=url if "sqlite" in url else
+                              optuna.storages.JournalStorage(JournalFileBackend(url)))
+    assert states(study.trials).count(TrialState.COMPLETE) >= 2
+    resumed = optimize([*common, "--trials", "4"], tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    study = optuna.load_study(study_name=NAME, storage=url if "sqlite" in url else
+                              optuna.storages.JournalStorage(JournalFileBackend(url)))
+    assert states(study.trials).count(TrialState.COMPLETE) == 4
+    assert TrialState.RUNNING not in states(study.trials)
+
+
+def test_journal_append_on_a_full_disk_leaves_no_partial_record(small_disk):
+    from optimizer._errors import StorageWriteError
+    from optimizer._study import open_storage
+
+    path = small_disk / "j.log"
+    study = optuna.create_study(storage=open_storage(str(path)), study_name="s")
+    fill(small_disk)
+    with pytest.raises(StorageWriteError, match="disk is full"):
+        for _ in range(10_000):
+            study.set_user_attr("big", "x" * 10_000)
+    assert path.read_bytes().endswith(b"\n")
+    assert optuna.load_study(study_name="s", storage=optuna.storages.JournalStorage(
+        JournalFileBackend(str(path)))).study_name == "s"
