@@ -322,12 +322,13 @@ def _check_genre_name(name: str) -> None:
 
 def _precheck_storage(url: str, name: str, spec) -> None:
     """Refuse an incompatible existing study before any model is loaded or any file is created."""
-    from optimizer._study import check_compatible, find_study, open_storage, storage_file
+    from optimizer._study import check_compatible, check_new_storage_file, find_study, open_storage, storage_file
 
     path = storage_file(url)
     if path is not None and not path.exists():
         if not path.parent.exists():
             raise UsageError(f"cannot create the storage {url!r}: folder {str(path.parent)!r} does not exist.")
+        check_new_storage_file(url, path)
         return
     existing = find_study(open_storage(url), name)
     if existing is not None:

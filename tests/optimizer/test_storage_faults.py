@@ -133,3 +133,99 @@ def test_journal_append_on_a_full_disk_leaves_no_partial_record(small_disk):
     assert path.read_bytes().endswith(b"\n")
     assert optuna.load_study(study_name="s", storage=optuna.storages.JournalStorage(
         JournalFileBackend(str(path)))).study_name == "s"
+
+
+def _optuna_db(path: Path) -> bytes:
+    storage = optuna.storages.RDBStorage(f"sqlite:///{path}")
+    optuna.create_study(storage=storage, study_name="other").optimize(lambda t: t.suggest_float("x", 0, 1),
+                                                                       n_trials=40)
+    storage.engine.dispose()
+    return path.read_bytes()
+
+
+def _sqlite_with(path: Path, sql: str) -> None:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.executescript(sql)
+
+
+def _not_storage(kind: str, folder: Path) -> str:
+    """Write a hostile storage of ``kind`` into ``folder``; return its --storage value."""
+    db, log = folder / "optuna.db", folder / "j.log"
+    if kind == "unrelated studies table":
+        _sqlite_with(db, "CREATE TABLE studies (id INTEGER PRIMARY KEY, title TEXT); "
+                         "INSERT INTO studies VALUES (1, 'mine');")
+    elif kind == "other tables":
+        _sqlite_with(db, "CREATE TABLE users (id INTEGER PRIMARY KEY); CREATE TABLE orders (id INTEGER PRIMARY KEY);")
+    elif kind == "random bytes":
+        db.write_bytes(os.urandom(50_000))
+    elif kind == "truncated sqlite":
+        data = _optuna_db(db)
+        db.write_bytes(data[: len(data) // 2])
+    elif kind == "garbled page":
+        data = bytearray(_optuna_db(db))
+        data[8192:12288] = os.urandom(4096)
+        db.write_bytes(bytes(data))
+    else:
+        log.write_bytes({"text journal": b"hello\nworld\n", "binary journal": os.urandom(5000).replace(b"\n", b""),
+                         "journal with a damaged last record": b'{"op_code":0,"study_name":"s","directions":[1]}\n'
+                                                               b'{"op_code":5,"tri\n'}[kind])
+        return str(log)
+    return f"sqlite:///{db}"
+
+
+KINDS = ["unrelated studies table", "other tables", "random bytes", "truncated sqlite", "garbled page",
+         "text journal", "binary journal", "journal with a damaged last record"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_files_that_are_not_storage_are_refused_before_anything_is_written(tmp_path, monkeypatch, capsys, kind):
+    from optimizer._cli import main
+
+    monkeypatch.chdir(tmp_path)
+    url = _not_storage(kind, tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    for command in (["--trials", "2"], ["--export-only"]):
+        code = main([*TINY, *command, "--storage", url])
+        err = capsys.readouterr().err.strip()
+        assert code == 2, err
+        assert err.startswith("optimize: error: cannot open storage") and len(err.splitlines()) <= 2, err
+        assert "not" in err or "damaged" in err
+    from optimizer._report_cli import main as report
+
+    assert report(["--genre", "jazz", "--model", "debug", "--storage", url]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no artifacts/, presets/, lock, table
+
+
+@pytest.fixture
+def read_only_disk(small_disk):
+    """The small tmpfs holding an Optuna SQLite file and journal, remounted read-only (even root cannot write)."""
+    source = small_disk.parent / "source"
+    source.mkdir()
+    _optuna_db(source / "optuna.db")
+    optuna.create_study(storage=optuna.storages.JournalStorage(JournalFileBackend(str(source / "j.log"))),
+                        study_name="other")
+    for name in ("optuna.db", "j.log"):
+        shutil.copy(source / name, small_disk / name)
+    done = subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot remount the tmpfs read-only: {done.stderr.strip()}")
+    return small_disk
+
+
+@pytest.mark.parametrize("storage", ["sqlite:///{disk}/optuna.db", "{disk}/j.log", "sqlite:///{disk}/new.db",
+                                     "{disk}/new.log"])
+def test_a_read_only_storage_is_refused_at_once_and_nothing_is_created(tmp_path, monkeypatch, capsys,
+                                                                       read_only_disk, storage):
+    from optimizer._cli import main
+
+    monkeypatch.chdir(tmp_path)
+    url = storage.format(disk=read_only_disk)
+    code = main([*TINY, "--trials", "2", "--storage", url, "--artifact-dir", str(tmp_path / "artifacts")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert err.startswith("optimize: error:") and "read-only" in err and len(err.splitlines()) <= 2, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["disk", "source"]  # no artifacts/, no presets/
+    assert sorted(p.name for p in read_only_disk.iterdir()) == ["j.log", "optuna.db"]
