@@ -229,3 +229,46 @@ def test_a_read_only_storage_is_refused_at_once_and_nothing_is_created(tmp_path,
     assert err.startswith("optimize: error:") and "read-only" in err and len(err.splitlines()) <= 2, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["disk", "source"]  # no artifacts/, no presets/
     assert sorted(p.name for p in read_only_disk.iterdir()) == ["j.log", "optuna.db"]
+
+
+@pytest.mark.parametrize("storage", ["optuna.db", "j.log"])
+def test_report_reads_a_read_only_storage(read_only_disk, storage):
+    from optimizer._study import load_existing_study
+
+    url = f"sqlite:///{read_only_disk / storage}" if storage.endswith(".db") else str(read_only_disk / storage)
+    study = load_existing_study(url, "other", no_storage="", no_study="", write=False)
+    assert study.study_name == "other"
+
+
+@pytest.fixture
+def silent_server():
+    """A loopback TCP port whose connections are accepted (by the kernel's backlog) and never answered."""
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield listener.getsockname()[1]
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgresql+psycopg", "mysql+pymysql"])
+def test_a_server_that_accepts_but_never_answers_is_one_sentence(tmp_path, silent_server, scheme):
+    pytest.importorskip("pymysql" if "mysql" in scheme else "psycopg")
+    url = f"{scheme}://nobody@127.0.0.1:{silent_server}/optuna"
+    # Bounded by the driver limits (10 s to connect; MySQL's handshake read: 60 s), not by this guard.
+    done = optimize([*TINY, "--trials", "1", "--storage", url], tmp_path, timeout=120)
+    assert done.returncode == 2, done.stderr
+    err = done.stderr.strip()
+    assert err.startswith("optimize: error: cannot open storage") and len(err.splitlines()) <= 2, err
+    assert "timed out" in err or "timeout" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_driver_time_limits_leave_the_users_url_parameters_alone():
+    from optimizer._storage import connect_args
+
+    assert "connect_timeout" in connect_args("postgresql://u@h/db")
+    assert "connect_timeout" not in connect_args("postgresql://u@h/db?connect_timeout=2")
+    mysql = connect_args("mysql+pymysql://u@h/db?read_timeout=5")
+    assert "read_timeout" not in mysql and {"connect_timeout", "write_timeout"} <= set(mysql)
+    assert connect_args("sqlite:///x.db") == {}
