@@ -79,7 +79,7 @@ class JournalFile(JournalFileBackend):
                 while written < len(payload):
                     written += os.pwrite(fd, payload[written:], end + written)
                 os.fsync(fd)
-            except OSError:
+            except BaseException:  # a full disk, or Ctrl-C between two writes
                 os.ftruncate(fd, end)  # a partial record would be fused with the next append
                 raise
         finally:

@@ -136,10 +136,17 @@ def open_storage(storage_url: str, *, write: bool = True) -> optuna.storages.Bas
 
             if write:
                 check_writable(journal)
-            return optuna.storages.JournalStorage(JournalFile(str(journal)))
+            backend = JournalFile(str(journal))
+            try:
+                return optuna.storages.JournalStorage(backend)
+            except ValueError as exc:  # Optuna replays every record: damage before the last one
+                raise UsageError(f"cannot open storage {storage_url!r}: a record before its end is damaged "
+                                 f"({str(exc)[:100]}); restore it from a backup.") from None
         from optimizer._storage import open_rdb_storage
 
         return open_rdb_storage(storage_url, write=write)
+    except UsageError:
+        raise
     except Exception as exc:  # SQLAlchemy raises ArgumentError, OperationalError, ImportError, ...
         reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise UsageError(f"cannot open storage {storage_url!r}: {reason}.") from None

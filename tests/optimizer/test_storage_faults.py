@@ -143,6 +143,18 @@ def _optuna_db(path: Path) -> bytes:
     return path.read_bytes()
 
 
+def _optuna_journal(path: Path, damaged_line: int) -> bytes:
+    """An Optuna journal of a few trials with line ``damaged_line`` cut in half (newline kept); ``path`` is
+    removed again."""
+    storage = optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+    optuna.create_study(storage=storage, study_name="other").optimize(lambda t: t.suggest_float("x", 0, 1),
+                                                                       n_trials=3)
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[damaged_line] = lines[damaged_line][: len(lines[damaged_line]) // 2] + b"\n"
+    path.unlink()
+    return b"".join(lines)
+
+
 def _sqlite_with(path: Path, sql: str) -> None:
     import sqlite3
 
@@ -170,13 +182,14 @@ def _not_storage(kind: str, folder: Path) -> str:
     else:
         log.write_bytes({"text journal": b"hello\nworld\n", "binary journal": os.urandom(5000).replace(b"\n", b""),
                          "journal with a damaged last record": b'{"op_code":0,"study_name":"s","directions":[1]}\n'
-                                                               b'{"op_code":5,"tri\n'}[kind])
+                                                               b'{"op_code":5,"tri\n',
+                         "journal with a damaged middle record": _optuna_journal(folder / "src.log", 3)}[kind])
         return str(log)
     return f"sqlite:///{db}"
 
 
 KINDS = ["unrelated studies table", "other tables", "random bytes", "truncated sqlite", "garbled page",
-         "text journal", "binary journal", "journal with a damaged last record"]
+         "text journal", "binary journal", "journal with a damaged last record", "journal with a damaged middle record"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
