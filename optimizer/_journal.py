@@ -55,7 +55,8 @@ class JournalFile(JournalFileBackend):
 
         Raises:
             StorageWriteError: the file or its lock could not be written (full disk, read-only, no
-                permission); the file is left with exactly the records it had.
+                permission), or it now ends in bytes no journal writer wrote; the file is left with exactly
+                the records it had.
         """
         payload = "".join(json.dumps(log, separators=(",", ":")) + "\n" for log in logs).encode("utf-8")
         try:
@@ -66,6 +67,8 @@ class JournalFile(JournalFileBackend):
             raise StorageWriteError(_write_problem(self._file_path, cause)) from exc
         except OSError as exc:
             raise StorageWriteError(_write_problem(self._file_path, exc)) from exc
+        except NotAJournalError as exc:  # something else appended to the file meanwhile
+            raise StorageWriteError(f"cannot write to the journal: {exc}") from exc
 
     def _append_locked(self, payload: bytes) -> None:
         fd = os.open(self._file_path, os.O_RDWR)
