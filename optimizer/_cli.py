@@ -132,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``optimize`` console script; returns the exit code."""
+    from optimizer._errors import StorageWriteError  # a full disk mid-run: one sentence, exit 1
+
     console = Console(stderr=True)
     args = build_parser().parse_args(argv)
     try:
@@ -139,6 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         console.print(f"optimize: error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return EXIT_USAGE
+    except StorageWriteError as exc:
+        console.print(f"optimize: error: {exc}.", markup=False, highlight=False, soft_wrap=True)
+        return EXIT_FAILED
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
@@ -331,12 +336,13 @@ def _check_genre_name(name: str) -> None:
 
 def _precheck_storage(url: str, name: str, spec) -> None:
     """Refuse an incompatible existing study before any model is loaded or any file is created."""
-    from optimizer._study import check_compatible, find_study, open_storage, storage_file
+    from optimizer._study import check_compatible, check_new_storage_file, find_study, open_storage, storage_file
 
     path = storage_file(url)
     if path is not None and not path.exists():
         if not path.parent.exists():
             raise UsageError(f"cannot create the storage {url!r}: folder {str(path.parent)!r} does not exist.")
+        check_new_storage_file(url, path)
         return
     existing = find_study(open_storage(url), name)
     if existing is not None:

@@ -8,7 +8,8 @@ from typing import Any, NoReturn
 
 from optimizer._version import tool_version
 
-__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_USAGE", "OneLineArgumentParser", "UsageError", "plain_text"]
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_USAGE", "OneLineArgumentParser", "StorageWriteError", "UsageError",
+           "plain_text"]
 
 EXIT_USAGE = 2
 """Bad input: an argument, a genre file, a model name, a storage URL, an incompatible study."""
@@ -51,3 +52,8 @@ class OneLineArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class StorageWriteError(RuntimeError):
+    """The storage refused a write during a run (full disk, read-only file system): one sentence, exit
+    :data:`EXIT_FAILED` (the input was good; the machine was not), with what was complete kept."""

@@ -37,7 +37,14 @@ __all__ = ["Z95", "build_report", "confidence_interval", "read_presets_document"
 Z95 = 1.96
 """Standard-normal quantile of a two-sided 95 % interval: ``mean ± 1.96 · stderr``."""
 
-_MAX_PRESET_BYTES = 16_000_000
+_MAX_PRESET_BYTES = 2_000_000
+"""Largest preset file a report reads: optimize writes a few kB per preset; 16 MB of small JSON objects took
+700 MB to parse."""
+MAX_REPORT_ENTRIES = 64
+"""Most presets plus baselines a report shows: each adds a row to every chart, and a chart's size grows with its
+rows (optimize exports fewer than ten). A 20 003-preset file grew the report to 8 GB before this limit."""
+_MAX_NAME = 64
+"""Longest preset name shown (the preset schema's limit); names are chart labels."""
 _SCORES = (("clap", "CLAP adherence (higher is better)"), ("repetition", "repetition (lower is better)"))
 
 
@@ -70,12 +77,15 @@ def read_presets_document(path: Path, *, study_name: str) -> dict[str, Any]:
 
     Raises:
         UsageError: the file is missing, unreadable, not JSON, lacks ``presets`` with CLAP and repetition
-            scores, or was exported from another study.
+            scores, was exported from another study, or names more than :data:`MAX_REPORT_ENTRIES` presets
+            and baselines (or a name longer than 64 characters).
     """
     try:
         if path.stat().st_size > _MAX_PRESET_BYTES:
             raise UsageError(f"{path}: preset file is larger than {_MAX_PRESET_BYTES} bytes.")
         document = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise UsageError(f"{path}: not a preset file (JSON nested too deeply).") from None
     except FileNotFoundError:
         raise UsageError(f"{path}: no such preset file; pass --presets PATH or leave it out to compute the "
                          "presets from the study.") from None
@@ -88,8 +98,15 @@ def read_presets_document(path: Path, *, study_name: str) -> dict[str, Any]:
     baselines = document.setdefault("baselines", {})
     if not isinstance(baselines, dict):
         raise UsageError(f"{path}: 'baselines' must be an object.")
+    count = len(document["presets"]) + len(baselines)
+    if count > MAX_REPORT_ENTRIES:
+        raise UsageError(f"{path}: {count} presets and baselines, more than the {MAX_REPORT_ENTRIES} a report can "
+                         "show; pass a preset file exported by optimize, or leave --presets out to compute the "
+                         "presets from the study.")
     for group in ("presets", "baselines"):
         for name, entry in document[group].items():
+            if len(name) > _MAX_NAME:
+                raise UsageError(f"{path}: {group} name {name[:20]!r}... is longer than {_MAX_NAME} characters.")
             _check_entry(path, f"{group}.{name}", entry)
     provenance = document.get("provenance")
     exported_from = provenance.get("study") if isinstance(provenance, dict) else None

@@ -107,7 +107,7 @@ def _existing_study(url: str, name: str):
     from optimizer._study import load_existing_study
 
     study = load_existing_study(url, name, no_storage="run optimize first or pass --storage",
-                                no_study="pass --model or --study-name as given to optimize")
+                                no_study="pass --model or --study-name as given to optimize", write=False)
     if STUDY_SPEC not in study.user_attrs:
         raise UsageError(f"study {name!r} was not created by optimize (it has no {STUDY_SPEC} attribute).")
     return study

@@ -14,6 +14,7 @@ from optimizer._errors import UsageError
 
 __all__ = [
     "StudySpec",
+    "check_new_storage_file",
     "check_same_scoring",
     "check_same_setup",
     "default_study_name",
@@ -116,34 +117,64 @@ def storage_file(storage: str) -> Path | None:
     return sqlite_path(storage) or journal_path(storage)
 
 
-def open_storage(storage_url: str) -> optuna.storages.BaseStorage:
+def open_storage(storage_url: str, *, write: bool = True) -> optuna.storages.BaseStorage:
     """Open an Optuna storage: any RDB URL SQLAlchemy understands (``sqlite:///optuna.db``,
     ``postgresql://user@host/db``, ``mysql+pymysql://...``), or a path ending in ``.log`` for a
     JournalStorage file that several processes on one machine can share without a server.
 
     RDB connections are checked before use (``pool_pre_ping``) and calls are retried while the database
     is unreachable (:class:`~optimizer._storage.RetryingRDBStorage`), so a dropped connection or a database
-    restart of a few seconds does not end the run.
+    restart of a few seconds does not end the run; connecting has a time limit.
+
+    Nothing is created or written before the storage is known to be good: a database with tables that are
+    not Optuna's, a damaged SQLite file, a file that is not a journal, or (with ``write``) a read-only file or
+    folder is refused (:mod:`optimizer._storage_check`). A journal's torn last record is cut before the
+    next append (:class:`~optimizer._journal.JournalFile`).
 
     Raises:
-        UsageError: malformed URL, missing driver, or an unreachable server.
+        UsageError: malformed URL, missing driver, an unreachable server, or a storage refused as above.
     """
     journal = journal_path(storage_url)
     try:
         if journal is not None:
-            from optuna.storages.journal import JournalFileBackend
+            from optimizer._journal import JournalFile
+            from optimizer._storage_check import check_writable
 
-            return optuna.storages.JournalStorage(JournalFileBackend(str(journal)))
+            if write:
+                check_writable(journal)
+            backend = JournalFile(str(journal))
+            try:
+                return optuna.storages.JournalStorage(backend)
+            except ValueError as exc:  # Optuna replays every record: damage before the last one
+                raise UsageError(f"cannot open storage {storage_url!r}: a record before its end is damaged "
+                                 f"({str(exc)[:100]}); restore it from a backup.") from None
         from optimizer._storage import open_rdb_storage
 
-        return open_rdb_storage(storage_url)
+        return open_rdb_storage(storage_url, write=write)
+    except UsageError:
+        raise
     except Exception as exc:  # SQLAlchemy raises ArgumentError, OperationalError, ImportError, ...
         reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise UsageError(f"cannot open storage {storage_url!r}: {reason}.") from None
 
 
-def load_existing_study(url: str, name: str, *, no_storage: str, no_study: str) -> optuna.Study:
-    """The study ``name`` in the storage ``url``, which must already exist (nothing is created).
+def check_new_storage_file(url: str, path: Path) -> None:
+    """Refuse, before anything is written, a storage file ``path`` (of ``url``) that could not be created.
+
+    Raises:
+        UsageError: its folder is read-only.
+    """
+    from optimizer._storage_check import StorageCheckError, check_writable
+
+    try:
+        check_writable(path)
+    except StorageCheckError as exc:
+        raise UsageError(f"cannot create the storage {url!r}: {exc}.") from None
+
+
+def load_existing_study(url: str, name: str, *, no_storage: str, no_study: str, write: bool = True) -> optuna.Study:
+    """The study ``name`` in the storage ``url``, which must already exist (nothing is created); ``write``
+    False accepts a read-only storage.
 
     Raises:
         UsageError: the storage file is missing (message ends with ``no_storage``), the storage cannot be
@@ -153,7 +184,7 @@ def load_existing_study(url: str, name: str, *, no_storage: str, no_study: str) 
     path = storage_file(url)
     if path is not None and not path.exists():
         raise UsageError(f"no storage at {url!r}: {no_storage}.")
-    storage = open_storage(url)
+    storage = open_storage(url, write=write)
     study = find_study(storage, name)
     if study is None:
         raise UsageError(f"no study named {name!r} in {url!r}; {_existing_names(storage)}; {no_study}.")

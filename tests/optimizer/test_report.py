@@ -315,3 +315,48 @@ def test_console_script_writes_the_report(tmp_path):
     for src in page.images.values():
         _assert_png_not_blank(src)
     assert [p.name for p in out.parent.iterdir()] == [out.name]  # no temporary file left behind
+
+
+def _preset_file_of(study, path, count, *, name_length=8, padding=0):
+    """A preset file of ``study`` with ``count`` presets plus baselines, all on one front trial, each name
+    ``name_length`` characters long, each entry carrying ``padding`` extra small JSON objects."""
+    document = build_presets(study, genre="jazz")
+    entry = next(iter(document["presets"].values()))
+    n = count - len(document["baselines"])
+    document["presets"] = {f"{i:04d}".ljust(name_length, "x"): {**entry, "padding": [{}] * padding}
+                           for i in range(n)}
+    path.write_text(json.dumps(document, separators=(",", ":")))
+    return path
+
+
+def test_preset_files_beyond_what_a_report_can_draw_are_refused(tmp_path, capsys):
+    """A preset file of 20 003 presets grew the report to 8 GB; a huge or deeply nested one is refused too."""
+    study, _ = _make_study(tmp_path, 12)
+    _preset_file_of(study, tmp_path / "issue.json", 20_003)  # 12 MB, as in the issue
+    _fails_cleanly(capsys, ["--presets", "issue.json"], "larger than 2000000 bytes", tmp_path)
+    slim = {"trial": 0, "scores": {"clap": {"mean": 0.1}, "repetition": {"mean": 0.1}}}
+    (tmp_path / "many.json").write_text(json.dumps({"presets": {f"p{i}": slim for i in range(20_003)}}))
+    _fails_cleanly(capsys, ["--presets", "many.json"], "20003 presets and baselines, more than the 64", tmp_path)
+    _preset_file_of(study, tmp_path / "over.json", 64 + 1)
+    _fails_cleanly(capsys, ["--presets", "over.json"], "more than the 64 a report can show", tmp_path)
+    _preset_file_of(study, tmp_path / "long.json", 4, name_length=65)
+    _fails_cleanly(capsys, ["--presets", "long.json"], "is longer than 64 characters", tmp_path)
+    _preset_file_of(study, tmp_path / "big.json", 4, padding=700_000)
+    _fails_cleanly(capsys, ["--presets", "big.json"], "larger than 2000000 bytes", tmp_path)
+    (tmp_path / "deep.json").write_text("[" * 200_000 + "]" * 200_000)
+    _fails_cleanly(capsys, ["--presets", "deep.json"], "nested too deeply", tmp_path)
+
+
+def test_a_preset_file_at_every_limit_makes_a_report(tmp_path, capsys):
+    """64 presets and baselines with 64-character names on one trial (one Pareto label naming all of them),
+    in a file just under the byte limit: the report is written and shows every one."""
+    study, _ = _make_study(tmp_path, 12)
+    path = _preset_file_of(study, tmp_path / "full.json", 64, name_length=64, padding=10_000)
+    assert 1_500_000 < path.stat().st_size < 2_000_000
+    out = tmp_path / "report.html"
+    code = main(["--genre", "jazz", "--model", "debug", "--storage", f"sqlite:///{STORAGE_FILE}",
+                 "--presets", "full.json", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    page = _parse(out)
+    assert len(page.rows["presets"]) == 1 + 64  # the head and one row each
+    _assert_png_not_blank(page.images["preset-intervals"])
