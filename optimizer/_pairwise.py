@@ -24,6 +24,7 @@ from objectives._params import DecodingParams
 from optimizer import _keys
 from optimizer._artifacts import upload_trial_artifacts
 from optimizer._errors import UsageError
+from optimizer._interrupts import shielded
 from optimizer._runner import (
     MAX_CONSECUTIVE_FAILURES,
     Batcher,
@@ -292,8 +293,9 @@ def run_pairwise(
         if now.compared >= n_trials:
             break
         trials: list[optuna.Trial] = []
-        while len(trials) < batch.limit and study.should_generate():
-            trials.append(study.ask())
+        with shielded():  # an interrupt while asking would leave a trial no cleanup knows of
+            while len(trials) < batch.limit and study.should_generate():
+                trials.append(study.ask())
         if not trials:
             if now != last_seen:
                 on_wait(now)
@@ -324,7 +326,10 @@ def run_pairwise(
         except KeyboardInterrupt:
             for trial in trials:
                 if trial.number not in ready:
-                    fail_trial(trial, "interrupted")
+                    try:
+                        fail_trial(trial, "interrupted")
+                    except (ValueError, RuntimeError):  # already finished
+                        continue
             raise
         if consecutive >= MAX_CONSECUTIVE_FAILURES:
             summary.stopped_reason = f"{consecutive} trials failed in a row (last: {summary.failures[-1]})"
