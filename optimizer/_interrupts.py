@@ -33,6 +33,8 @@ class _State:
     depth: int = 0
     """Nesting depth of :func:`shielded` sections."""
     installed: bool = False
+    told: bool = False
+    """The user was told once that later signals wait for the cleanup."""
 
 
 _state = _State()
@@ -41,7 +43,9 @@ _state = _State()
 def _handler(signum: int, frame: object) -> None:
     if _state.first is not None:
         # Already stopping: never abort the cleanup that fails the running trials.
-        os.write(2, b"Still stopping: failing this run's running trials first.\n")
+        if not _state.told:
+            _state.told = True
+            os.write(2, b"Still stopping: failing this run's running trials first.\n")
         return
     if _state.depth:
         _state.pending = _state.pending or signum
@@ -55,20 +59,23 @@ def handle_interrupts() -> Iterator[None]:
     """Treat SIGTERM like Ctrl-C and ignore further signals once one has been raised, for the ``with`` body.
 
     Outside the main thread (where Python cannot install handlers) this does nothing. The previous handlers
-    are restored on exit.
+    are restored on exit, unless a signal was received: then SIGINT and SIGTERM stay ignored while the process
+    exits.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = {s: signal.getsignal(s) for s in _SIGNALS}
-    _state.first, _state.pending, _state.depth, _state.installed = None, None, 0, True
+    _state.first, _state.pending, _state.depth, _state.installed, _state.told = None, None, 0, True, False
     for s in _SIGNALS:
         signal.signal(s, _handler)
     try:
         yield
     finally:
         for s, handler in previous.items():
-            signal.signal(s, handler)
+            # Once interrupted the process is on its way out: a later signal must not kill the interpreter's
+            # shutdown (exit -15, or a traceback from an atexit callback) after the cleanup got it right.
+            signal.signal(s, signal.SIG_IGN if _state.first is not None else handler)
         _state.installed = False
 
 

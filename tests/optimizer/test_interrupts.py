@@ -163,3 +163,18 @@ def test_baselines_interrupted_in_the_first_trial_are_evaluated_on_resume(tmp_pa
     assert set(baselines) == {"musicgen_default", "genre_baseline"}
     retries = [t for t in trials if _keys.RETRY_OF in t.user_attrs]
     assert len(retries) == 1 and retries[0].user_attrs[_keys.RETRY_OF]["trial"] == 0
+
+
+def test_a_worker_started_while_the_finisher_exports_waits_instead_of_exporting_again(tmp_path):
+    """The flaky `test_four_workers_survive_a_sigkill` case made certain: the second worker starts only once the
+    study is complete, while the first is still re-validating and writing (a long validation: 4 seeds)."""
+    argv = _argv(tmp_path, trials=2, duration=2.0, extra=["--validate-seeds", "4", "--heartbeat-interval", "1"])
+    first, first_log = _start(argv, tmp_path, "first.log")
+    complete = optuna.trial.TrialState.COMPLETE
+    _wait_for(lambda: sum(t.state == complete for t in _trials(tmp_path)) == 2, first, first_log, "the last trial")
+    second, second_log = _start(argv, tmp_path, "second.log")
+    rc1, out1 = _finish(first, first_log)
+    rc2, out2 = _finish(second, second_log)
+    assert (rc1, rc2) == (0, 0), out1[-2000:] + out2[-2000:]
+    assert "Presets written" in out1, out1[-3000:]
+    assert "Presets written" not in out2 and "is up to date" in out2, out2[-3000:]
