@@ -285,12 +285,17 @@ def ask_trials(study: optuna.Study, count: int, *, n_trials: int, heartbeat: Hea
     Returns:
         The trials to evaluate, possibly none.
     """
-    with shielded():  # an interrupt here would leave asked trials that no cleanup knows of
-        trials = [study.ask() for _ in range(count)]
-        for trial in trials:
-            trial.set_user_attr(_keys.WORKER, WORKER_ID)
-        if heartbeat is not None:
-            heartbeat.watch(trials)
+    trials: list[optuna.Trial] = []
+    try:
+        with shielded():  # an interrupt is raised once the trials are asked and marked, and fails them here
+            for _ in range(count):
+                trials.append(study.ask())
+                trials[-1].set_user_attr(_keys.WORKER, WORKER_ID)
+            if heartbeat is not None:
+                heartbeat.watch(trials)
+    except KeyboardInterrupt:
+        fail_interrupted(study, trials)
+        raise
     if not check_surplus:
         return trials
     extra = surplus_trials(study, [t.number for t in trials], n_trials=n_trials)

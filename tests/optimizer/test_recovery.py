@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import optuna
@@ -9,7 +11,8 @@ import pytest
 
 from optimizer import _keys
 from optimizer._baselines import enqueue_references, requeue_lost_baselines
-from optimizer._runner import fail_interrupted, fail_trial
+from optimizer._interrupts import exit_code, handle_interrupts, received
+from optimizer._runner import ask_trials, fail_interrupted, fail_trial
 from optimizer._space import SearchSpace
 from optimizer._workers import recover_stale_trials
 
@@ -82,3 +85,51 @@ def test_failing_interrupted_trials_skips_those_already_finished():
     study.tell(told, [0.1, 0.2])  # told just before the interrupt reached the cleanup
     assert fail_interrupted(study, [told, running]) == [running.number]
     assert study.trials[running.number].user_attrs[_keys.FAILURE] == "interrupted"
+
+
+@pytest.fixture
+def signal_handlers():
+    """Restore this process's SIGINT/SIGTERM handlers after a test that installs the run's own."""
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for s, handler in saved.items():
+        signal.signal(s, handler)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_asking_fails_every_asked_trial(signal_handlers, signum):
+    study = optuna.create_study(directions=list(_keys.DIRECTIONS))
+    real_ask = study.ask
+
+    def ask_then_signal():
+        trial = real_ask()
+        if trial.number == 0:
+            os.kill(os.getpid(), signum)  # arrives between asking trial 0 and marking it
+        return trial
+
+    study.ask = ask_then_signal
+    with handle_interrupts(), pytest.raises(KeyboardInterrupt):
+        ask_trials(study, 3, n_trials=10, heartbeat=None, check_surplus=False)
+        pytest.fail("the interrupt was lost")
+    assert received() == signum and exit_code() == {signal.SIGINT: 130, signal.SIGTERM: 143}[signum]
+    trials = study.get_trials()
+    assert len(trials) == 3  # the interrupt waited for the asks in progress, ...
+    assert all(t.state == optuna.trial.TrialState.FAIL and t.user_attrs[_keys.FAILURE] == "interrupted"
+               and t.user_attrs[_keys.WORKER] for t in trials)  # ... which were then failed, none left running
+
+
+def test_later_signals_cannot_interrupt_the_cleanup(signal_handlers):
+    study = optuna.create_study(directions=list(_keys.DIRECTIONS))
+    trials = [study.ask() for _ in range(3)]
+    with handle_interrupts(), pytest.raises(KeyboardInterrupt):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            pytest.fail("the first signal did not interrupt")
+        except KeyboardInterrupt:
+            for trial in trials:  # the cleanup, hit by a second and a third signal
+                os.kill(os.getpid(), signal.SIGTERM)
+                os.kill(os.getpid(), signal.SIGINT)
+                fail_interrupted(study, [trial])
+            raise
+    assert all(t.state == optuna.trial.TrialState.FAIL for t in study.get_trials())
+    assert received() == signal.SIGINT and exit_code() == 130
