@@ -13,7 +13,8 @@ whose ``provenance.n_trials_complete`` equals it was built from every trial the 
 Optuna's storages offer no compare-and-set on study attrs; a claim is written, then read back, and the
 worker whose token is read back holds it (the last writer wins in both the RDB and the journal storage).
 Only two workers taking over a dead claim within the same few milliseconds can both export (the same file,
-each atomically).
+each atomically). A holder is judged gone at once when it is a process of this machine (same host name) that
+no longer exists; containers that share a host name but not a PID namespace would defeat that check.
 """
 
 from __future__ import annotations
