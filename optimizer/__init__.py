@@ -54,7 +54,7 @@ _LAZY = {
     "validate_presets": "optimizer._schema",
     "write_presets": "optimizer._presets",
     "RunSummary": "optimizer._runner",
-    "enqueue_references": "optimizer._runner",
+    "enqueue_references": "optimizer._baselines",
     "run_trials": "optimizer._runner",
     "SearchSpace": "optimizer._space",
     "StudySpec": "optimizer._study",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from optimizer._errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, OneLineArgumentParser, UsageError
+from optimizer._errors import EXIT_FAILED, EXIT_USAGE, OneLineArgumentParser, UsageError
 
 __all__ = ["build_parser", "main"]
 
@@ -132,18 +132,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``optimize`` console script; returns the exit code."""
+    from optimizer import _interrupts
     from optimizer._errors import StorageWriteError  # a full disk mid-run: one sentence, exit 1
 
     console = Console(stderr=True)
     args = build_parser().parse_args(argv)
-    try:
-        return _run(args, console)
-    except UsageError as exc:
-        console.print(f"optimize: error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        return EXIT_USAGE
-    except StorageWriteError as exc:
-        console.print(f"optimize: error: {exc}.", markup=False, highlight=False, soft_wrap=True)
-        return EXIT_FAILED
+    with _interrupts.handle_interrupts():  # SIGTERM as Ctrl-C; a second signal cannot cut the cleanup short
+        try:
+            return _run(args, console)
+        except UsageError as exc:
+            console.print(f"optimize: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            return EXIT_USAGE
+        except StorageWriteError as exc:
+            console.print(f"optimize: error: {exc}.", markup=False, highlight=False, soft_wrap=True)
+            return EXIT_FAILED
+        except KeyboardInterrupt:  # while loading models, validating or exporting: no trial of ours is running
+            console.print(f"optimize: interrupted by {_interrupts.interrupt_name()}; no file was left half-written. "
+                          f"Resume with: {_resume_command()}", markup=False, highlight=False, soft_wrap=True)
+            return _interrupts.exit_code()
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
@@ -248,33 +254,70 @@ def _run(args: argparse.Namespace, console: Console) -> int:
                                  heartbeat_interval=args.heartbeat_interval, artifact_store=artifact_store,
                                  objectives=spec.objectives)
     except KeyboardInterrupt:
-        console.print(f"Interrupted: no trial was left running. Resume with:\n  {_resume_command()}")
-        return EXIT_INTERRUPTED
+        return _interrupted(study, console, grace=5 * args.heartbeat_interval)
     stopped = report_failures(summary, console)
     if stopped is not None:
         return stopped
     if summary.recovered:
         console.print(f"Recovered {summary.recovered} stale trial(s) of crashed workers (failed, parameters retried).")
+    return _export_once(study, genre, args, console, preset_path, summary, clap_name=clap_name,
+                        models=(generator, clap, device), reference=reference_stats)
+
+
+def _export_once(study, genre, args: argparse.Namespace, console: Console, preset_path: Path, summary, *,
+                 clap_name: str, models, reference) -> int:
+    """Export the presets of a study that holds its trials, exactly once across workers: the worker that
+    completed the last trial claims the export in the study (``mgopt:export:v1``); every other worker waits
+    until the file is current (then says so) or takes the export over from a claim holder that died."""
+    from optimizer._export_claim import ClaimKeeper, take_export_turn
+    from optimizer._presets import NoFeasibleTrialError
     from optimizer._workers import is_last_finisher
 
-    if summary.complete_at_start:
-        if _presets_current(study, preset_path, grace=2 * args.heartbeat_interval):
-            console.print(f"The study already has its {args.trials} trials and {preset_path} is up to date, or "
-                          "the worker that finished it is writing it (--export-only rewrites it).")
-            return 0
-    elif not is_last_finisher(study, summary.told):
-        console.print(f"The study has its {args.trials} trials; the worker that finished the last one exports "
-                      f"{preset_path}.")
+    def waiting(holder) -> None:
+        who = f"worker {holder.worker}" if holder is not None else "the worker that completed the last trial"
+        console.print(f"The study has its {args.trials} trials; {who} writes {preset_path}. Waiting for it (its "
+                      f"export is taken over if it stops for {5 * args.heartbeat_interval:g} s).")
+
+    finisher = not summary.complete_at_start and is_last_finisher(study, summary.told)
+    claim = take_export_turn(study, preset_path, interval=args.heartbeat_interval, finisher=finisher,
+                             on_wait=waiting)
+    if claim is None:
+        console.print(f"The study has its {args.trials} trials and {preset_path} is up to date: it was built from "
+                      "all of them (--export-only rewrites it).")
         return 0
+    with ClaimKeeper(study, claim):
+        try:
+            validation = _validate_front(study, genre, args, console, clap_name=clap_name, models=models,
+                                         batch_trials=summary.final_batch_trials, reference=reference)
+            return _export(study, genre.name, preset_path, console, args.storage,
+                           None if args.no_artifacts else _artifact_dir(args), validation)
+        except NoFeasibleTrialError as exc:
+            console.print(f"[red]{exc}[/red]")
+            return EXIT_FAILED
+
+
+def _interrupted(study, console: Console, *, grace: float) -> int:
+    """After the runner failed its running trials on an interrupt: say what storage shows (not what was meant
+    to happen) and return 130 (Ctrl-C) or 143 (SIGTERM)."""
+    from optimizer import _interrupts
+    from optimizer._runner import running_trials_of_this_worker
+
+    how = _interrupts.interrupt_name()
     try:
-        validation = _validate_front(study, genre, args, console, clap_name=clap_name,
-                                     models=(generator, clap, device), batch_trials=summary.final_batch_trials,
-                                     reference=reference_stats)
-        return _export(study, genre.name, preset_path, console, args.storage,
-                       None if args.no_artifacts else _artifact_dir(args), validation)
-    except NoFeasibleTrialError as exc:
-        console.print(f"[red]{exc}[/red]")
-        return EXIT_FAILED
+        left = running_trials_of_this_worker(study)
+    except Exception as exc:  # the storage went away: say so rather than guess
+        console.print(f"Interrupted by {how}; could not check the study ({type(exc).__name__}): trials of this run "
+                      f"still RUNNING are failed by the next run after {grace:g} s without a heartbeat. Resume with:"
+                      f"\n  {_resume_command()}", markup=False, highlight=False)
+        return _interrupts.exit_code()
+    if left:
+        console.print(f"Interrupted by {how}: trial(s) {left} could not be failed and stay RUNNING until a run fails "
+                      f"them after {grace:g} s without a heartbeat. Resume with:\n  {_resume_command()}",
+                      markup=False, highlight=False)
+    else:
+        console.print(f"Interrupted by {how}: the trials this run was evaluating are failed ('interrupted'); none is "
+                      f"left running. Resume with:\n  {_resume_command()}", markup=False, highlight=False)
+    return _interrupts.exit_code()
 
 
 def report_failures(summary, console: Console) -> int | None:
@@ -638,21 +681,6 @@ def _export(study, genre: str, path: Path, console: Console, storage: str, artif
     console.print(f"Review the study: {dashboard_command(storage, artifact_dir)}", markup=False, highlight=False,
                   soft_wrap=True)
     return 0
-
-
-def _presets_current(study, path: Path, *, grace: float) -> bool:
-    """The preset file was written after the study's last trial completed, or that trial completed less than
-    ``grace`` seconds ago (the worker that completed it is still exporting: it alone writes the file)."""
-    import time
-
-    import optuna
-
-    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    finished = [t.datetime_complete.timestamp() for t in complete if t.datetime_complete is not None]
-    if not finished:
-        return False
-    last = max(finished)
-    return time.time() - last < grace or (path.exists() and path.stat().st_mtime >= last)
 
 
 def _resume_command() -> str:

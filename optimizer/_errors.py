@@ -16,7 +16,7 @@ EXIT_USAGE = 2
 EXIT_FAILED = 1
 """The run started but could not finish (every trial failed, no feasible configuration)."""
 EXIT_INTERRUPTED = 130
-"""Ctrl-C."""
+"""Ctrl-C (SIGTERM gives 143: :func:`optimizer._interrupts.exit_code`)."""
 
 
 class UsageError(ValueError):

@@ -24,10 +24,12 @@ from optuna_dashboard import ObjectiveUserAttrRef, SliderWidget, register_object
 from objectives._evaluation import Evaluation, Evaluator
 from optimizer import _keys
 from optimizer._artifacts import upload_trial_artifacts
+from optimizer._baselines import requeue_lost_baselines
 from optimizer._runner import (
     Batcher,
     RunTally,
     ask_trials,
+    fail_interrupted,
     fail_trial,
     failure_reason,
     record_evaluation,
@@ -163,6 +165,7 @@ def run_rated_trials(
         while True:
             if heartbeat is not None:
                 summary.recovered += len(recover_stale_trials(study, grace=5 * heartbeat.interval))
+            requeue_lost_baselines(study)
             trials_now = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
             complete = sum(t.state == TrialState.COMPLETE for t in trials_now)
             running = [t for t in trials_now if t.state == TrialState.RUNNING]
@@ -202,9 +205,7 @@ def run_rated_trials(
                         hooks.on_offered(trial.number, outcome)
             except KeyboardInterrupt:
                 offered = {t.number for t in awaiting_trials(study)}  # also one marked just before Ctrl-C
-                for trial in trials:
-                    if trial.number not in settled and trial.number not in offered:
-                        fail_trial(study, trial, "interrupted")
+                fail_interrupted(study, [t for t in trials if t.number not in settled and t.number not in offered])
                 raise
             if summary.stopped_reason:
                 break

@@ -10,7 +10,6 @@ from optuna.artifacts import FileSystemArtifactStore
 from rich.console import Console
 
 from objectives._evaluation import Evaluator
-from optimizer._errors import EXIT_INTERRUPTED
 from optimizer._space import SearchSpace
 from optimizer._study import StudySpec
 
@@ -57,9 +56,15 @@ def run_human(args: argparse.Namespace, console: Console, *, storage: optuna.sto
                                            objectives=spec.objectives, batch_trials=batch_trials, hooks=hooks,
                                            heartbeat_interval=args.heartbeat_interval)
         except KeyboardInterrupt:
+            from optimizer import _interrupts
+            from optimizer._runner import running_trials_of_this_worker
+
             left = len(awaiting_trials(study))
-            console.print(f"Interrupted: {left} trial(s) still await a rating and can be rated at any time; "
-                          f"wait for more ratings with:\n  {_resume_command()}")
-            return EXIT_INTERRUPTED
+            stuck = running_trials_of_this_worker(study)
+            stuck_text = (f" Trial(s) {stuck} could not be failed and stay RUNNING until a run fails them as stale."
+                          if stuck else "")
+            console.print(f"Interrupted by {_interrupts.interrupt_name()}: {left} trial(s) still await a rating and "
+                          f"can be rated at any time.{stuck_text} Wait for more ratings with:\n  {_resume_command()}")
+            return _interrupts.exit_code()
     return report_failures(summary, console)
 

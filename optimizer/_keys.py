@@ -9,6 +9,7 @@ __all__ = [
     "BASELINE",
     "DEGENERACY",
     "DIRECTIONS",
+    "EXPORT",
     "EXTRA_OBJECTIVES",
     "FAILURE",
     "HEARTBEAT",
@@ -56,6 +57,8 @@ RETRY_OF = "mgopt:retry_of:v1"
 """Trial user attr of a re-enqueued trial: ``{trial, reason}`` of the stale trial it repeats."""
 FAILURE = "mgopt:failure:v1"
 """Trial user attr of failed trials: the reason."""
+EXPORT = "mgopt:export:v1"
+"""Study user attr: the claim of the worker writing the presets (:class:`optimizer._export_claim.ExportClaim`)."""
 VALIDATION = "mgopt:validation:v1"
 """Study user attr: ``{key, setup, trials: {number: scores}}`` of candidates re-generated on held-out prompts."""
 PAIRWISE = "mgopt:pairwise:v1"

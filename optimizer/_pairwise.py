@@ -24,6 +24,7 @@ from objectives._params import DecodingParams
 from optimizer import _keys
 from optimizer._artifacts import upload_trial_artifacts
 from optimizer._errors import UsageError
+from optimizer._interrupts import shielded
 from optimizer._runner import (
     MAX_CONSECUTIVE_FAILURES,
     Batcher,
@@ -292,8 +293,13 @@ def run_pairwise(
         if now.compared >= n_trials:
             break
         trials: list[optuna.Trial] = []
-        while len(trials) < batch.limit and study.should_generate():
-            trials.append(study.ask())
+        try:
+            with shielded():  # an interrupt is raised once the trials are asked, and fails them below
+                while len(trials) < batch.limit and study.should_generate():
+                    trials.append(study.ask())
+        except KeyboardInterrupt:
+            _fail_all(trials, "interrupted")
+            raise
         if not trials:
             if now != last_seen:
                 on_wait(now)
@@ -322,9 +328,7 @@ def run_pairwise(
                     on_generated(trial, outcome.params)
                 ready.add(trial.number)
         except KeyboardInterrupt:
-            for trial in trials:
-                if trial.number not in ready:
-                    fail_trial(trial, "interrupted")
+            _fail_all([t for t in trials if t.number not in ready], "interrupted")
             raise
         if consecutive >= MAX_CONSECUTIVE_FAILURES:
             summary.stopped_reason = f"{consecutive} trials failed in a row (last: {summary.failures[-1]})"
@@ -335,6 +339,14 @@ def run_pairwise(
 def _clip_index(evaluator: Evaluator) -> int:
     # Clips are prompt-major: prompt 0, replicate 0 is the first row.
     return CLIP["prompt"] * evaluator.replicates + CLIP["replicate"]
+
+
+def _fail_all(trials: list[optuna.Trial], reason: str) -> None:
+    for trial in trials:
+        try:
+            fail_trial(trial, reason)
+        except (ValueError, RuntimeError):  # already finished
+            continue
 
 
 def fail_trial(trial: optuna.Trial, reason: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
-from optimizer._errors import EXIT_FAILED, EXIT_INTERRUPTED, UsageError
+from optimizer._errors import EXIT_FAILED, UsageError
 
 __all__ = ["MAX_COMPARE", "check_pairwise_args", "run_pairwise_command"]
 
@@ -103,8 +103,11 @@ def run_pairwise_command(args: argparse.Namespace, console: Console, *, genre: A
                                artifact_store=artifact_store, batch_trials=batch_trials, on_generated=generated,
                                on_wait=waiting)
     except KeyboardInterrupt:
-        console.print(f"Interrupted: the clips made so far stay in the study. Resume with:\n  {_cli._resume_command()}")
-        return EXIT_INTERRUPTED
+        from optimizer import _interrupts
+
+        console.print(f"Interrupted by {_interrupts.interrupt_name()}: the clips made so far stay in the study. "
+                      f"Resume with:\n  {_cli._resume_command()}")
+        return _interrupts.exit_code()
     if summary.stopped_reason:
         console.print(f"[red]Stopped: {summary.stopped_reason}.[/red] Fix the cause and resume with:\n"
                       f"  {_cli._resume_command()}")

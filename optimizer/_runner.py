@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -21,8 +19,10 @@ from objectives._params import DecodingParams
 from objectives.generation._memory import is_out_of_memory, release_memory
 from optimizer import _keys
 from optimizer._artifacts import upload_trial_artifacts
+from optimizer._baselines import enqueue_references, requeue_lost_baselines
+from optimizer._interrupts import shielded
 from optimizer._space import SearchSpace
-from optimizer._workers import Heartbeat, open_slots, recover_stale_trials, surplus_trials
+from optimizer._workers import WORKER_ID, Heartbeat, open_slots, recover_stale_trials, surplus_trials
 
 __all__ = [
     "MAX_CONSECUTIVE_FAILURES",
@@ -34,14 +34,14 @@ __all__ = [
     "ask_trials",
     "complete_trials",
     "enqueue_references",
+    "fail_interrupted",
     "fail_trial",
     "failure_reason",
     "record_evaluation",
     "run_trials",
+    "running_trials_of_this_worker",
     "suggest_and_evaluate",
 ]
-
-WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 MAX_CONSECUTIVE_FAILURES = 3
 """Stop after this many failed trials in a row: something is wrong with the setup, not the parameters."""
@@ -99,29 +99,6 @@ class TrialHooks:
 def complete_trials(study: optuna.Study) -> int:
     """Number of COMPLETE trials (feasible or not)."""
     return len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
-
-
-def enqueue_references(study: optuna.Study, space: SearchSpace, baseline: DecodingParams | None) -> list[str]:
-    """Enqueue the MusicGen default configuration and the genre's baseline as the first trials.
-
-    audiocraft's defaults (temperature 1, top_k 250, cfg_coef 3) are what users get without tuning; the
-    genre baseline is the chapter's preset. Both become reference points on the exported front.
-
-    Returns:
-        Labels of the enqueued trials (``musicgen_default``, ``genre_baseline``).
-    """
-    references = [("musicgen_default", DecodingParams())]
-    if baseline is not None and baseline.canonical() != DecodingParams().canonical():
-        references.append(("genre_baseline", baseline))
-    enqueued = []
-    for label, params in references:
-        try:
-            fixed = space.trial_params(params)
-        except ValueError:
-            continue  # outside a genre's narrowed space: not a configuration this study can express
-        study.enqueue_trial(fixed, user_attrs={_keys.BASELINE: label}, skip_if_exists=True)
-        enqueued.append(label)
-    return enqueued
 
 
 def objective_values(evaluation: Evaluation, objectives: Sequence[str]) -> list[float]:
@@ -218,6 +195,7 @@ def run_trials(
         while True:
             if heartbeat is not None:
                 summary.recovered += len(recover_stale_trials(study, grace=5 * heartbeat.interval))
+            requeue_lost_baselines(study)
             summary.total_complete, free = open_slots(study, n_trials=n_trials, count_running=heartbeat is not None)
             if summary.total_complete >= n_trials:
                 break
@@ -228,9 +206,9 @@ def run_trials(
                                 check_surplus=heartbeat is not None)
             if not trials:
                 continue
-            hooks.on_batch_start([t.number for t in trials])
             told: set[int] = set()
             try:
+                hooks.on_batch_start([t.number for t in trials])
                 for trial, outcome in suggest_and_evaluate(trials, space, batch, on_step=hooks.on_step):
                     if not isinstance(outcome, BaseException):
                         try:
@@ -241,25 +219,25 @@ def run_trials(
                                 upload_trial_artifacts(trial, outcome, artifact_store)
                         except Exception as exc:  # e.g. NaN scores, a full disk
                             outcome = exc
-                    if isinstance(outcome, BaseException):
-                        reason = failure_reason(outcome)
-                        fail_trial(study, trial, reason)
-                        told.add(trial.number)
-                        summary.count_failure(reason)
-                    else:
-                        frozen = study.tell(trial, values)
-                        told.add(trial.number)
-                        summary.count_success()
-                        summary.completed += 1
-                        summary.total_complete += 1
-                        summary.told.add(trial.number)
+                    with shielded():  # a trial told is always noted as told
+                        if isinstance(outcome, BaseException):
+                            reason = failure_reason(outcome)
+                            fail_trial(study, trial, reason)
+                            told.add(trial.number)
+                            summary.count_failure(reason)
+                        else:
+                            frozen = study.tell(trial, values)
+                            told.add(trial.number)
+                            summary.count_success()
+                            summary.completed += 1
+                            summary.total_complete += 1
+                            summary.told.add(trial.number)
+                    if not isinstance(outcome, BaseException):
                         hooks.on_trial_end(frozen)
                     if heartbeat is not None:
                         heartbeat.forget(trial)
             except KeyboardInterrupt:
-                for trial in trials:
-                    if trial.number not in told:
-                        fail_trial(study, trial, "interrupted")
+                fail_interrupted(study, [t for t in trials if t.number not in told])
                 raise
             if summary.stopped_reason:
                 break
@@ -309,11 +287,17 @@ def ask_trials(study: optuna.Study, count: int, *, n_trials: int, heartbeat: Hea
     Returns:
         The trials to evaluate, possibly none.
     """
-    trials = [study.ask() for _ in range(count)]
-    for trial in trials:
-        trial.set_user_attr(_keys.WORKER, WORKER_ID)
-    if heartbeat is not None:
-        heartbeat.watch(trials)
+    trials: list[optuna.Trial] = []
+    try:
+        with shielded():  # an interrupt is raised once the trials are asked and marked, and fails them here
+            for _ in range(count):
+                trials.append(study.ask())
+                trials[-1].set_user_attr(_keys.WORKER, WORKER_ID)
+            if heartbeat is not None:
+                heartbeat.watch(trials)
+    except KeyboardInterrupt:
+        fail_interrupted(study, trials)
+        raise
     if not check_surplus:
         return trials
     extra = surplus_trials(study, [t.number for t in trials], n_trials=n_trials)
@@ -359,6 +343,31 @@ def fail_trial(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
     """Record ``reason`` in ``mgopt:failure:v1`` and tell ``trial`` FAIL."""
     trial.set_user_attr(_keys.FAILURE, reason)
     study.tell(trial, state=optuna.trial.TrialState.FAIL)
+
+
+def fail_interrupted(study: optuna.Study, trials: Sequence[optuna.Trial], reason: str = "interrupted") -> list[int]:
+    """Fail each of ``trials`` with ``reason`` after an interrupt, skipping any another worker (or a tell the
+    interrupt cut short) already finished, so one such trial never stops the others from being failed.
+
+    Returns:
+        Numbers of the trials this call failed.
+    """
+    failed = []
+    for trial in trials:
+        try:
+            fail_trial(study, trial, reason)
+        except (ValueError, RuntimeError):  # already finished (UpdateFinishedTrialError is a RuntimeError)
+            continue
+        failed.append(trial.number)
+    return failed
+
+
+def running_trials_of_this_worker(study: optuna.Study) -> list[int]:
+    """Numbers of RUNNING trials asked by this process (``mgopt:worker:v1``) that do not await a listener's
+    rating: what an interrupted run must not leave behind."""
+    running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    return [t.number for t in running
+            if t.user_attrs.get(_keys.WORKER) == WORKER_ID and _keys.AWAITING_RATING not in t.user_attrs]
 
 
 def _save_clips(folder: Path, number: int, evaluation: Evaluation) -> None:

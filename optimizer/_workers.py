@@ -9,6 +9,8 @@ enqueues its parameters once more, marking the retry with ``mgopt:retry_of:v1``.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 from collections.abc import Iterable
@@ -18,8 +20,12 @@ import optuna
 from optuna.trial import TrialState
 
 from optimizer import _keys
+from optimizer._interrupts import shielded
 
-__all__ = ["Heartbeat", "is_last_finisher", "open_slots", "recover_stale_trials", "surplus_trials"]
+__all__ = ["WORKER_ID", "Heartbeat", "is_last_finisher", "open_slots", "recover_stale_trials", "surplus_trials"]
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+"""This process as a worker: ``host:pid`` (``mgopt:worker:v1`` of the trials it asks)."""
 
 
 class Heartbeat:
@@ -92,7 +98,10 @@ def recover_stale_trials(study: optuna.Study, *, grace: float) -> list[int]:
     Trials awaiting a listener's rating (``mgopt:awaiting_rating:v1``) are never failed: they may wait for hours.
 
     Safe to run from several workers at once: only the worker whose ``tell`` succeeds re-enqueues. A trial
-    that was itself a retry is not retried again.
+    that was itself a retry is not retried again. Each failed trial says why in ``mgopt:failure:v1``
+    (``stale: no heartbeat for N s from worker host:pid ...``), written just before the tell (a worker that
+    loses the race to a late ``tell`` COMPLETE of the owner leaves that text on a COMPLETE trial, where it
+    means nothing: the reason is only read on FAIL trials).
 
     Returns:
         Numbers of the trials this call failed.
@@ -105,16 +114,22 @@ def recover_stale_trials(study: optuna.Study, *, grace: float) -> list[int]:
         silent = now - _last_sign_of_life(trial)
         if silent <= grace:
             continue
-        try:
-            study.tell(trial.number, state=TrialState.FAIL)
-        except (ValueError, RuntimeError):  # another worker failed or finished it first
-            continue
-        failed.append(trial.number)
-        if _keys.RETRY_OF not in trial.user_attrs and trial.params:
-            study.enqueue_trial(dict(trial.params), user_attrs={
-                _keys.RETRY_OF: {"trial": trial.number, "reason": f"no heartbeat for {silent:.0f} s"},
-                **({_keys.BASELINE: trial.user_attrs[_keys.BASELINE]} if _keys.BASELINE in trial.user_attrs else {}),
-            })
+        worker = trial.user_attrs.get(_keys.WORKER, "unknown")
+        reason = f"stale: no heartbeat for {silent:.0f} s from worker {worker} (killed, or its machine was lost)"
+        with shielded():  # failed and re-enqueued together, or neither
+            try:
+                # Optuna's public way to write another process's trial (optuna.Trial) runs sampler.before_trial.
+                study._storage.set_trial_user_attr(trial._trial_id, _keys.FAILURE, reason)
+                study.tell(trial.number, state=TrialState.FAIL)
+            except (ValueError, RuntimeError):  # another worker failed or finished it first
+                continue
+            failed.append(trial.number)
+            if _keys.RETRY_OF not in trial.user_attrs and trial.params:
+                study.enqueue_trial(dict(trial.params), user_attrs={
+                    _keys.RETRY_OF: {"trial": trial.number, "reason": f"no heartbeat for {silent:.0f} s"},
+                    **({_keys.BASELINE: trial.user_attrs[_keys.BASELINE]} if _keys.BASELINE in trial.user_attrs
+                       else {}),
+                })
     return failed
 
 
