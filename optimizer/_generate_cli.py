@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from optimizer._argtypes import seed_arg
 from optimizer._errors import EXIT_USAGE, OneLineArgumentParser, UsageError
 
 __all__ = ["main"]
@@ -37,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="MusicGen hub id, directory or 'debug' (default: the preset's model)")
     p.add_argument("--backend", default="transformers", choices=("transformers", "audiocraft"))
     p.add_argument("--device", default="auto")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="sampling seed, 0 to 2**32 - 1 (default 0)")
     return p
 
 

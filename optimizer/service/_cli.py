@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from optimizer._argtypes import seed_arg
 from optimizer._errors import OneLineArgumentParser
 
 __all__ = ["main"]
@@ -21,7 +22,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="database for serves and feedback (the study's; default sqlite:///optuna.db)")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--seed", type=int, default=None, help="seed of the sampling RNG (for reproducible tests)")
+    p.add_argument("--seed", type=seed_arg, default=None,
+                   help="seed of the sampling RNG, 0 to 2**32 - 1 (for reproducible tests)")
     args = p.parse_args(argv)
     if not args.presets_dir.is_dir():
         print(f"serve-presets: error: no presets folder {str(args.presets_dir)!r}; run optimize first.",
