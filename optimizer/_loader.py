@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 from objectives._params import DecodingParams
 from objectives.scoring._stats import ScoreSummary
+from optimizer._parsing import DocumentError, read_json_file
 from optimizer._schema import PresetValidationError, validate_presets
 
 __all__ = ["Preset", "PresetFile", "PresetFileError", "load_genre_presets", "load_presets", "resolve_preset"]
@@ -93,19 +93,16 @@ def load_presets(path: str | Path) -> PresetFile:
         path: a ``presets/<genre>.json`` written by ``optimize``.
 
     Raises:
-        PresetFileError: missing, larger than 16 MB, or not UTF-8 JSON.
+        PresetFileError: missing, a folder, a FIFO or other non-regular file, unreadable, larger than 16 MB,
+            not UTF-8 JSON, nested deeper than 32 levels, or holding an integer outside the 64-bit range.
         PresetValidationError: does not match the shipped JSON Schema, has an unsupported
             ``schema_version``, or a rendering disagrees with its ``params``; names the file and field.
     """
     path = Path(path)
-    if not path.is_file():
-        raise PresetFileError(f"{path}: no such preset file.")
-    if path.stat().st_size > _MAX_BYTES:
-        raise PresetFileError(f"{path}: larger than {_MAX_BYTES} bytes; not a preset file.")
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PresetFileError(f"{path}: not a JSON file ({exc}).") from None
+        document = read_json_file(path, max_bytes=_MAX_BYTES, what="preset file")
+    except DocumentError as exc:
+        raise PresetFileError(str(exc)) from None
     validate_presets(document, source=str(path))
     genre = document["genre"]
     return PresetFile(
