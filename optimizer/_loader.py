@@ -12,9 +12,13 @@ from objectives.scoring._stats import ScoreSummary
 from optimizer._parsing import DocumentError, read_json_file
 from optimizer._schema import PresetValidationError, validate_presets
 
-__all__ = ["Preset", "PresetFile", "PresetFileError", "load_genre_presets", "load_presets", "resolve_preset"]
+__all__ = ["MAX_TRIAL_NUMBER", "Preset", "PresetFile", "PresetFileError", "load_genre_presets", "load_presets",
+           "resolve_preset"]
 
 _MAX_BYTES = 16_000_000
+MAX_TRIAL_NUMBER = 2**31 - 1
+"""Largest trial number a preset may carry: Optuna stores trial numbers in 32-bit INTEGER columns (and so does
+the preset service), so a larger one cannot come from a study."""
 
 
 class PresetFileError(ValueError):
@@ -96,7 +100,8 @@ def load_presets(path: str | Path) -> PresetFile:
         PresetFileError: missing, a folder, a FIFO or other non-regular file, unreadable, larger than 16 MB,
             not UTF-8 JSON, nested deeper than 32 levels, or holding an integer outside the 64-bit range.
         PresetValidationError: does not match the shipped JSON Schema, has an unsupported
-            ``schema_version``, or a rendering disagrees with its ``params``; names the file and field.
+            ``schema_version``, a rendering disagrees with its ``params``, or a trial number is above
+            :data:`MAX_TRIAL_NUMBER`; names the file and field.
     """
     path = Path(path)
     try:
@@ -153,6 +158,9 @@ def _preset(name: str, genre: str, entry: dict[str, Any], path: Path, section: s
         if entry[engine] != rendered:
             raise PresetValidationError(f"{path}: field '{where}/{engine}' does not match its params "
                                         f"(expected {rendered}).")
+    if entry["trial"] > MAX_TRIAL_NUMBER:  # the schema has the minimum 0
+        raise PresetValidationError(f"{path}: field '{where}/trial': {entry['trial']} is larger than "
+                                    f"{MAX_TRIAL_NUMBER}, the largest trial number a study can hold.")
     scores = {k: ScoreSummary.from_dict(v) for k, v in entry["scores"].items() if isinstance(v, dict)}
     return Preset(name=name, genre=genre, trial=entry["trial"], params=params, scores=scores,
                   feasible=entry.get("feasible", True), preference=entry.get("preference"),
