@@ -62,15 +62,19 @@ def _presets(tmp_path, storage, genre="jazz"):
 
 @contextmanager
 def _server(tmp_path, storage, port=None):
+    """A running ``serve-presets``: yields a client and a queue of its stderr lines (drained all the time: a
+    server blocked on a full pipe would look like a hung service)."""
     port = port or free_port()
     process = subprocess.Popen([*_command(), "--presets-dir", str(tmp_path / "presets"), "--storage", storage,
-                                "--port", str(port), "--seed", "0"], stdout=subprocess.PIPE,
+                                "--port", str(port), "--seed", "0"], stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line.strip()) for line in process.stderr], daemon=True).start()
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(f"{url}/genres", process)
         with httpx.Client(base_url=url, timeout=30) as client:
-            yield client, process
+            yield client, lines
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -173,10 +177,8 @@ def test_a_file_turned_unservable_while_running_keeps_the_last_good_presets(tmp_
         assert response.status_code == 503 and "rock.json" in response.json()["detail"]
 
 
-def _first_lines(process, n, timeout=30.0):
-    """The first ``n`` lines the process wrote to stderr; fewer if it writes nothing more within ``timeout``."""
-    lines: queue.Queue = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line.strip()) for line in process.stderr], daemon=True).start()
+def _first_lines(lines, n, timeout=30.0):
+    """The first ``n`` lines of a :func:`_server`'s stderr; fewer if no more come within ``timeout``."""
     out = []
     try:
         while len(out) < n:
@@ -189,8 +191,8 @@ def _first_lines(process, n, timeout=30.0):
 def test_start_prints_the_urls_and_docs_work_without_the_internet(tmp_path):
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
     _presets(tmp_path, storage)
-    with _server(tmp_path, storage) as (client, process):
-        lines = _first_lines(process, 2)
+    with _server(tmp_path, storage) as (client, stderr):
+        lines = _first_lines(stderr, 2)
         urls = [match.group(0) for line in lines if (match := re.search(r"http://\S+", line))]
         assert urls == [f"{client.base_url}/", f"{client.base_url}/docs"], lines
         assert "1 genre(s) (jazz)" in lines[0]
