@@ -119,7 +119,8 @@ def create_app(*, presets_dir: Path, store: FeedbackStore, seed: int | None = No
     """
     app = FastAPIOffline(title="MusicGen preset service", version="1",
                          description="Serves a genre's Pareto decoding presets by Thompson sampling and learns "
-                                     "from listener feedback.")
+                                     "from listener feedback.",
+                         swagger_ui_parameters={"validatorUrl": None})  # no badge from validator.swagger.io
     rng = np.random.default_rng(seed)
     rng_lock = threading.Lock()
     cache: dict[str, tuple[int, PresetFile]] = {}

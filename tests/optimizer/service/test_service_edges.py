@@ -202,6 +202,7 @@ def test_start_prints_the_urls_and_docs_work_without_the_internet(tmp_path):
             assert html.status_code == 200
             assets = re.findall(r'(?:src|href)="([^"]+)"', html.text)
             assert assets and all(a.startswith("/") and not a.startswith("//") for a in assets), assets
+            assert "https://" not in html.text and "http://" not in html.text  # no CDN, no validator badge
             for asset in assets:
                 response = client.get(asset)
                 assert response.status_code == 200 and len(response.content) > 1000, asset
