@@ -48,6 +48,7 @@ resumes the study and runs only what is missing. Review with (clips and spectrog
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (``--help`` shows examples)."""
+    from optimizer._argtypes import seed_arg
     from optimizer._keys import EXTRA_OBJECTIVES
     from optimizer._review_command import dashboard_command
     from optimizer._samplers import DEFAULT_SAMPLER, SAMPLERS
@@ -98,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "embeddings computed once and cached)")
     study.add_argument("--sampler", default=DEFAULT_SAMPLER, choices=SAMPLERS,
                        help=f"Optuna sampler (default {DEFAULT_SAMPLER}; see README)")
-    study.add_argument("--seed", type=int, default=None, help="sampler seed (clip seeds are fixed per prompt)")
+    study.add_argument("--seed", type=seed_arg, default=None,
+                       help="sampler seed, 0 to 2**32 - 1 (clip seeds are fixed per prompt)")
     out = p.add_argument_group("output")
     out.add_argument("--presets-dir", type=Path, default=Path("presets"), help="where <genre>.json goes")
     out.add_argument("--save-audio", type=Path, help="keep every clip as WAV in this folder")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from optimizer._argtypes import seed_arg
 from optimizer._errors import EXIT_USAGE, OneLineArgumentParser, UsageError
 
 __all__ = ["main"]
@@ -21,7 +24,7 @@ examples:
   generate --preset presets/jazz.json "late-night piano trio" --seed 7 --model ./musicgen-small
 
 The model defaults to the one the preset was optimised for (its provenance). The clip's WAV comment and a
-sidecar out.json record the preset, prompt, model and seed.
+sidecar out.json record the preset, prompt, model and seed. Existing files are kept unless --overwrite.
 """
 
 
@@ -33,11 +36,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", required=True,
                    help="PRESET_FILE[:NAME], NAME defaults to balanced (preferred for a pairwise study's file)")
     p.add_argument("--duration", type=float, default=10.0, help="seconds (default 10, max 30)")
-    p.add_argument("-o", "--output", type=Path, default=Path("out.wav"), help="WAV file (default out.wav)")
+    p.add_argument("-o", "--output", type=Path, default=Path("out.wav"),
+                   help="WAV file (default out.wav); its sidecar is the same name with .json")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing -o file and its .json sidecar (never the preset file being read)")
     p.add_argument("--model", help="MusicGen hub id, directory or 'debug' (default: the preset's model)")
     p.add_argument("--backend", default="transformers", choices=("transformers", "audiocraft"))
     p.add_argument("--device", default="auto")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="sampling seed, 0 to 2**32 - 1 (default 0)")
     return p
 
 
@@ -59,14 +65,14 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"the prompt must have 1 to {_MAX_PROMPT_CHARS} characters.")
     if not 0.0 < args.duration <= 30.0:
         raise UsageError(f"--duration must be in (0, 30] seconds but got {args.duration:g}.")
-    if not args.output.parent.is_dir():
-        raise UsageError(f"cannot write {str(args.output)!r}: folder {str(args.output.parent)!r} does not exist.")
     if args.output.suffix.lower() != ".wav":
         raise UsageError(f"-o must name a .wav file but got {str(args.output)!r}.")
     try:
         presets, preset = resolve_preset(args.preset)
     except (PresetFileError, PresetValidationError) as exc:
         raise UsageError(str(exc)) from None
+    sidecar = args.output.with_suffix(".json")
+    _check_output(args.output, sidecar, preset_file=presets.path, overwrite=args.overwrite)
     model_name = args.model or presets.provenance["model"]
 
     from objectives._loading import load_generator
@@ -94,23 +100,49 @@ def _run(args: argparse.Namespace) -> int:
         "sample_rate": clip.sample_rate,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    _write(args.output, clip.audio[0], clip.sample_rate, metadata)
+    _write(args.output, sidecar, clip.audio[0], clip.sample_rate, metadata, overwrite=args.overwrite)
     if model_name == "debug":
         print("note: the debug model is random weights; the clip is noise.", file=sys.stderr)
-    print(f"wrote {args.output} and {args.output.with_suffix('.json')}", file=sys.stderr)
+    print(f"wrote {args.output} and {sidecar}", file=sys.stderr)
     return 0
 
 
-def _write(path: Path, audio: Any, sample_rate: int, metadata: dict[str, Any]) -> None:
+def _check_output(output: Path, sidecar: Path, *, preset_file: Path, overwrite: bool) -> None:
+    """Refuse, before the model is loaded, an output the command could not or must not write."""
+    for target in (output, sidecar):
+        if target.exists() and os.path.samefile(target, preset_file):  # even with --overwrite
+            raise UsageError(f"-o {str(output)!r} would overwrite the preset file being read ({str(target)!r}); "
+                             "choose another -o.")
+    folder = output.parent
+    if not folder.is_dir():
+        what = "does not exist" if not folder.exists() else "is not a folder"
+        raise UsageError(f"cannot write {str(output)!r}: folder {str(folder)!r} {what}.")
+    if not os.access(folder, os.W_OK):  # also False on a read-only mount, where root is refused too
+        raise UsageError(f"cannot write {str(output)!r}: folder {str(folder)!r} is not writable.")
+    for target in (output, sidecar):
+        if target.is_dir():
+            raise UsageError(f"cannot write {str(output)!r}: {str(target)!r} is a folder.")
+        if os.path.lexists(target) and not overwrite:
+            raise UsageError(f"{str(target)!r} already exists; pass --overwrite to replace it or choose another -o.")
+
+
+def _write(path: Path, sidecar: Path, audio: Any, sample_rate: int, metadata: dict[str, Any], *,
+           overwrite: bool) -> None:
     import soundfile
 
+    from optimizer._files import write_files_atomic
+
+    wav = io.BytesIO()  # rendered in memory (<= 2 MB for 30 s) so a full device fails in one place, as OSError
+    with soundfile.SoundFile(wav, "w", samplerate=sample_rate, channels=1, subtype="PCM_16", format="WAV") as f:
+        f.title = metadata["prompt"][:200]
+        f.software = "musicgen-decoding-optimizer generate"
+        f.comment = json.dumps(metadata, ensure_ascii=True)
+        f.write(audio.clip(-1.0, 1.0))
+    text = json.dumps(metadata, indent=2, ensure_ascii=False) + "\n"
     try:
-        with soundfile.SoundFile(path, "w", samplerate=sample_rate, channels=1, subtype="PCM_16") as f:
-            f.title = metadata["prompt"][:200]
-            f.software = "musicgen-decoding-optimizer generate"
-            f.comment = json.dumps(metadata, ensure_ascii=True)
-            f.write(audio.clip(-1.0, 1.0))
-        path.with_suffix(".json").write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n",
-                                             encoding="utf-8")
+        write_files_atomic({path: wav.getvalue(), sidecar: text.encode("utf-8")}, overwrite=overwrite)
+    except FileExistsError as exc:
+        raise UsageError(f"{exc.filename!r} was created while generating; nothing was written (pass --overwrite "
+                         "to replace it).") from None
     except OSError as exc:
-        raise UsageError(f"cannot write {str(path)!r}: {exc.strerror or exc}.") from None
+        raise UsageError(f"cannot write {str(path)!r}: {exc.strerror or exc}; nothing was written.") from None

@@ -13,6 +13,7 @@ import tomllib
 from objectives._params import DecodingParams
 from objectives.scoring._calibration import RepetitionCalibration
 from optimizer._errors import UsageError
+from optimizer._parsing import DocumentError, check_structure, read_small_file
 from optimizer._space import SearchSpace
 
 __all__ = ["Genre", "list_genres", "load_genre", "load_genre_file"]
@@ -79,20 +80,25 @@ def load_genre_file(path: str | Path) -> Genre:
     """Load and validate one genre TOML file (the one function that reads them).
 
     Raises:
-        UsageError: the file is missing, too large, not TOML, or a field is missing or wrong; the message
-            names the file and the field.
+        UsageError: the file is missing, a folder, a FIFO or other non-regular file, unreadable, larger than
+            1 MB, not TOML, nested deeper than 32 levels, holds an integer outside the 64-bit range, or a field
+            is missing or wrong; the message names the file and the field.
     """
     path = Path(path)
-    if not path.is_file():
-        raise UsageError(f"{path}: no such genre file.")
-    if path.stat().st_size > _MAX_FILE_BYTES:
-        raise UsageError(f"{path}: genre file is larger than {_MAX_FILE_BYTES} bytes.")
     try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+        raw = read_small_file(path, max_bytes=_MAX_FILE_BYTES, what="genre file")
+        data = tomllib.loads(raw.decode("utf-8"))
+        check_structure(data, source=str(path))
+    except DocumentError as exc:
+        raise UsageError(str(exc)) from None
     except UnicodeDecodeError:
         raise UsageError(f"{path}: genre file is not UTF-8 text.") from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: not valid TOML ({exc}).") from None
+    except RecursionError:  # tomllib recurses per nesting level
+        raise UsageError(f"{path}: not a genre file (nested too deeply to parse).") from None
+    except ValueError:  # tomllib converts decimal integers with int(), which refuses 4301+ digits
+        raise UsageError(f"{path}: not a genre file (an integer with more than 4300 digits).") from None
     return _parse(data, path)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,11 +10,16 @@ from typing import Any
 
 from objectives._params import DecodingParams
 from objectives.scoring._stats import ScoreSummary
+from optimizer._parsing import DocumentError, read_json_file
 from optimizer._schema import PresetValidationError, validate_presets
 
-__all__ = ["Preset", "PresetFile", "PresetFileError", "load_genre_presets", "load_presets", "resolve_preset"]
+__all__ = ["MAX_TRIAL_NUMBER", "Preset", "PresetFile", "PresetFileError", "load_genre_presets", "load_presets",
+           "resolve_preset"]
 
 _MAX_BYTES = 16_000_000
+MAX_TRIAL_NUMBER = 2**31 - 1
+"""Largest trial number a preset may carry: Optuna stores trial numbers in 32-bit INTEGER columns (and so does
+the preset service), so a larger one cannot come from a study."""
 
 
 class PresetFileError(ValueError):
@@ -97,19 +101,17 @@ def load_presets(path: str | Path) -> PresetFile:
         path: a ``presets/<genre>.json`` written by ``optimize``.
 
     Raises:
-        PresetFileError: missing, larger than 16 MB, or not UTF-8 JSON.
+        PresetFileError: missing, a folder, a FIFO or other non-regular file, unreadable, larger than 16 MB,
+            not UTF-8 JSON, nested deeper than 32 levels, or holding an integer outside the 64-bit range.
         PresetValidationError: does not match the shipped JSON Schema, has an unsupported
-            ``schema_version``, or a rendering disagrees with its ``params``; names the file and field.
+            ``schema_version``, a rendering disagrees with its ``params``, or a trial number is above
+            :data:`MAX_TRIAL_NUMBER`; names the file and field.
     """
     path = Path(path)
-    if not path.is_file():
-        raise PresetFileError(f"{path}: no such preset file.")
-    if path.stat().st_size > _MAX_BYTES:
-        raise PresetFileError(f"{path}: larger than {_MAX_BYTES} bytes; not a preset file.")
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PresetFileError(f"{path}: not a JSON file ({exc}).") from None
+        document = read_json_file(path, max_bytes=_MAX_BYTES, what="preset file")
+    except DocumentError as exc:
+        raise PresetFileError(str(exc)) from None
     validate_presets(document, source=str(path))
     genre = document["genre"]
     prompts = len(document["provenance"]["prompts"])
@@ -161,6 +163,9 @@ def _preset(name: str, genre: str, entry: dict[str, Any], path: Path, section: s
         if entry[engine] != rendered:
             raise PresetValidationError(f"{path}: field '{where}/{engine}' does not match its params "
                                         f"(expected {rendered}).")
+    if entry["trial"] > MAX_TRIAL_NUMBER:  # the schema has the minimum 0
+        raise PresetValidationError(f"{path}: field '{where}/trial': {entry['trial']} is larger than "
+                                    f"{MAX_TRIAL_NUMBER}, the largest trial number a study can hold.")
     scores = {k: ScoreSummary.from_dict(v) for k, v in entry["scores"].items() if isinstance(v, dict)}
     diversity = entry["scores"].get("diversity")
     if isinstance(diversity, (int, float)):  # schema version 1: the mean over the search prompts, no spread

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import math
+import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -80,19 +80,15 @@ def read_presets_document(path: Path, *, study_name: str) -> dict[str, Any]:
             scores, was exported from another study, or names more than :data:`MAX_REPORT_ENTRIES` presets
             and baselines (or a name longer than 64 characters).
     """
-    try:
-        if path.stat().st_size > _MAX_PRESET_BYTES:
-            raise UsageError(f"{path}: preset file is larger than {_MAX_PRESET_BYTES} bytes.")
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except RecursionError:
-        raise UsageError(f"{path}: not a preset file (JSON nested too deeply).") from None
-    except FileNotFoundError:
+    from optimizer._parsing import DocumentError, read_json_file
+
+    if not os.path.lexists(path):
         raise UsageError(f"{path}: no such preset file; pass --presets PATH or leave it out to compute the "
-                         "presets from the study.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read the preset file ({getattr(exc, 'strerror', None) or exc}).") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+                         "presets from the study.")
+    try:  # the loader's reader: a FIFO, deep nesting or a 5000-digit integer is one sentence, not a hang or trace
+        document = read_json_file(path, max_bytes=_MAX_PRESET_BYTES, what="preset file")
+    except DocumentError as exc:
+        raise UsageError(str(exc)) from None
     if not isinstance(document, dict) or not isinstance(document.get("presets"), dict) or not document["presets"]:
         raise UsageError(f"{path}: not a preset file (no 'presets' object).")
     baselines = document.setdefault("baselines", {})

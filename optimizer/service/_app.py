@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import re
 import threading
 from pathlib import Path
@@ -10,15 +12,20 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from fastapi import FastAPI, HTTPException, Request
 from fastapi import Path as PathParam
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from optimizer._loader import Preset, PresetFile, PresetFileError, load_genre_presets
 from optimizer._schema import PresetValidationError
 from optimizer.service._bandit import ArmStats, feedback_reward, thompson_choice
-from optimizer.service._store import DuplicateFeedbackError, FeedbackStore, UnknownServeError
+from optimizer.service._store import STUDY_NAME_MAX, DuplicateFeedbackError, FeedbackStore, UnknownServeError
 
-__all__ = ["MAX_BODY_BYTES", "create_app"]
+__all__ = ["MAX_BODY_BYTES", "create_app", "genre_files", "load_servable"]
+
+_log = logging.getLogger("mgopt.service")
 
 MAX_BODY_BYTES = 4096
 """Largest request body accepted; feedback is a few dozen bytes."""
@@ -69,20 +76,59 @@ class ArmReport(BaseModel):
     beta: float
 
 
+def genre_files(presets_dir: Path) -> dict[str, Path]:
+    """The ``<genre>.json`` files the service serves (names that are genre names), by genre."""
+    return {p.stem: p for p in sorted(presets_dir.glob("*.json")) if re.match(_GENRE, p.stem)}
+
+
+def load_servable(genre: str, presets_dir: Path) -> PresetFile:
+    """Load ``presets_dir/<genre>.json`` and check the service can serve it.
+
+    Raises:
+        PresetFileError: unreadable, or a study name longer than the store's 512 characters.
+        PresetValidationError: invalid (see :func:`optimizer.load_presets`, which also bounds trial numbers).
+    """
+    presets = load_genre_presets(genre, presets_dir)  # its schema requires a balanced (or preferred) preset
+    if len(str(presets.provenance["study"])) > STUDY_NAME_MAX:
+        raise PresetFileError(f"{presets.path}: field 'provenance/study' is longer than {STUDY_NAME_MAX} "
+                              "characters.")
+    return presets
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities written as strings: JSON has no such numbers."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
 def create_app(*, presets_dir: Path, store: FeedbackStore, seed: int | None = None) -> FastAPI:
     """Build the service.
 
+    ``/docs`` (Swagger UI) and ``/redoc`` load their scripts from this server (fastapi-offline), not a CDN.
+
     Args:
-        presets_dir: folder of ``<genre>.json`` preset files (re-read when they change).
+        presets_dir: folder of ``<genre>.json`` preset files (re-read when they change; when a file turns
+            unusable, the last good version is served and a warning logged).
         store: where serves and feedback are recorded.
         seed: seed of the Thompson-sampling RNG (None: fresh entropy).
     """
-    app = FastAPI(title="MusicGen preset service", version="1",
-                  description="Serves a genre's Pareto decoding presets by Thompson sampling and learns from "
-                              "listener feedback.")
+    app = FastAPIOffline(title="MusicGen preset service", version="1",
+                         description="Serves a genre's Pareto decoding presets by Thompson sampling and learns "
+                                     "from listener feedback.",
+                         swagger_ui_parameters={"validatorUrl": None})  # no badge from validator.swagger.io
     rng = np.random.default_rng(seed)
     rng_lock = threading.Lock()
     cache: dict[str, tuple[int, PresetFile]] = {}
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own handler echoes the input, and a NaN or 1e400 in it made the 422 itself fail with a 500.
+        return JSONResponse({"detail": _finite(jsonable_encoder(exc.errors()))}, status_code=422)
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
@@ -102,9 +148,12 @@ def create_app(*, presets_dir: Path, store: FeedbackStore, seed: int | None = No
         mtime = path.stat().st_mtime_ns
         if genre not in cache or cache[genre][0] != mtime:
             try:
-                cache[genre] = (mtime, load_genre_presets(genre, presets_dir))
+                cache[genre] = (mtime, load_servable(genre, presets_dir))
             except (PresetFileError, PresetValidationError) as exc:
-                raise HTTPException(503, f"preset file for {genre!r} is unusable: {exc}") from None
+                if genre not in cache:
+                    raise HTTPException(503, f"preset file for {genre!r} is unusable: {exc}") from None
+                _log.warning("serve-presets: keeping the last good presets for %s: %s", genre, exc)
+                cache[genre] = (mtime, cache[genre][1])  # warn once per change of the file
         return cache[genre][1]
 
     def arms(presets: PresetFile) -> dict[int, list[Preset]]:
@@ -115,7 +164,7 @@ def create_app(*, presets_dir: Path, store: FeedbackStore, seed: int | None = No
 
     @app.get("/genres", summary="Genres that have a preset file")
     def genres() -> list[str]:
-        return sorted(p.stem for p in presets_dir.glob("*.json") if re.match(_GENRE, p.stem))
+        return list(genre_files(presets_dir))
 
     @app.get("/genres/{genre}/preset", response_model=ServedPreset, summary="The preset to use now",
              responses={404: {"description": "unknown genre"}})

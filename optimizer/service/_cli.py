@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from optimizer._argtypes import seed_arg
 from optimizer._errors import OneLineArgumentParser
 
 __all__ = ["main"]
@@ -21,7 +23,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="database for serves and feedback (the study's; default sqlite:///optuna.db)")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--seed", type=int, default=None, help="seed of the sampling RNG (for reproducible tests)")
+    p.add_argument("--seed", type=seed_arg, default=None,
+                   help="seed of the sampling RNG, 0 to 2**32 - 1 (for reproducible tests)")
     args = p.parse_args(argv)
     if not args.presets_dir.is_dir():
         print(f"serve-presets: error: no presets folder {str(args.presets_dir)!r}; run optimize first.",
@@ -33,12 +36,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
     from sqlalchemy.exc import ArgumentError, OperationalError
 
-    from optimizer.service._app import create_app
+    from optimizer._loader import PresetFileError
+    from optimizer._schema import PresetValidationError
+    from optimizer.service._app import create_app, genre_files, load_servable
     from optimizer.service._store import FeedbackStore
 
+    genres = genre_files(args.presets_dir)
+    for genre in genres:  # refuse at start what would fail every request for that genre
+        try:
+            load_servable(genre, args.presets_dir)
+        except (PresetFileError, PresetValidationError) as exc:
+            print(f"serve-presets: error: cannot serve {genre!r}: {str(exc).rstrip('.')}; fix or remove the file.",
+                  file=sys.stderr)
+            return 2
     try:
+        sock = _bind(args.host, args.port)
+    except OSError as exc:
+        print(f"serve-presets: error: cannot listen on {args.host} port {args.port}: {exc.strerror or exc}.",
+              file=sys.stderr)
+        return 2
+    try:  # after the checks above: opening the store creates its tables (and a SQLite file)
         store = FeedbackStore(args.storage)
     except (ArgumentError, OperationalError, ImportError) as exc:
+        sock.close()
         print(f"serve-presets: error: cannot open storage {args.storage!r}: {str(exc).splitlines()[0]}.",
               file=sys.stderr)
         return 2
@@ -49,9 +69,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:
         pass
     app = create_app(presets_dir=args.presets_dir, store=store, seed=args.seed)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
-                limit_concurrency=64, timeout_keep_alive=5)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"Serving presets for {len(genres)} genre(s) ({', '.join(genres) or 'none yet'}) from "
+          f"{args.presets_dir} at http://{host}:{args.port}/", file=sys.stderr, flush=True)
+    print(f"API docs at http://{host}:{args.port}/docs (Ctrl-C stops)", file=sys.stderr, flush=True)
+    config = uvicorn.Config(app, log_level="warning", limit_concurrency=64, timeout_keep_alive=5)
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port``, bound before anything is printed, so "Serving ... at" is true.
+
+    Raises:
+        OSError: the address is in use, not local, or not resolvable.
+    """
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                         flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
 
 
 if __name__ == "__main__":  # pragma: no cover

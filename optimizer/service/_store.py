@@ -9,13 +9,16 @@ import sqlalchemy as sa
 
 from optimizer.service._bandit import ArmStats
 
-__all__ = ["DuplicateFeedbackError", "FeedbackStore", "UnknownServeError"]
+__all__ = ["STUDY_NAME_MAX", "DuplicateFeedbackError", "FeedbackStore", "UnknownServeError"]
+
+STUDY_NAME_MAX = 512
+"""Longest study name the store keeps (Optuna's own limit)."""
 
 _metadata = sa.MetaData()
 serves = sa.Table(
     "mgopt_serves", _metadata,
     sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("study", sa.String(512), nullable=False),
+    sa.Column("study", sa.String(STUDY_NAME_MAX), nullable=False),
     sa.Column("genre", sa.String(64), nullable=False),
     sa.Column("trial", sa.Integer, nullable=False),
     sa.Column("preset", sa.String(64), nullable=False),
@@ -71,13 +74,16 @@ class FeedbackStore:
             UnknownServeError: no such serve id.
             DuplicateFeedbackError: feedback was already given for it.
         """
-        with self.engine.begin() as conn:
-            if conn.execute(sa.select(serves.c.id).where(serves.c.id == serve_id)).first() is None:
-                raise UnknownServeError(serve_id)
-            if conn.execute(sa.select(feedback.c.serve_id).where(feedback.c.serve_id == serve_id)).first():
-                raise DuplicateFeedbackError(serve_id)
-            conn.execute(feedback.insert().values(serve_id=serve_id, reward=reward, rating=rating, thumbs=thumbs,
-                                                  created_at=datetime.now(timezone.utc)))
+        try:
+            with self.engine.begin() as conn:
+                if conn.execute(sa.select(serves.c.id).where(serves.c.id == serve_id)).first() is None:
+                    raise UnknownServeError(serve_id)
+                if conn.execute(sa.select(feedback.c.serve_id).where(feedback.c.serve_id == serve_id)).first():
+                    raise DuplicateFeedbackError(serve_id)
+                conn.execute(feedback.insert().values(serve_id=serve_id, reward=reward, rating=rating,
+                                                      thumbs=thumbs, created_at=datetime.now(timezone.utc)))
+        except sa.exc.IntegrityError:  # a concurrent request for this serve inserted between check and insert
+            raise DuplicateFeedbackError(serve_id) from None
 
     def arm_stats(self, *, study: str, genre: str) -> dict[int, ArmStats]:
         """Feedback per trial for one study and genre."""

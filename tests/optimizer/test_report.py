@@ -289,7 +289,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys):
     _fails_cleanly(capsys, ["--study-name", "foreign"], "was not created by optimize", tmp_path)
     _fails_cleanly(capsys, ["--presets", "nope.json"], "no such preset file", tmp_path)
     (tmp_path / "bad.json").write_text("{not json")
-    _fails_cleanly(capsys, ["--presets", "bad.json"], "not valid JSON", tmp_path)
+    _fails_cleanly(capsys, ["--presets", "bad.json"], "not a JSON file", tmp_path)
     (tmp_path / "other.json").write_text(json.dumps({"provenance": {"study": "rock/debug"}, "presets": {
         "balanced": {"trial": 0, "scores": {"clap": {"mean": 0.1, "stderr": 0.0, "n": 1},
                                             "repetition": {"mean": 0.1, "stderr": 0.0, "n": 1}}}}}))
