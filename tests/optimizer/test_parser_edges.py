@@ -43,7 +43,8 @@ def _json_family(tmp_path):
         "deep arrays": ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
         "deep but parseable": (text.replace('"genre": "jazz"', '"genre": ' + "[" * 60 + "]" * 60, 1),
                                "nested deeper than 32"),
-        "5000-digit integer": (text.replace('"schema_version": 1', '"schema_version": ' + "9" * 5000, 1),
+        "5000-digit integer": (text.replace(f'"schema_version": {good["schema_version"]}',
+                                            '"schema_version": ' + "9" * 5000, 1),
                                "outside the 64-bit range"),
         "2**64 trial": (text.replace('"trial": ', f'"trial": {2**64}0', 1), "outside the 64-bit range"),
     }
