@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from optimizer._errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, OneLineArgumentParser, UsageError
+from optimizer._warnings import quiet_library_warnings
 
 __all__ = ["build_parser", "main"]
 
@@ -130,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``optimize`` console script; returns the exit code."""
     console = Console(stderr=True)
     args = build_parser().parse_args(argv)
+    quiet_library_warnings()
     try:
         return _run(args, console)
     except UsageError as exc:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from optimizer._errors import EXIT_USAGE, OneLineArgumentParser, UsageError
+from optimizer._warnings import quiet_library_warnings
 
 __all__ = ["main"]
 
@@ -44,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``generate`` console script; returns the exit code."""
     args = _parser().parse_args(argv)
+    quiet_library_warnings()
     try:
         return _run(args)
     except UsageError as exc:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from optimizer._errors import OneLineArgumentParser
+from optimizer._warnings import quiet_library_warnings
 
 __all__ = ["main"]
 
@@ -23,6 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--seed", type=int, default=None, help="seed of the sampling RNG (for reproducible tests)")
     args = p.parse_args(argv)
+    quiet_library_warnings()
     if not args.presets_dir.is_dir():
         print(f"serve-presets: error: no presets folder {str(args.presets_dir)!r}; run optimize first.",
               file=sys.stderr)
