@@ -151,7 +151,7 @@ def _from_hub(repo_id: str, kind: CheckpointKind) -> str:
             raise ModelLoadError(f"{kind.label} {repo_id!r} (cached in {cached}) {config_problem}")
         if _weights_problem(snapshot) is None:
             return cached
-    if huggingface_hub.is_offline_mode():
+    if constants.HF_HUB_OFFLINE:
         raise ModelLoadError(f"{kind.label} {repo_id!r} is not in the local Hugging Face cache "
                              f"({constants.HF_HUB_CACHE}) and HF_HUB_OFFLINE is set; {fix}")
     timeout = float(constants.HF_HUB_ETAG_TIMEOUT)
