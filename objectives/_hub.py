@@ -144,16 +144,18 @@ def _from_hub(repo_id: str, kind: CheckpointKind) -> str:
         raise ModelLoadError(f"{kind.label} {repo_id!r} is neither a directory nor a hub id ({exc}).") from None
     except (LocalEntryNotFoundError, OSError):
         cached = None
+    where = f"is not in the local Hugging Face cache ({constants.HF_HUB_CACHE})"
     if cached is not None:
         snapshot = Path(cached)
         config_problem = _config_problem(snapshot, kind)
         if config_problem is not None:
             raise ModelLoadError(f"{kind.label} {repo_id!r} (cached in {cached}) {config_problem}")
-        if _weights_problem(snapshot) is None:
+        weights_problem = _weights_problem(snapshot)
+        if weights_problem is None:
             return cached
+        where = f"is only partly in the local Hugging Face cache (its snapshot {weights_problem.rstrip('.')})"
     if constants.HF_HUB_OFFLINE:
-        raise ModelLoadError(f"{kind.label} {repo_id!r} is not in the local Hugging Face cache "
-                             f"({constants.HF_HUB_CACHE}) and HF_HUB_OFFLINE is set; {fix}")
+        raise ModelLoadError(f"{kind.label} {repo_id!r} {where} and HF_HUB_OFFLINE is set; {fix}")
     timeout = float(constants.HF_HUB_ETAG_TIMEOUT)
     try:
         huggingface_hub.model_info(repo_id, timeout=timeout)
@@ -164,11 +166,10 @@ def _from_hub(repo_id: str, kind: CheckpointKind) -> str:
                                  f"(HTTP {status}; a private or gated model needs `hf auth login`); check the "
                                  f"name, or pass {kind.flag} /path/to/a/directory/saved/with/save_pretrained."
                                  ) from None
-        raise ModelLoadError(f"{kind.label} {repo_id!r} is not in the local Hugging Face cache and the hub at "
-                             f"{constants.ENDPOINT} answered HTTP {status}; {fix}") from None
+        raise ModelLoadError(f"{kind.label} {repo_id!r} {where} and the hub at {constants.ENDPOINT} answered "
+                             f"HTTP {status}; {fix}") from None
     except Exception as exc:  # the hub client's transport errors (httpx2 in huggingface_hub 2) share no public base
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelLoadError(f"{kind.label} {repo_id!r} is not in the local Hugging Face cache "
-                             f"({constants.HF_HUB_CACHE}) and the hub at {constants.ENDPOINT} cannot be reached "
-                             f"({reason}; timeout {timeout:g} s); {fix}") from None
+        raise ModelLoadError(f"{kind.label} {repo_id!r} {where} and the hub at {constants.ENDPOINT} cannot be "
+                             f"reached ({reason}; timeout {timeout:g} s); {fix}") from None
     return repo_id

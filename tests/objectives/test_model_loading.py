@@ -170,3 +170,20 @@ def test_a_cached_hub_id_loads_without_any_network_and_keeps_its_name(musicgen_d
     (repo / "snapshots" / commit / "config.json").write_text('{"model_type": "clap"}')
     with pytest.raises(ModelLoadError, match=r"'facebook/musicgen-small' .*holds a CLAP model"):
         load_generator("facebook/musicgen-small", device=CPU)
+
+
+def test_a_partly_cached_hub_id_offline_says_what_is_missing(musicgen_dir, tmp_path, monkeypatch):
+    """A download that stopped after config.json: the snapshot exists without weights."""
+    import huggingface_hub.constants
+
+    commit = "1" * 40
+    repo = tmp_path / "hub" / "models--facebook--musicgen-small"
+    shutil.copytree(musicgen_dir, repo / "snapshots" / commit)
+    (repo / "snapshots" / commit / "model.safetensors").unlink()
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(ModelLoadError, match=r"only partly in the local Hugging Face cache \(its snapshot has no "
+                                             r"weights.*HF_HUB_OFFLINE is set.*`hf download facebook/musicgen-small`"):
+        load_generator("facebook/musicgen-small", device=CPU)
