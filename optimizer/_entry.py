@@ -32,8 +32,9 @@ def _run(command: str, module: str) -> Callable[[], int]:
         missing = missing_search_stack()
         if missing:
             named = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
-            sys.stderr.write(f"{command}: error: this install has the preset loader only ({named} not installed); "
-                             f"install the search extra, e.g. {INSTALL_HINT} in the project's checkout.\n")
+            verb = "is" if len(missing) == 1 else "are"
+            sys.stderr.write(f"{command}: error: {command} needs the search extra, but {named} {verb} not installed "
+                             f"(a loader-only install); install it with {INSTALL_HINT} in the project's checkout.\n")
             return 2
         return importlib.import_module(module).main()
 

@@ -106,7 +106,7 @@ def test_commands_of_a_loader_only_install_say_how_to_get_the_search_stack(loade
     assert result.returncode == 2
     assert result.stdout == "" and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    assert 'pip install ".[search]"' in result.stderr and "loader only" in result.stderr
+    assert 'pip install ".[search]"' in result.stderr and f"{command} needs the search extra" in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -128,3 +128,17 @@ def test_requires_python_admits_no_python_missing_syntax_or_stdlib_the_code_uses
             too_new += [f"{path.relative_to(ROOT)}: {n}" for n in names if _STDLIB_SINCE.get(n, oldest) > oldest]
     assert too_new == [], f"requires-python {spec!r} admits Pythons without {too_new}"
     assert sys.version_info[:2] >= oldest
+
+
+def test_a_command_missing_one_library_names_it_and_runs_nothing(monkeypatch, capsys):
+    import importlib.util
+
+    from optimizer import _entry
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "fastapi" else real_find_spec(name, *a))
+    monkeypatch.setattr(importlib, "import_module", lambda name: pytest.fail(f"imported {name}"))
+    assert _entry.serve_presets() == 2
+    err = capsys.readouterr().err
+    assert err.startswith("serve-presets: error: serve-presets needs the search extra, but fastapi is not installed")
