@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from objectives._debug import DEBUG_MODEL_NAME, build_debug_clap, build_debug_musicgen
+from objectives._hub import CLAP, MUSICGEN, resolve_checkpoint
 from objectives.generation._audiocraft import AudiocraftMusicGen
 from objectives.generation._backend import MusicGenBackend
 from objectives.generation._transformers import TransformersMusicGen
@@ -26,7 +27,9 @@ def load_generator(name: str, *, backend: str = "transformers", device: torch.de
         max_batch: most rows per decoding pass (transformers backend).
 
     Raises:
-        ModelLoadError: the model or the backend is unavailable (message says what to do).
+        ModelLoadError: the model or the backend is unavailable, the directory holds something else than a
+            MusicGen or damaged weights, or the hub id is neither cached nor reachable (message says what to do;
+            see :func:`objectives._hub.resolve_checkpoint`).
         ValueError: unknown backend.
     """
     if backend not in BACKENDS:
@@ -36,16 +39,18 @@ def load_generator(name: str, *, backend: str = "transformers", device: torch.de
         return TransformersMusicGen(model.to(device), processor, name=DEBUG_MODEL_NAME, max_batch=max_batch)
     if backend == "audiocraft":
         return AudiocraftMusicGen(name, device=device)
-    return TransformersMusicGen.from_pretrained(name, device=device, max_batch=max_batch)
+    return TransformersMusicGen.from_pretrained(resolve_checkpoint(name, MUSICGEN), device=device,
+                                                max_batch=max_batch, name=name)
 
 
 def load_clap(name: str, *, device: torch.device) -> ClapScorer:
     """The CLAP scorer: ``debug`` (tiny random CLAP), a hub id, or a local directory.
 
     Raises:
-        ModelLoadError: the checkpoint cannot be loaded.
+        ModelLoadError: the checkpoint cannot be loaded: another architecture, damaged weights, or a hub id
+            neither cached nor reachable (see :func:`objectives._hub.resolve_checkpoint`).
     """
     if name == DEBUG_MODEL_NAME:
         model, processor = build_debug_clap()
         return ClapScorer(model.to(device), processor, name=DEBUG_MODEL_NAME)
-    return ClapScorer.from_pretrained(name, device=device)
+    return ClapScorer.from_pretrained(resolve_checkpoint(name, CLAP), device=device, name=name)

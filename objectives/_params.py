@@ -118,15 +118,20 @@ class DecodingParams:
     def to_transformers(self) -> dict[str, Any]:
         """Keyword arguments for transformers' ``MusicgenForConditionalGeneration.generate(**kwargs)``.
 
-        Every field is explicit, because transformers applies ``top_k`` and ``top_p`` together and its
-        ``GenerationConfig`` defaults ``top_k=50``: nucleus renders ``top_k=0``; top-k renders ``top_p=1.0``
-        (transformers' "disabled"); greedy renders ``do_sample=False``. ``guidance_scale`` is ``cfg_coef``
-        (transformers doubles the batch with a null condition only when it is above 1, like audiocraft's
-        ``cfg_coef == 1`` being no guidance).
+        Every field is explicit, because transformers applies ``top_k`` and ``top_p`` together and a checkpoint's
+        ``generation_config.json`` may set either (``GenerationConfig`` itself leaves them None in transformers 5;
+        older versions defaulted ``top_k=50``): nucleus renders
+        ``top_k=0``; top-k renders ``top_p=1.0`` (transformers' "disabled"); greedy renders ``do_sample=False``
+        with ``temperature``, ``top_k`` and ``top_p`` set to None (unset), the only values
+        ``GenerationConfig.validate(strict=True)`` accepts beside ``do_sample=False``, which also clear a
+        checkpoint's sampling defaults. ``guidance_scale`` is ``cfg_coef`` (transformers doubles the batch with
+        a null condition only when it is above 1, like audiocraft's ``cfg_coef == 1`` being no guidance).
+        Every rendering passes ``GenerationConfig(**rendering).validate(strict=True)``.
         """
         c = self.canonical()
         if c.is_greedy:
-            return {"do_sample": False, "temperature": 1.0, "top_k": 0, "top_p": 1.0, "guidance_scale": c.cfg_coef}
+            return {"do_sample": False, "temperature": None, "top_k": None, "top_p": None,
+                    "guidance_scale": c.cfg_coef}
         return {
             "do_sample": True,
             "temperature": c.temperature,

@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from optimizer._errors import EXIT_FAILED, EXIT_USAGE, OneLineArgumentParser, UsageError
+from optimizer._warnings import quiet_library_warnings
 
 __all__ = ["build_parser", "main"]
 
@@ -139,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     console = Console(stderr=True)
     args = build_parser().parse_args(argv)
+    quiet_library_warnings()
     with _interrupts.handle_interrupts():  # SIGTERM as Ctrl-C; a second signal cannot cut the cleanup short
         try:
             return _run(args, console)

@@ -14,6 +14,7 @@ from typing import Any
 
 from optimizer._argtypes import seed_arg
 from optimizer._errors import EXIT_USAGE, OneLineArgumentParser, UsageError
+from optimizer._warnings import quiet_library_warnings
 
 __all__ = ["main"]
 
@@ -50,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``generate`` console script; returns the exit code."""
     args = _parser().parse_args(argv)
+    quiet_library_warnings()
     try:
         return _run(args)
     except UsageError as exc:

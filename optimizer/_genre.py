@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from objectives._params import DecodingParams
 from objectives.scoring._calibration import RepetitionCalibration

@@ -160,7 +160,7 @@ def _preset(name: str, genre: str, entry: dict[str, Any], path: Path, section: s
     except ValueError as exc:
         raise PresetValidationError(f"{path}: field '{where}/params': {exc}") from None
     for engine, rendered in (("audiocraft", params.to_audiocraft()), ("transformers", params.to_transformers())):
-        if entry[engine] != rendered:
+        if entry[engine] != rendered and not (engine == "transformers" and entry[engine] == _legacy_greedy(params)):
             raise PresetValidationError(f"{path}: field '{where}/{engine}' does not match its params "
                                         f"(expected {rendered}).")
     if entry["trial"] > MAX_TRIAL_NUMBER:  # the schema has the minimum 0
@@ -173,3 +173,11 @@ def _preset(name: str, genre: str, entry: dict[str, Any], path: Path, section: s
     return Preset(name=name, genre=genre, trial=entry["trial"], params=params, scores=scores,
                   feasible=entry.get("feasible", True), preference=entry.get("preference"),
                   validation=entry.get("validation"), optimism=entry.get("optimism"))
+
+
+def _legacy_greedy(params: DecodingParams) -> dict[str, Any] | None:
+    """The greedy transformers rendering of files written before 2026-11-21 (``top_k=0`` etc., which transformers'
+    strict validation refuses): the same argmax, so such files still load (and re-render the current way)."""
+    if not params.is_greedy:
+        return None
+    return {"do_sample": False, "temperature": 1.0, "top_k": 0, "top_p": 1.0, "guidance_scale": params.cfg_coef}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from optimizer._errors import EXIT_USAGE, OneLineArgumentParser, UsageError
 from optimizer._files import check_creatable_folder
+from optimizer._warnings import quiet_library_warnings
 
 __all__ = ["build_parser", "main"]
 
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``report`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
+    quiet_library_warnings()
     try:
         path = _run(args)
     except UsageError as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -62,14 +61,22 @@ class TransformersMusicGen:
         self.pad_token_id: int = int(pad)
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str, *, device: torch.device, max_batch: int = 32) -> TransformersMusicGen:
+    def from_pretrained(cls, name_or_path: str, *, device: torch.device, max_batch: int = 32,
+                        name: str | None = None) -> TransformersMusicGen:
         """Load from a hub id (``facebook/musicgen-small``) or a local directory saved with ``save_pretrained``.
 
         Weights load as safetensors where the checkpoint has them; remote code is never trusted. Half
-        precision on CUDA.
+        precision on CUDA. :func:`objectives.load_generator` checks the directory or the hub first
+        (:func:`objectives._hub.resolve_checkpoint`); this maps what transformers still refuses.
+
+        Args:
+            name_or_path: hub id or directory.
+            device: torch device.
+            max_batch: most rows per decoding pass.
+            name: the name to record (default ``name_or_path``; the hub id when loading its cached snapshot).
 
         Raises:
-            ModelLoadError: Not in the local cache and the hub unreachable, or not a MusicGen checkpoint.
+            ModelLoadError: pickled weights that are not plain tensors, or a checkpoint transformers cannot load.
         """
         try:
             processor = AutoProcessor.from_pretrained(name_or_path)
@@ -80,13 +87,12 @@ class TransformersMusicGen:
                 "weights_only=True); use a safetensors checkpoint from a source you trust."
             ) from exc
         except (OSError, ValueError) as exc:
-            where = "directory" if Path(name_or_path).exists() else "hub id"
             raise ModelLoadError(
-                f"cannot load MusicGen {where} {name_or_path!r}: it is neither in the local Hugging Face cache "
-                "nor reachable; download it where there is network (huggingface-cli download ...) or pass "
-                "--model /path/to/a/directory/saved/with/save_pretrained."
+                f"cannot load MusicGen {name_or_path!r}: {_first_line(exc)}; pass --model a hub id (fetch it with "
+                "`hf download <id>` where there is network) or /path/to/a/directory/saved/with/save_pretrained."
             ) from exc
-        return cls(model.to(device), processor, name=name_or_path, max_batch=max_batch)  # type: ignore[arg-type]
+        return cls(model.to(device), processor, name=name or name_or_path,  # type: ignore[arg-type]
+                   max_batch=max_batch)
 
     @property
     def device(self) -> torch.device:
@@ -187,3 +193,9 @@ class TransformersMusicGen:
         """EnCodec-decode ``[B, K, F]`` codes to ``[B, T]`` float32 waveforms."""
         values = self.model.audio_encoder.decode(codes[None], audio_scales=[None] * codes.shape[0]).audio_values
         return values[:, 0].float().cpu().numpy()
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception's first line, at most 200 characters (transformers' messages run to paragraphs)."""
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200].rstrip(".")

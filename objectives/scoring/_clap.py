@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Sequence
-from pathlib import Path
 
 import librosa
 import numpy as np
@@ -44,13 +43,16 @@ class ClapScorer:
         self._text_cache: dict[str, torch.Tensor] = {}
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str, *, device: torch.device) -> ClapScorer:
+    def from_pretrained(cls, name_or_path: str, *, device: torch.device, name: str | None = None) -> ClapScorer:
         """Load a CLAP checkpoint from a hub id or a local directory (float32; CLAP is small).
 
+        ``name`` is recorded (default ``name_or_path``; the hub id when loading its cached snapshot).
+        :func:`objectives.load_clap` checks the directory or the hub first.
+
         Raises:
-            ModelLoadError: Not in the local cache and the hub unreachable, or not a CLAP checkpoint.
+            ModelLoadError: pickled weights that are not plain tensors, or a checkpoint transformers cannot load.
         """
-        from objectives.generation._transformers import ModelLoadError
+        from objectives.generation._transformers import ModelLoadError, _first_line
 
         try:
             processor = ClapProcessor.from_pretrained(name_or_path)
@@ -61,12 +63,11 @@ class ClapScorer:
                 "weights_only=True); use a safetensors checkpoint from a source you trust."
             ) from exc
         except (OSError, ValueError) as exc:
-            where = "directory" if Path(name_or_path).exists() else "hub id"
             raise ModelLoadError(
-                f"cannot load CLAP {where} {name_or_path!r}: it is neither in the local Hugging Face cache nor "
-                "reachable; download it where there is network or pass --clap /path/to/a/saved/directory."
+                f"cannot load CLAP {name_or_path!r}: {_first_line(exc)}; pass --clap a hub id (fetch it with "
+                "`hf download <id>` where there is network) or /path/to/a/saved/directory."
             ) from exc
-        return cls(model.to(device), processor, name=name_or_path)  # type: ignore[arg-type]
+        return cls(model.to(device), processor, name=name or name_or_path)  # type: ignore[arg-type]
 
     @property
     def device(self) -> torch.device:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["ScoreSummary", "summarize"]
 
@@ -37,6 +38,8 @@ def summarize(values: Sequence[float] | np.ndarray) -> ScoreSummary:
     Raises:
         ValueError: No values, or a NaN/infinite value (a score that cannot be trusted).
     """
+    import numpy as np  # here, not at the top: the preset loader imports ScoreSummary and must not need numpy
+
     x = np.asarray(values, dtype=np.float64).ravel()
     if x.size == 0:
         raise ValueError("cannot summarise an empty list of scores.")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from optimizer._argtypes import seed_arg
 from optimizer._errors import OneLineArgumentParser
+from optimizer._warnings import quiet_library_warnings
 
 __all__ = ["main"]
 
@@ -26,6 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seed", type=seed_arg, default=None,
                    help="seed of the sampling RNG, 0 to 2**32 - 1 (for reproducible tests)")
     args = p.parse_args(argv)
+    quiet_library_warnings()
     if not args.presets_dir.is_dir():
         print(f"serve-presets: error: no presets folder {str(args.presets_dir)!r}; run optimize first.",
               file=sys.stderr)

@@ -1,3 +1,6 @@
+import logging
+import warnings
+
 import pytest
 
 from objectives import DecodingParams
@@ -34,9 +37,43 @@ def test_transformers_rendering_is_explicit_for_every_strategy():
     top_k = DecodingParams(top_k=120).to_transformers()
     assert top_k == {"do_sample": True, "temperature": 1.0, "top_k": 120, "top_p": 1.0, "guidance_scale": 3.0}
     greedy = DecodingParams(temperature=0.0, cfg_coef=4.0).to_transformers()
-    assert greedy["do_sample"] is False and greedy["guidance_scale"] == 4.0
+    assert greedy == {"do_sample": False, "temperature": None, "top_k": None, "top_p": None, "guidance_scale": 4.0}
     full = DecodingParams(top_k=0).to_transformers()
     assert (full["top_k"], full["top_p"]) == (0, 1.0)
+
+
+STRATEGY_FAMILY = [
+    DecodingParams(use_sampling=False),                       # greedy by flag, sampling fields left at defaults
+    DecodingParams(temperature=0.0, top_k=0, top_p=0.5),      # greedy by temperature
+    DecodingParams(use_sampling=False, cfg_coef=1.0),         # greedy without guidance
+    DecodingParams(),                                         # audiocraft's default: top-k 250
+    DecodingParams(top_k=1, temperature=10.0, cfg_coef=20.0),  # top-k edges
+    DecodingParams(top_k=2048, temperature=0.01),
+    DecodingParams(top_k=250, top_p=0.9),                     # nucleus overrides top-k
+    DecodingParams(top_k=0, top_p=0.01, cfg_coef=1.0),
+    DecodingParams(top_k=0, top_p=0.0),                       # full multinomial
+]
+
+
+@pytest.mark.parametrize("params", STRATEGY_FAMILY, ids=lambda p: f"{p.strategy}-{p.top_k}-{p.top_p}-{p.temperature}")
+def test_every_transformers_rendering_passes_strict_validation_silently(params):
+    """transformers' own strict check, with its warnings and log records caught: a rendering that makes
+    transformers complain would reach every program that splats a preset into ``generate``."""
+    from transformers import GenerationConfig
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("transformers")
+    logger.addHandler(handler)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            GenerationConfig(**params.to_transformers()).validate(strict=True)
+    finally:
+        logger.removeHandler(handler)
+    assert [str(w.message) for w in caught] == []
+    assert [r.getMessage() for r in records if r.levelno >= logging.WARNING] == []
 
 
 def test_audiocraft_rendering_drops_what_the_rule_ignores():

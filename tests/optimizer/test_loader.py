@@ -127,3 +127,31 @@ def test_old_study_with_a_bare_diversity_exports_it_with_an_unknown_stderr(prese
     diversity = raw["presets"]["balanced"]["scores"]["diversity"]
     assert diversity["mean"] == 0.1 and diversity["stderr"] is None
     assert load_presets(presets_dir / "jazz.json")["balanced"].scores["diversity"].mean == 0.1
+
+
+def test_greedy_presets_round_trip_with_a_strict_transformers_rendering(tmp_path):
+    """A study whose front holds greedy configurations (genres may enable greedy) writes a file the schema and the
+    loader accept, and whose transformers rendering passes transformers' strict validation; files written with the
+    earlier greedy rendering (top_k=0, top_p=1.0, temperature=1.0) still load."""
+    from transformers import GenerationConfig
+
+    greedy = DecodingParams(use_sampling=False, cfg_coef=4.0)
+    study = make_study([(0.30, 0.10, {"baseline": "musicgen_default", "params": DecodingParams()}),
+                        (0.50, 0.40, {"params": greedy}), (0.45, 0.15, {"params": DecodingParams(temperature=0.0)})])
+    write_presets(build_presets(study, genre="jazz"), tmp_path / "jazz.json")
+    loaded = load_presets(tmp_path / "jazz.json")
+    greedy_presets = [p for p in loaded.presets.values() if p.params.is_greedy]
+    assert len(greedy_presets) == 2
+    for preset in greedy_presets:
+        GenerationConfig(**preset.to_transformers()).validate(strict=True)
+
+    def legacy(document):
+        for entry in document["presets"].values():
+            if entry["transformers"]["do_sample"] is False:
+                entry["transformers"].update(temperature=1.0, top_k=0, top_p=1.0)
+    assert load_presets(_rewrite(tmp_path, legacy)).presets.keys() == loaded.presets.keys()
+
+    sampling_with_null = _rewrite(tmp_path, lambda d: d["baselines"]["musicgen_default"]["transformers"]
+                                  .update(top_k=None))
+    with pytest.raises(PresetValidationError, match="baselines/musicgen_default/transformers"):
+        load_presets(sampling_with_null)
