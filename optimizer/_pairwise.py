@@ -56,7 +56,7 @@ DEFAULT_COMPARE = 4
 CLIP = {"prompt": 0, "replicate": 0}
 """The clip the listener hears of every trial: the first prompt's first seed. Every trial decodes it from the same
 prompt and seed (common random numbers), so two clips differ only by their decoding parameters."""
-INSTALL_HINT = 'pip install "musicgen-decoding-optimizer[preferential]"'
+INSTALL_HINT = """pip install ".[preferential]" (in the project's checkout)"""
 _SAMPLER_NOISE = ("Dynamic search space detected", "The objective function has categorical parameters")
 
 

@@ -280,7 +280,7 @@ def test_missing_botorch_is_one_sentence_with_the_install_command(tmp_path):
               f"'--storage', 'sqlite:///{tmp_path / 'o.db'}']))")
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr
-    assert 'pip install "musicgen-decoding-optimizer[preferential]"' in done.stderr
+    assert 'pip install ".[preferential]"' in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) <= 2
     assert not list(tmp_path.iterdir())
 
