@@ -3,6 +3,8 @@
 ``pip install .`` in the checkout brings the preset loader alone; the commands need
 the ``search`` extra. Each entry point checks that extra's import names before importing its command, so a
 loader-only install answers ``optimize`` with the install command and exit 2 instead of a ``ModuleNotFoundError``.
+Ctrl-C before a command handles it itself (while torch imports or a model loads) is one line and exit 130; every
+file a command writes is written atomically, so none is left half-written.
 """
 
 from __future__ import annotations
@@ -36,7 +38,11 @@ def _run(command: str, module: str) -> Callable[[], int]:
             sys.stderr.write(f"{command}: error: {command} needs the search extra, but {named} {verb} not installed "
                              f"(a loader-only install); install it with {INSTALL_HINT} in the project's checkout.\n")
             return 2
-        return importlib.import_module(module).main()
+        try:
+            return importlib.import_module(module).main()
+        except KeyboardInterrupt:  # Ctrl-C while libraries import or a model loads: one line, not a traceback
+            sys.stderr.write(f"{command}: interrupted by Ctrl-C; nothing was written.\n")
+            return 130
 
     entry.__name__ = command.replace("-", "_")
     entry.__doc__ = f"The ``{command}`` console script: ``{module}.main`` once the search stack is importable."

@@ -9,9 +9,24 @@ import pytest
 
 _SCRIPTS = {ep.name: ep.value for ep in entry_points(group="console_scripts")
             if ep.value.startswith(("optimizer.", "objectives."))}
-# An import of torch fails in these processes: --help and --version must not need it.
-_RUN = ("import sys; sys.modules['torch'] = None; import importlib; module, _, func = sys.argv[1].partition(':'); "
-        "sys.argv = sys.argv[2:]; raise SystemExit(getattr(importlib.import_module(module), func)())")
+# An import of torch fails in these processes: --help and --version must not need it. torch stays findable
+# (importlib.util.find_spec answers), as the entry points check the search stack is installed before running.
+_RUN = """
+import importlib, importlib.abc, importlib.util, sys
+
+class BlockTorch(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, name, path=None, target=None):
+        return importlib.util.spec_from_loader(name, self) if name.split(".")[0] == "torch" else None
+    def create_module(self, spec):
+        return None
+    def exec_module(self, module):
+        raise ImportError("torch is blocked: --help and --version must not import it")
+
+sys.meta_path.insert(0, BlockTorch())
+module, _, func = sys.argv[1].partition(":")
+sys.argv = sys.argv[2:]
+raise SystemExit(getattr(importlib.import_module(module), func)())
+"""
 _MARKUP = re.compile(r"``|:(func|class|meth|data|attr|mod|ref|exc):`")
 
 
