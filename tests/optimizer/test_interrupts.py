@@ -18,6 +18,7 @@ import optuna
 import pytest
 
 from optimizer import _keys, validate_presets
+from tests.servers import wait_for
 
 pytestmark = pytest.mark.slow
 _EXE = shutil.which("optimize")
@@ -52,15 +53,7 @@ def _trials(tmp_path: Path) -> list[optuna.trial.FrozenTrial]:
 
 
 def _wait_for(condition, process: subprocess.Popen, log: Path, what: str, timeout: float = 300.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(f"{what} did not happen (rc {process.poll()}): {log.read_text()[-3000:]}")
-        time.sleep(0.05)
+    return wait_for(condition, process, log, what, timeout=timeout, kill=True, poll=0.05)
 
 
 def _generating(tmp_path: Path):

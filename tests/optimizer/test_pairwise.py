@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import warnings
 
 import httpx
@@ -32,7 +31,7 @@ from optimizer._pairwise import (
 from optimizer._pairwise_presets import build_pairwise_presets
 from optimizer._presets import NoFeasibleTrialError
 from tests.optimizer.synthetic import SPEC
-from tests.servers import free_port, wait_until_serving
+from tests.servers import free_port, wait_for, wait_until_serving
 
 _EXE = shutil.which("optimize")
 _OPTIMIZE = [_EXE] if _EXE else [sys.executable, "-m", "optimizer._cli"]
@@ -47,17 +46,6 @@ def _ready(storage: str, name: str) -> list[optuna.trial.FrozenTrial]:
     return [t for t in study.get_trials(deepcopy=False) if _keys.PAIRWISE_CLIP in t.user_attrs]
 
 
-def _wait(condition, process: subprocess.Popen, log, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen (rc {process.poll()}): {log.read_text()[-3000:]}")
-        time.sleep(0.3)
-
-
 @pytest.mark.slow
 def test_listener_choices_are_recorded_drive_the_sampler_and_export_presets(tmp_path):
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
@@ -69,7 +57,7 @@ def test_listener_choices_are_recorded_drive_the_sampler_and_export_presets(tmp_
     # First run: three clips (the two reference configurations and one more), then it waits for the listener.
     generator = subprocess.Popen(argv, cwd=tmp_path, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True)
     try:
-        _wait(lambda: "await your comparison" in log.read_text(), generator, log, "waiting for the listener")
+        wait_for(lambda: "await your comparison" in log.read_text(), generator, log, "waiting for the listener")
         assert len(_ready(storage, name)) == 3
         generator.send_signal(signal.SIGINT)
         assert generator.wait(timeout=30) == 130
@@ -85,7 +73,7 @@ def test_listener_choices_are_recorded_drive_the_sampler_and_export_presets(tmp_
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(f"{base}/api/studies", server)
-        _wait(lambda: "await your comparison" in log.read_text(), generator, log, "resumed run waiting")
+        wait_for(lambda: "await your comparison" in log.read_text(), generator, log, "resumed run waiting")
         assert "Resuming pairwise study" in log.read_text()
         summary = next(s for s in httpx.get(f"{base}/api/studies").json()["study_summaries"]
                        if s["study_name"] == name)
@@ -109,7 +97,7 @@ def test_listener_choices_are_recorded_drive_the_sampler_and_export_presets(tmp_
             response = httpx.post(f"{base}/api/studies/{study_id}/preference",
                                   json={"mode": "ChooseWorst", "candidates": candidates, "clicked": worst})
             assert response.status_code == 204, response.text
-            _wait(lambda: len(_ready(storage, name)) >= then_ready, generator, log, f"trial {then_ready - 1}")
+            wait_for(lambda: len(_ready(storage, name)) >= then_ready, generator, log, f"trial {then_ready - 1}")
 
         # Each choice removes the worst clip from the page; the generator answers with one new configuration.
         choose_worst([0, 1, 2], 2, then_ready=4)
