@@ -1,8 +1,9 @@
 """The two reference trials every study evaluates: MusicGen's default configuration and the genre's baseline.
 
-They are enqueued when a study is created, and enqueued once more whenever an interrupt, a lost worker or a
-surplus ask failed one that has no COMPLETE, waiting or running counterpart: a study ends with both
-evaluated, however it was stopped and resumed, and the preset file's ``baselines`` is never left empty by it.
+They are enqueued when a study is created, and enqueued once more whenever an interrupt or a surplus ask failed
+one that has no COMPLETE, waiting or running counterpart (a lost worker's trial is retried by stale-trial
+recovery): a study ends with both evaluated, however it was stopped and resumed, and the preset file's
+``baselines`` is never left empty by it.
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from objectives._params import DecodingParams
 from optimizer import _keys
 from optimizer._space import SearchSpace
 
-__all__ = ["MAX_STALE", "RETRYABLE_FAILURES", "enqueue_references", "requeue_lost_baselines"]
+__all__ = ["RETRYABLE_FAILURES", "enqueue_references", "requeue_lost_baselines"]
 
-RETRYABLE_FAILURES = ("interrupted", "stale", "surplus")
+RETRYABLE_FAILURES = ("interrupted", "surplus")
 """``mgopt:failure:v1`` prefixes that say nothing about the configuration, so a reference failed so is retried
-(an evaluation error, e.g. NaN scores, would fail again on the same seeds and is not)."""
-
-MAX_STALE = 2
-"""A reference whose trials went stale (their worker died) this many times is not enqueued again."""
+(an evaluation error, e.g. NaN scores, would fail again on the same seeds and is not). A trial failed as stale
+is retried by stale-trial recovery itself (:func:`~optimizer._workers.recover_stale_trials`), the one place that
+does it, so two workers never both enqueue a retry of it."""
 
 
 def enqueue_references(study: optuna.Study, space: SearchSpace, baseline: DecodingParams | None) -> list[str]:
@@ -52,8 +52,8 @@ def requeue_lost_baselines(study: optuna.Study) -> list[str]:
 
     A label (``mgopt:baseline:v1``) is re-enqueued, with the same fixed parameters and a ``mgopt:retry_of:v1``
     naming the failed trial, when it has no COMPLETE, WAITING or RUNNING trial, its latest trial FAILed for a
-    reason in :data:`RETRYABLE_FAILURES`, no trial retries that one yet (at most one retry per failed reference
-    trial), and fewer than :data:`MAX_STALE` of its trials went stale.
+    reason in :data:`RETRYABLE_FAILURES`, and no trial retries that one yet (at most one retry per failed reference
+    trial).
 
     Returns:
         The labels enqueued.
@@ -73,8 +73,6 @@ def requeue_lost_baselines(study: optuna.Study) -> list[str]:
         reason = str(last.user_attrs.get(_keys.FAILURE, ""))
         if last.state != TrialState.FAIL or last.number in retried or not reason.startswith(RETRYABLE_FAILURES):
             continue
-        if sum(str(t.user_attrs.get(_keys.FAILURE, "")).startswith("stale") for t in own) >= MAX_STALE:
-            continue  # a configuration that keeps killing its workers (out of host memory, say) is not a reference
         fixed = last.system_attrs.get("fixed_params") or last.params
         if not fixed:
             continue

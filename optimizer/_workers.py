@@ -124,8 +124,10 @@ def recover_stale_trials(study: optuna.Study, *, grace: float) -> list[int]:
             except (ValueError, RuntimeError):  # another worker failed or finished it first
                 continue
             failed.append(trial.number)
-            if _keys.RETRY_OF not in trial.user_attrs and trial.params:
-                study.enqueue_trial(dict(trial.params), user_attrs={
+            # A reference killed before its parameters were drawn still has its enqueued (fixed) parameters.
+            params = dict(trial.params) or dict(trial.system_attrs.get("fixed_params") or {})
+            if _keys.RETRY_OF not in trial.user_attrs and params:
+                study.enqueue_trial(params, user_attrs={
                     _keys.RETRY_OF: {"trial": trial.number, "reason": f"no heartbeat for {silent:.0f} s"},
                     **({_keys.BASELINE: trial.user_attrs[_keys.BASELINE]} if _keys.BASELINE in trial.user_attrs
                        else {}),

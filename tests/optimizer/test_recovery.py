@@ -60,14 +60,17 @@ def test_a_reference_failed_by_an_interrupt_or_a_surplus_ask_is_enqueued_once_mo
 
 def test_a_reference_that_went_stale_is_retried_once_even_when_killed_before_its_parameters_were_drawn():
     study = _study()
-    trial = study.ask()  # killed before suggesting: no params, so recovery has nothing to re-enqueue
+    trial = study.ask()  # killed before suggesting: recovery re-enqueues the reference's fixed parameters
     trial.set_user_attr(_keys.HEARTBEAT, time.time() - 100)
     recover_stale_trials(study, grace=5.0)
-    assert requeue_lost_baselines(study) == ["musicgen_default"]
-    retry = _running_reference(study)  # this one goes stale too: recovery does not retry a retry
-    retry.set_user_attr(_keys.HEARTBEAT, time.time() - 100)
+    assert requeue_lost_baselines(study) == []  # recovery enqueued the retry already: one retry, never two
+    retry = _running_reference(study)
+    assert retry.user_attrs[_keys.RETRY_OF]["trial"] == trial.number
+    assert retry.user_attrs[_keys.BASELINE] == "musicgen_default"
+    retry.set_user_attr(_keys.HEARTBEAT, time.time() - 100)  # this one goes stale too: a retry is not retried
     recover_stale_trials(study, grace=5.0)
     assert requeue_lost_baselines(study) == []  # a configuration that keeps killing its workers is given up
+    assert not study.get_trials(states=(optuna.trial.TrialState.WAITING,))
 
 
 def test_a_reference_that_failed_on_its_own_or_completed_is_not_enqueued_again():
@@ -133,3 +136,23 @@ def test_later_signals_cannot_interrupt_the_cleanup(signal_handlers):
             raise
     assert all(t.state == optuna.trial.TrialState.FAIL for t in study.get_trials())
     assert received() == signal.SIGINT and exit_code() == 130
+
+
+def test_a_stale_reference_gets_one_retry_whichever_worker_looks_next(monkeypatch):
+    """The CI failure of 2026-11-21: recovery failed a killed baseline, and another worker's baseline check ran
+    before recovery enqueued the retry and enqueued a second one. Stale trials are retried by recovery alone."""
+    study = _study()
+    trial = _running_reference(study)  # its parameters were drawn: the worker died while generating
+    trial.set_user_attr(_keys.HEARTBEAT, time.time() - 100)
+    enqueue = study.enqueue_trial
+    others = []
+
+    def another_worker_looks_first(*args, **kwargs):  # worker B's loop runs between recovery's tell and enqueue
+        others.append(requeue_lost_baselines(study))
+        return enqueue(*args, **kwargs)
+
+    monkeypatch.setattr(study, "enqueue_trial", another_worker_looks_first)
+    assert recover_stale_trials(study, grace=5.0) == [trial.number]
+    assert others == [[]]
+    waiting = study.get_trials(states=(optuna.trial.TrialState.WAITING,))
+    assert [t.user_attrs[_keys.RETRY_OF]["trial"] for t in waiting] == [trial.number]
