@@ -32,7 +32,7 @@ def parse_sources(values: list[str]) -> list[Source]:
     Raises:
         ValueError: no colon, not a folder, a genre that is not shipped, or a folder without audio files.
     """
-    from optimizer._genre import list_genres
+    from optimizer.search._genre import list_genres
 
     known = list_genres()
     out = []

@@ -105,8 +105,8 @@ def optimizer_overhead(trials: int = 50) -> float:
     """Seconds per trial of TPE ask + suggest + tell on a SQLite study (no evaluation)."""
     import optuna
 
-    from optimizer._samplers import make_sampler
-    from optimizer._space import SearchSpace
+    from optimizer.search._samplers import make_sampler
+    from optimizer.search._space import SearchSpace
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     space = SearchSpace()

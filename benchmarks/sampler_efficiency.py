@@ -36,8 +36,8 @@ from optuna._hypervolume import compute_hypervolume  # noqa: E402  (Optuna's WFG
 
 from objectives import DecodingParams  # noqa: E402
 from optimizer._keys import DIRECTIONS  # noqa: E402
-from optimizer._samplers import DEFAULT_SAMPLER, make_sampler  # noqa: E402
-from optimizer._space import SearchSpace  # noqa: E402
+from optimizer.search._samplers import DEFAULT_SAMPLER, make_sampler  # noqa: E402
+from optimizer.search._space import SearchSpace  # noqa: E402
 
 TEMPERATURES = [0.5, 0.7, 0.85, 1.0, 1.15, 1.3, 1.5]
 TOP_KS = [20, 50, 100, 175, 250, 350, 500]
@@ -77,7 +77,7 @@ def build_table(model: str, clap: str, prompts: int, replicates: int, duration: 
     import torch
 
     from objectives import Evaluator, load_clap, load_generator
-    from optimizer._genre import load_genre
+    from optimizer.search._genre import load_genre
 
     device = torch.device("cpu")
     genre = load_genre("jazz")

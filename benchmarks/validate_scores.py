@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> str:
         parser.error(f"--max-files must be >= 2 but got {args.max_files}")
     if args.json is not None and args.json.exists():
         parser.error(f"{args.json} exists; pass a new file name")
-    from optimizer._genre import load_genre
+    from optimizer.search._genre import load_genre
 
     jobs = []
     for src in sources:

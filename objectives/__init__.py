@@ -8,6 +8,18 @@ from __future__ import annotations
 
 from objectives._lazy import lazy_getattr
 from objectives._params import DecodingParams
+from objectives._registry import (
+    Objective,
+    UnknownObjectiveError,
+    fixed_objectives,
+    get_objective,
+    objective_names,
+    register,
+    registered,
+    revalidated_objectives,
+    selectable_objectives,
+    unregister,
+)
 
 __all__ = [
     "DEBUG_MODEL_NAME",
@@ -15,9 +27,19 @@ __all__ = [
     "DecodingParams",
     "Evaluation",
     "Evaluator",
+    "Objective",
+    "UnknownObjectiveError",
+    "fixed_objectives",
+    "get_objective",
     "load_clap",
     "load_generator",
+    "objective_names",
+    "register",
+    "registered",
     "replicate_seed",
+    "revalidated_objectives",
+    "selectable_objectives",
+    "unregister",
 ]
 
 _LAZY = {

@@ -77,47 +77,75 @@ _MUSICGEN_SIZES: dict[str, dict[str, dict[str, Any]]] = {
 MUSICGEN_SIZES = tuple(_MUSICGEN_SIZES)
 
 
-def build_random_musicgen(size: str = "debug", seed: int = 0):
+def _dims(sizes: dict[str, dict[str, dict[str, Any]]], size: str) -> dict[str, dict[str, Any]]:
+    if size not in sizes:
+        raise ValueError(f"size must be one of {', '.join(sizes)} but got {size!r}.")
+    return sizes[size]
+
+
+def musicgen_parts(size: str) -> tuple[Any, dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """What every MusicGen layout of ``size`` shares: ``(tokenizer, T5 config dict, 32 kHz EnCodec config dict,
+    decoder widths)``; the caller builds its decoder config (mono, stereo or melody) from the widths.
+
+    Raises:
+        ValueError: unknown size.
+    """
+    from transformers import EncodecConfig, T5Config
+
+    dims = _dims(_MUSICGEN_SIZES, size)
+    tokenizer = _t5_tokenizer()
+    text = T5Config(vocab_size=32128 if size != "debug" else len(tokenizer), **dims["text"]).to_dict()
+    codec = EncodecConfig(sampling_rate=32_000, upsampling_ratios=[8, 5, 4, 4], codebook_size=2048,
+                          target_bandwidths=[2.2], **dims["codec"]).to_dict()
+    return tokenizer, text, codec, dims["decoder"]
+
+
+def seeded_model(cls, config, seed: int):
+    """``cls(config)`` in eval mode with weights drawn under ``seed`` (global RNG state kept), its EnCodec codebooks
+    random: they start as zeros (they are learned), and random entries make the audio depend on the codes."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = cls(config).eval()
+        for layer in model.audio_encoder.quantizer.layers:
+            layer.codebook.embed.normal_()
+            layer.codebook.embed_avg.copy_(layer.codebook.embed)
+    return model
+
+
+def build_random_musicgen(size: str = "debug", seed: int = 0, *, audio_channels: int = 1):
     """A random-weight MusicGen of a known architecture and its processor.
 
     Args:
         size: ``debug`` (toy widths, 2 layers: tests and ``--model debug``), ``small`` or ``medium`` (the
             published architectures, for timing without downloading weights).
         seed: weights are drawn from ``torch.manual_seed(seed)``, so the model is the same every time.
+        audio_channels: 1 (mono, 4 codebooks) or 2 (stereo like ``facebook/musicgen-stereo-*``: 8 codebooks,
+            left/right interleaved, over the same mono EnCodec).
 
     Returns:
-        ``(MusicgenForConditionalGeneration, MusicgenProcessor)``; 32 kHz mono, 4 codebooks of 2048 at 50 Hz.
+        ``(MusicgenForConditionalGeneration, MusicgenProcessor)``; 32 kHz, 4 codebooks of 2048 per channel at
+        50 Hz.
 
     Raises:
-        ValueError: unknown size.
+        ValueError: unknown size or channel count.
     """
     from transformers import (
-        EncodecConfig,
         EncodecFeatureExtractor,
         MusicgenConfig,
         MusicgenDecoderConfig,
         MusicgenForConditionalGeneration,
         MusicgenProcessor,
-        T5Config,
     )
 
-    if size not in _MUSICGEN_SIZES:
-        raise ValueError(f"size must be one of {', '.join(_MUSICGEN_SIZES)} but got {size!r}.")
-    dims = _MUSICGEN_SIZES[size]
-    tokenizer = _t5_tokenizer()
+    if audio_channels not in (1, 2):
+        raise ValueError(f"audio_channels must be 1 or 2 but got {audio_channels}.")
+    tokenizer, text, codec, decoder = musicgen_parts(size)
     config = MusicgenConfig(
-        text_encoder=T5Config(vocab_size=32128 if size != "debug" else len(tokenizer), **dims["text"]).to_dict(),
-        audio_encoder=EncodecConfig(sampling_rate=32_000, upsampling_ratios=[8, 5, 4, 4], codebook_size=2048,
-                                    target_bandwidths=[2.2], **dims["codec"]).to_dict(),
-        decoder=MusicgenDecoderConfig(vocab_size=2048, num_codebooks=4, **dims["decoder"]).to_dict(),
+        text_encoder=text, audio_encoder=codec,
+        decoder=MusicgenDecoderConfig(vocab_size=2048, num_codebooks=4 * audio_channels, audio_channels=audio_channels,
+                                      **decoder).to_dict(),
     )
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        model = MusicgenForConditionalGeneration(config).eval()
-        # EnCodec's codebooks start as zeros (they are learned); random entries make the audio depend on the codes.
-        for layer in model.audio_encoder.quantizer.layers:
-            layer.codebook.embed.normal_()
-            layer.codebook.embed_avg.copy_(layer.codebook.embed)
+    model = seeded_model(MusicgenForConditionalGeneration, config, seed)
     processor = MusicgenProcessor(feature_extractor=EncodecFeatureExtractor(sampling_rate=32_000, feature_size=1),
                                   tokenizer=tokenizer)
     return model, processor
@@ -160,9 +188,7 @@ def build_random_clap(size: str = "debug", seed: int = 0):
     """
     from transformers import ClapAudioConfig, ClapConfig, ClapFeatureExtractor, ClapModel, ClapProcessor, ClapTextConfig
 
-    if size not in _CLAP_SIZES:
-        raise ValueError(f"size must be one of {', '.join(_CLAP_SIZES)} but got {size!r}.")
-    dims = _CLAP_SIZES[size]
+    dims = _dims(_CLAP_SIZES, size)
     tokenizer = _roberta_tokenizer()
     config = ClapConfig(
         text_config=ClapTextConfig(vocab_size=50265 if size != "debug" else len(tokenizer), **dims["text"]).to_dict(),

@@ -10,13 +10,18 @@ import numpy as np
 
 from objectives._params import DecodingParams
 from objectives.generation._backend import GeneratedAudio, MusicGenBackend, StepCallback
+from objectives.generation._windows import MAX_CLIP_SECONDS
 from objectives.scoring._calibration import repetition_excess
 from objectives.scoring._clap import ClapScorer
+from objectives.scoring._continuity import seam_continuity
 from objectives.scoring._degeneracy import DegeneracyReport, DegeneracyThresholds, degeneracy
 from objectives.scoring._diversity import embedding_spread
 from objectives.scoring._fad import EmbeddingStats, frechet_distance
+from objectives.scoring._feasibility import is_feasible
+from objectives.scoring._melody import melody_adherence
 from objectives.scoring._repetition import repetition_score, token_repetition
 from objectives.scoring._stats import ScoreSummary, summarize
+from objectives.scoring._stereo import channel_degeneracy, side_mid_ratio
 
 __all__ = ["ClipScores", "Evaluation", "Evaluator", "replicate_seed"]
 
@@ -38,6 +43,12 @@ class ClipScores:
     Attributes:
         repetition: the objective: repetition beyond the genre's reference (:func:`repetition_excess`), [0, 1].
         raw_repetition: :func:`repetition_score` itself, [0, 1].
+        degeneracy: of the mono clip, or of a stereo clip's worst channel (:func:`channel_degeneracy`).
+        stereo_image: side/mid energy ratio of a stereo clip (:func:`side_mid_ratio`, [0, 100]); None for mono.
+        continuity: for a continuation, the seam's feature distance over the prompt's own
+            (:func:`seam_continuity`, [0, 100], about 1 is seamless); None otherwise.
+        melody: chroma cosine similarity to the conditioning melody (:func:`melody_adherence`, [0, 1]); None
+            without melodies.
     """
 
     prompt_index: int
@@ -48,6 +59,9 @@ class ClipScores:
     token_repetition: float | None
     degeneracy: DegeneracyReport
     raw_repetition: float = 0.0
+    stereo_image: float | None = None
+    continuity: float | None = None
+    melody: float | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,12 @@ class Evaluation:
         fad: Fréchet distance between the clips' CLAP embeddings and the reference set's (lower is
             closer), or None without a reference.
         raw_repetition: :func:`repetition_score` over all clips, mean ± stderr (recorded, not optimised).
+        stereo_image: side/mid energy ratio over a stereo model's clips, mean ± stderr (recorded, not
+            optimised: near 0 is a collapsed image, above 1 a phase-broken one); None for mono.
+        continuity: :func:`seam_continuity` over a continuation's clips, mean ± stderr (recorded); None
+            without audio prompts.
+        melody: :func:`melody_adherence` over the clips, mean ± stderr (higher follows the melody); None
+            without melodies.
         generation_seconds, scoring_seconds: wall-clock time, shared equally among configurations
             evaluated together.
     """
@@ -85,6 +105,9 @@ class Evaluation:
     audio: GeneratedAudio = field(repr=False)
     fad: float | None = None
     raw_repetition: ScoreSummary | None = None
+    stereo_image: ScoreSummary | None = None
+    continuity: ScoreSummary | None = None
+    melody: ScoreSummary | None = None
     generation_seconds: float = 0.0
     scoring_seconds: float = 0.0
 
@@ -98,7 +121,7 @@ class Evaluation:
     @property
     def feasible(self) -> bool:
         """No clip is silent, noise or clipped beyond the thresholds."""
-        return all(v <= 0.0 for v in self.constraints.values())
+        return is_feasible(self.constraints)
 
     def per_prompt(self) -> list[dict[str, float | str]]:
         """Per prompt: the prompt and its mean CLAP and repetition over replicates."""
@@ -121,7 +144,8 @@ class Evaluator:
         clap: the CLAP scorer.
         prompts: P prompts.
         replicates: R seeds per prompt, >= 1.
-        duration: clip length in seconds, in (0, 30].
+        duration: clip length in seconds, in (0, 300]; past the backend's window (30 s) it is generated in
+            audiocraft's windows (:mod:`objectives.generation._windows`).
         base_seed: seed of the common random numbers. Default 0.
         thresholds: degeneracy limits. Default :class:`DegeneracyThresholds()`.
         reference: CLAP embedding statistics of the user's reference audio; when given, every evaluation
@@ -129,6 +153,11 @@ class Evaluator:
         repetition_reference: raw repetition that real music of the genre reaches at this clip length (its
             calibration's :meth:`~objectives.scoring.RepetitionCalibration.reference_at`, or the user's
             reference audio's), in [0, 0.75]; the objective is the excess over it. Default 0 (raw repetition).
+        audio_prompts: audio prompts to continue, ``[C, T]`` each at the generator's rate; prompt ``p`` continues
+            ``audio_prompts[p % len(audio_prompts)]`` with every seed, and ``duration`` is the continuation's
+            length (what is scored). Default None (text only).
+        melodies: melodies ``[T]`` at the generator's rate for a melody model; prompt ``p`` is conditioned on
+            ``melodies[p % len(melodies)]`` with every seed, and each clip's melody adherence is recorded.
 
     Raises:
         ValueError: no prompts, replicates < 1, duration out of range, or a reference with fewer than 2 clips
@@ -137,13 +166,15 @@ class Evaluator:
 
     def __init__(self, *, generator: MusicGenBackend, clap: ClapScorer, prompts: Sequence[str], replicates: int,
                  duration: float, base_seed: int = 0, thresholds: DegeneracyThresholds | None = None,
-                 reference: EmbeddingStats | None = None, repetition_reference: float = 0.0) -> None:
+                 reference: EmbeddingStats | None = None, repetition_reference: float = 0.0,
+                 audio_prompts: Sequence[np.ndarray] | None = None,
+                 melodies: Sequence[np.ndarray] | None = None) -> None:
         if not prompts:
             raise ValueError("at least one prompt is needed.")
         if replicates < 1:
             raise ValueError(f"replicates must be >= 1 but got {replicates}.")
-        if not 0.0 < duration <= 30.0:
-            raise ValueError(f"duration must be in (0, 30] seconds but got {duration}.")
+        if not 0.0 < duration <= MAX_CLIP_SECONDS:
+            raise ValueError(f"duration must be in (0, {MAX_CLIP_SECONDS:g}] seconds but got {duration}.")
         self.generator = generator
         self.clap = clap
         self.prompts = tuple(prompts)
@@ -158,6 +189,12 @@ class Evaluator:
         repetition_excess(0.0, repetition_reference)  # validates the range
         self.repetition_reference = repetition_reference
         self._rows = [(p, r) for p in range(len(self.prompts)) for r in range(replicates)]
+        self.audio_prompts = tuple(audio_prompts) if audio_prompts else None
+        self.melodies = tuple(melodies) if melodies else None
+        if self.melodies is not None:
+            from objectives.generation._chroma import melody_chroma
+
+            self._melody_chroma = [melody_chroma(m, generator.sample_rate) for m in self.melodies]
         self.seeds = [replicate_seed(base_seed, p, r) for p, r in self._rows]
         self.clap.text_embeddings(self.prompts)  # once, up front
 
@@ -182,15 +219,23 @@ class Evaluator:
         started = time.perf_counter()
         # A configuration's prompt suffix conditions the generation only; CLAP judges against the bare prompt.
         conditioning = [c.apply_suffix(prompt) for prompt, c in zip(prompts, params, strict=True)]
-        generated = self.generator.generate(conditioning, params, self.seeds * len(configs),
-                                            duration=self.duration, on_step=on_step)
+        extra = {} if self.audio_prompts is None else {"audio_prompts": [
+            self.audio_prompts[p % len(self.audio_prompts)] for _ in configs for p, _ in self._rows]}
+        if self.melodies is not None:
+            extra["melodies"] = [self.melodies[p % len(self.melodies)] for _ in configs for p, _ in self._rows]
+        generated = self.generator.generate(conditioning, params, self.seeds * len(configs),  # type: ignore[call-arg]
+                                            duration=self.duration, on_step=on_step, **extra)
         generated_at = time.perf_counter()
+        # CLAP hears the mono mix of a stereo clip (``audio``); degeneracy looks at every channel.
         clap_scores, embeddings = self.clap.adherence(generated.audio, generated.sample_rate, prompts)
         results = []
         for k, config in enumerate(configs):
             rows = slice(k * n, (k + 1) * n)
             audio = GeneratedAudio(audio=generated.audio[rows], sample_rate=generated.sample_rate,
-                                   codes=None if generated.codes is None else generated.codes[rows])
+                                   codes=None if generated.codes is None else generated.codes[rows],
+                                   channels=None if generated.channels is None else generated.channels[rows],
+                                   prompt_audio=None if generated.prompt_audio is None
+                                   else generated.prompt_audio[rows])
             results.append(self._score(config, audio, clap_scores[rows], embeddings[rows]))
         scored_at = time.perf_counter()
         share = 1.0 / len(configs)
@@ -202,11 +247,18 @@ class Evaluator:
         for i, ((p, r), seed) in enumerate(zip(self._rows, self.seeds, strict=True)):
             wave = audio.audio[i]
             raw = repetition_score(wave, audio.sample_rate)
+            stereo = None if audio.channels is None else audio.channels[i]
             clips.append(ClipScores(
                 prompt_index=p, replicate=r, seed=seed, clap=float(clap_scores[i]),
                 repetition=repetition_excess(raw, self.repetition_reference), raw_repetition=raw,
                 token_repetition=None if audio.codes is None else token_repetition(audio.codes[i]),
-                degeneracy=degeneracy(wave, audio.sample_rate, self.thresholds),
+                degeneracy=(degeneracy(wave, audio.sample_rate, self.thresholds) if stereo is None
+                            else channel_degeneracy(stereo, audio.sample_rate, self.thresholds)),
+                stereo_image=None if stereo is None or len(stereo) != 2 else side_mid_ratio(stereo),
+                continuity=None if audio.prompt_audio is None else seam_continuity(audio.prompt_audio[i], wave,
+                                                                                   audio.sample_rate),
+                melody=None if self.melodies is None else melody_adherence(
+                    self._melody_chroma[p % len(self.melodies)], wave, audio.sample_rate),
             ))
         violations = [c.degeneracy.violations(self.thresholds) for c in clips]
         constraints = {key: max(v[key] for v in violations) for key in violations[0]}
@@ -215,11 +267,17 @@ class Evaluator:
             for prompt in range(len(self.prompts))
         )
         token_values = [c.token_repetition for c in clips if c.token_repetition is not None]
+        image = [c.stereo_image for c in clips if c.stereo_image is not None]
+        seams = [c.continuity for c in clips if c.continuity is not None]
+        melody = [c.melody for c in clips if c.melody is not None]
         return Evaluation(
             params=config, prompts=self.prompts, clips=tuple(clips),
             clap=summarize([c.clap for c in clips]), repetition=summarize([c.repetition for c in clips]),
             token_repetition=summarize(token_values) if token_values else None,
             raw_repetition=summarize([c.raw_repetition for c in clips]),
+            stereo_image=summarize(image) if image else None,
+            continuity=summarize(seams) if seams else None,
+            melody=summarize(melody) if melody else None,
             prompt_diversity=prompt_diversity, constraints=constraints, audio=audio,
             fad=None if self.reference is None else frechet_distance(EmbeddingStats.from_embeddings(embeddings),
                                                                      self.reference),

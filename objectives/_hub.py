@@ -25,17 +25,18 @@ class CheckpointKind:
 
     Attributes:
         label: the name in messages (``MusicGen``).
-        flag: the option that names it (``--model``).
+        option: the input that names it (``model`` or ``clap``), carried by :class:`ModelLoadError`; the CLI
+            turns it into its flag.
         model_types: the ``model_type`` values of ``config.json`` accepted.
     """
 
     label: str
-    flag: str
+    option: str
     model_types: frozenset[str]
 
 
-MUSICGEN = CheckpointKind(label="MusicGen", flag="--model", model_types=frozenset({"musicgen"}))
-CLAP = CheckpointKind(label="CLAP", flag="--clap", model_types=frozenset({"clap"}))
+MUSICGEN = CheckpointKind(label="MusicGen", option="model", model_types=frozenset({"musicgen", "musicgen_melody"}))
+CLAP = CheckpointKind(label="CLAP", option="clap", model_types=frozenset({"clap"}))
 _KINDS = (MUSICGEN, CLAP)
 _WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
 
@@ -74,7 +75,23 @@ def check_directory(path: Path, kind: CheckpointKind) -> None:
     if config_problem is None:
         config_problem = _weights_problem(path)
     if config_problem is not None:
-        raise ModelLoadError(f"{kind.label} directory {str(path)!r} {config_problem}")
+        raise _error(kind, f"{kind.label} directory {str(path)!r} {config_problem}", path)
+
+
+def _error(kind: CheckpointKind, message: str, folder: Path | None = None) -> ModelLoadError:
+    """A :class:`ModelLoadError` about ``kind``'s input; ``belongs_to`` names the input a foreign ``folder``
+    (another kind's checkpoint) suits."""
+    other = _kind_of(folder) if folder is not None else None
+    return ModelLoadError(message, option=kind.option,
+                          belongs_to=other.option if other is not None and other is not kind else None)
+
+
+def _kind_of(folder: Path) -> CheckpointKind | None:
+    try:
+        model_type = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("model_type")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        return None
+    return next((k for k in _KINDS if model_type in k.model_types), None)
 
 
 def _looks_like_path(name: str) -> bool:
@@ -84,7 +101,7 @@ def _looks_like_path(name: str) -> bool:
 
 def _config_problem(path: Path, kind: CheckpointKind) -> str | None:
     if not path.exists():
-        return f"does not exist; pass {kind.flag} a directory saved with save_pretrained, or a hub id."
+        return "does not exist; give a directory saved with save_pretrained, or a hub id."
     if not path.is_dir():
         return "is a file, not a directory saved with save_pretrained."
     config_file = path / "config.json"
@@ -101,7 +118,8 @@ def _config_problem(path: Path, kind: CheckpointKind) -> str | None:
         return "has a config.json without a model_type: it is not a transformers model config."
     other = next((k for k in _KINDS if model_type in k.model_types), None)
     if other is not None:
-        return f"holds a {other.label} model (model_type {model_type!r}), not a {kind.label}; pass it as {other.flag}."
+        return (f"holds a {other.label} model (model_type {model_type!r}), not a {kind.label}; give it as the "
+                f"{other.label} model.")
     expected = ", ".join(sorted(kind.model_types))
     return f"holds a model of type {model_type!r}, not a {kind.label} (model_type {expected})."
 
@@ -137,11 +155,11 @@ def _from_hub(repo_id: str, kind: CheckpointKind) -> str:
     from huggingface_hub.errors import HfHubHTTPError, HFValidationError, LocalEntryNotFoundError
 
     fix = (f"download it where there is network with `hf download {repo_id}` (then copy the Hugging Face cache "
-           f"here), or pass {kind.flag} /path/to/a/directory/saved/with/save_pretrained.")
+           f"here), or give /path/to/a/directory/saved/with/save_pretrained.")
     try:
         cached: str | None = huggingface_hub.snapshot_download(repo_id, local_files_only=True)
     except HFValidationError as exc:
-        raise ModelLoadError(f"{kind.label} {repo_id!r} is neither a directory nor a hub id ({exc}).") from None
+        raise _error(kind, f"{kind.label} {repo_id!r} is neither a directory nor a hub id ({exc}).") from None
     except (LocalEntryNotFoundError, OSError):
         cached = None
     where = f"is not in the local Hugging Face cache ({constants.HF_HUB_CACHE})"
@@ -149,27 +167,27 @@ def _from_hub(repo_id: str, kind: CheckpointKind) -> str:
         snapshot = Path(cached)
         config_problem = _config_problem(snapshot, kind)
         if config_problem is not None:
-            raise ModelLoadError(f"{kind.label} {repo_id!r} (cached in {cached}) {config_problem}")
+            raise _error(kind, f"{kind.label} {repo_id!r} (cached in {cached}) {config_problem}", snapshot)
         weights_problem = _weights_problem(snapshot)
         if weights_problem is None:
             return cached
         where = f"is only partly in the local Hugging Face cache (its snapshot {weights_problem.rstrip('.')})"
     if constants.HF_HUB_OFFLINE:
-        raise ModelLoadError(f"{kind.label} {repo_id!r} {where} and HF_HUB_OFFLINE is set; {fix}")
+        raise _error(kind, f"{kind.label} {repo_id!r} {where} and HF_HUB_OFFLINE is set; {fix}")
     timeout = float(constants.HF_HUB_ETAG_TIMEOUT)
     try:
         huggingface_hub.model_info(repo_id, timeout=timeout)
     except HfHubHTTPError as exc:
         status = exc.response.status_code if exc.response is not None else None
         if status in (401, 403, 404):
-            raise ModelLoadError(f"the Hugging Face hub at {constants.ENDPOINT} has no {kind.label} {repo_id!r} "
+            raise _error(kind, f"the Hugging Face hub at {constants.ENDPOINT} has no {kind.label} {repo_id!r} "
                                  f"(HTTP {status}; a private or gated model needs `hf auth login`); check the "
-                                 f"name, or pass {kind.flag} /path/to/a/directory/saved/with/save_pretrained."
+                                 f"name, or give /path/to/a/directory/saved/with/save_pretrained."
                                  ) from None
-        raise ModelLoadError(f"{kind.label} {repo_id!r} {where} and the hub at {constants.ENDPOINT} answered "
+        raise _error(kind, f"{kind.label} {repo_id!r} {where} and the hub at {constants.ENDPOINT} answered "
                              f"HTTP {status}; {fix}") from None
     except Exception as exc:  # the hub client's transport errors (httpx2 in huggingface_hub 2) share no public base
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelLoadError(f"{kind.label} {repo_id!r} {where} and the hub at {constants.ENDPOINT} cannot be "
+        raise _error(kind, f"{kind.label} {repo_id!r} {where} and the hub at {constants.ENDPOINT} cannot be "
                              f"reached ({reason}; timeout {timeout:g} s); {fix}") from None
     return repo_id

@@ -33,14 +33,17 @@ def load_generator(name: str, *, backend: str = "transformers", device: torch.de
         ValueError: unknown backend.
     """
     if backend not in BACKENDS:
-        raise ValueError(f"--backend must be one of {', '.join(BACKENDS)} but got {backend!r}.")
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)} but got {backend!r}.")
     if name == DEBUG_MODEL_NAME:
         model, processor = build_debug_musicgen()
         return TransformersMusicGen(model.to(device), processor, name=DEBUG_MODEL_NAME, max_batch=max_batch)
     if backend == "audiocraft":
         return AudiocraftMusicGen(name, device=device)
-    return TransformersMusicGen.from_pretrained(resolve_checkpoint(name, MUSICGEN), device=device,
-                                                max_batch=max_batch, name=name)
+    path = resolve_checkpoint(name, MUSICGEN)
+    from objectives.generation._melody import MelodyMusicGen, is_melody_checkpoint
+
+    loader = MelodyMusicGen if is_melody_checkpoint(path) else TransformersMusicGen
+    return loader.from_pretrained(path, device=device, max_batch=max_batch, name=name)
 
 
 def load_clap(name: str, *, device: torch.device) -> ClapScorer:

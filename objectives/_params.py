@@ -6,7 +6,10 @@ import math
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-__all__ = ["MAX_PROMPT_SUFFIX_CHARS", "DecodingParams"]
+__all__ = ["DEFAULT_EXTEND_STRIDE", "MAX_PROMPT_SUFFIX_CHARS", "DecodingParams"]
+
+DEFAULT_EXTEND_STRIDE = 18.0
+"""audiocraft's default ``extend_stride``, seconds (``MusicGen.set_generation_params``)."""
 
 MAX_PROMPT_SUFFIX_CHARS = 200
 """Longest prompt suffix: a few descriptors, not a second prompt."""
@@ -42,6 +45,9 @@ class DecodingParams:
             the renderings leave it out, and CLAP adherence is always measured against the prompt without it
             (the suffix must earn its place by better audio, not by matching its own words). At most
             :data:`MAX_PROMPT_SUFFIX_CHARS` characters, one line. Default "".
+        extend_stride: seconds audiocraft advances its 30 s window by when a clip is longer than 30 s, in
+            (0, 30); each new window is prompted with the last ``30 - extend_stride`` seconds of the previous
+            one (:mod:`objectives.generation._windows`). Shorter clips ignore it. Default 18.0 (audiocraft's).
 
     Raises:
         ValueError: A field is out of its range, with the rule, the value and the fix.
@@ -54,6 +60,7 @@ class DecodingParams:
     cfg_coef: float = 3.0
     two_step_cfg: bool = False
     prompt_suffix: str = ""
+    extend_stride: float = DEFAULT_EXTEND_STRIDE
 
     def __post_init__(self) -> None:
         _check_range("temperature", self.temperature, 0.0, 10.0)
@@ -66,6 +73,10 @@ class DecodingParams:
         for name in ("use_sampling", "two_step_cfg"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false but got {getattr(self, name)!r}.")
+        stride = self.extend_stride
+        if isinstance(stride, bool) or not isinstance(stride, (int, float)) or not 0.0 < stride < 30.0:
+            raise ValueError(f"extend_stride must be in (0, 30) seconds (how far each 30 s window advances) but got "
+                             f"{stride!r}; use audiocraft's {DEFAULT_EXTEND_STRIDE:g}.")
         suffix = self.prompt_suffix
         if (not isinstance(suffix, str) or len(suffix) > MAX_PROMPT_SUFFIX_CHARS or "\n" in suffix
                 or "\r" in suffix or suffix != suffix.strip()):
@@ -108,11 +119,12 @@ class DecodingParams:
     def to_audiocraft(self) -> dict[str, Any]:
         """Keyword arguments for audiocraft's ``MusicGen.set_generation_params(**kwargs)``.
 
-        ``duration`` and ``extend_stride`` are left to the caller (they are not decoding parameters), and so is
-        ``prompt_suffix`` (apply it to the prompt with :meth:`apply_suffix`).
+        ``extend_stride`` is included (audiocraft's windowing past 30 s); ``duration`` is left to the caller (it
+        is not a decoding parameter), and so is ``prompt_suffix`` (apply it to the prompt with :meth:`apply_suffix`).
         """
         rendered = asdict(self.canonical())
         del rendered["prompt_suffix"]
+        rendered["extend_stride"] = float(rendered["extend_stride"])
         return rendered
 
     def to_transformers(self) -> dict[str, Any]:
@@ -141,11 +153,13 @@ class DecodingParams:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields as JSON-ready values (the preset file's ``params``); ``prompt_suffix`` only when set, so
-        files without suffixes keep their earlier shape."""
+        """The fields as JSON-ready values (the preset file's ``params``); ``prompt_suffix`` only when set and
+        ``extend_stride`` only when not audiocraft's default, so files without them keep their earlier shape."""
         data = asdict(self)
         if not self.prompt_suffix:
             del data["prompt_suffix"]
+        if self.extend_stride == DEFAULT_EXTEND_STRIDE:
+            del data["extend_stride"]
         return data
 
     @classmethod

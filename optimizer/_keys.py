@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
+from objectives import _registry
+
 __all__ = [
     "AWAITING_RATING",
     "BASELINE",
+    "BASE_OBJECTIVES",
     "DEGENERACY",
     "DIRECTIONS",
     "EXPORT",
@@ -14,8 +17,6 @@ __all__ = [
     "FAILURE",
     "HEARTBEAT",
     "LISTENER_FEEDBACK",
-    "OBJECTIVES",
-    "OBJECTIVE_DIRECTIONS",
     "PAIRWISE",
     "PAIRWISE_CLIP",
     "PARAMS",
@@ -58,7 +59,8 @@ RETRY_OF = "mgopt:retry_of:v1"
 FAILURE = "mgopt:failure:v1"
 """Trial user attr of failed trials: the reason."""
 EXPORT = "mgopt:export:v1"
-"""Study user attr: the claim of the worker writing the presets (:class:`optimizer._export_claim.ExportClaim`)."""
+"""Study user attr: the claim of the worker writing the presets
+(:class:`optimizer.export._export_claim.ExportClaim`)."""
 VALIDATION = "mgopt:validation:v1"
 """Study user attr: ``{key, setup, trials: {number: scores}}`` of candidates re-generated on held-out prompts."""
 PAIRWISE = "mgopt:pairwise:v1"
@@ -85,23 +87,14 @@ SCORING_VERSION = 2
 its spec. 1 (no record): raw repetition share, clipping as any sample at full scale, silence below -60 dBFS.
 2: repetition beyond the genre's reference, hard-clip runs, silence relative to the clip's loudest frame."""
 
-OBJECTIVES = ("clap", "repetition")
-"""Objective names, in the order of ``trial.values``."""
-DIRECTIONS: tuple[Literal["maximize", "minimize"], ...] = ("maximize", "minimize")
+BASE_OBJECTIVES: tuple[str, ...] = _registry.fixed_objectives()
+"""The objectives every study has, in the order of ``trial.values`` (from :mod:`objectives._registry`)."""
+DIRECTIONS: tuple[Literal["maximize", "minimize"], ...] = tuple(_registry.get_objective(o).direction
+                                                                  for o in BASE_OBJECTIVES)
 """Their directions: more prompt adherence, less repetition."""
-OBJECTIVE_DIRECTIONS: dict[str, Literal["maximize", "minimize"]] = {
-    "clap": "maximize",
-    "repetition": "minimize",
-    "diversity": "maximize",
-    "fad": "minimize",
-    "rating": "maximize",
-}
-"""Every objective a study can have; ``diversity`` (spread of CLAP embeddings across seeds), ``fad`` (Fréchet
-distance of CLAP embeddings to the user's reference audio, ``--reference``) and ``rating`` (a listener's 1-10
-rating in the dashboard, ``--human``; always last) are optional."""
 RATING = "rating"
-"""The human objective: told by the dashboard, never computed (see :mod:`optimizer._human`)."""
+"""The human objective: told by the dashboard, never computed (see :mod:`optimizer.review._human`)."""
 RATING_RANGE = (1, 10)
 """Lowest and highest rating the dashboard's slider offers."""
-EXTRA_OBJECTIVES = ("diversity",)
-"""Objectives ``--objective`` can add after CLAP and repetition (``fad`` comes with ``--reference``)."""
+EXTRA_OBJECTIVES: tuple[str, ...] = _registry.selectable_objectives()
+"""Objectives a study may add after the fixed ones (``fad`` comes with reference audio)."""

@@ -1,6 +1,7 @@
 """The real ``optimize`` CLI on tiny random models saved to directories, as a user with local copies runs it."""
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 def _optimize(args, cwd):
     exe = shutil.which("optimize")
-    command = [exe] if exe else [sys.executable, "-m", "optimizer._cli"]
+    command = [exe] if exe else [sys.executable, "-m", "optimizer.cli._optimize"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "160"}
     return subprocess.run(command + args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
@@ -72,8 +73,10 @@ def test_optimize_resume_and_export_with_local_model_directories(tmp_path, music
     assert {c["trial"] for c in held_out["candidates"]} == front
     for entry in document["presets"].values():
         assert entry["validation"]["clap"]["n"] == 6
-        assert entry["optimism"]["clap"] == pytest.approx(entry["scores"]["clap"]["mean"]
-                                                          - entry["validation"]["clap"]["mean"])
+        # Every objective measured in both the search and on held-out prompts has an optimism (the formula is
+        # checked on known numbers in tests/optimizer/export/test_presets.py).
+        assert set(entry["optimism"]) == {"clap", "repetition", "diversity"}
+        assert all(math.isfinite(v) for v in entry["optimism"].values())
     assert study.user_attrs[_keys.VALIDATION]["trials"]
 
     (tmp_path / "presets" / "jazz.json").unlink()

@@ -52,8 +52,13 @@ def loader_venv(tmp_path_factory) -> Path:
     checkout; returns the venv folder."""
     base = tmp_path_factory.mktemp("loader-only")
     checkout = base / "checkout"
-    shutil.copytree(ROOT, checkout, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "__pycache__", "build", "dist", "*.egg-info", ".*_cache", "presets", "artifacts", "*.db"))
+    anywhere = shutil.ignore_patterns(".git", ".venv", "__pycache__", "build", "dist", "*.egg-info", ".*_cache")
+    outputs = shutil.ignore_patterns("presets", "artifacts", "*.db")  # a run's outputs, not optimizer/presets/
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        return anywhere(folder, names) | (outputs(folder, names) if Path(folder) == ROOT else set())
+
+    shutil.copytree(ROOT, checkout, ignore=ignore)
     venv_dir = base / "venv"
     venv.EnvBuilder(with_pip=True, system_site_packages=False).create(venv_dir)
     command = _readme_loader_only_command()
@@ -133,7 +138,7 @@ def test_requires_python_admits_no_python_missing_syntax_or_stdlib_the_code_uses
 def test_a_command_missing_one_library_names_it_and_runs_nothing(monkeypatch, capsys):
     import importlib.util
 
-    from optimizer import _entry
+    from optimizer.cli import _entry
 
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",

@@ -37,9 +37,9 @@ class AudiocraftMusicGen:
 
     def __init__(self, name_or_path: str, *, device: torch.device) -> None:
         if not audiocraft_available():
-            raise ModelLoadError("--backend audiocraft needs the audiocraft package, which is not installed; "
+            raise ModelLoadError("the audiocraft backend needs the audiocraft package, which is not installed; "
                                  "install it (pip install audiocraft, in an environment with its torch pin) "
-                                 "or use --backend transformers.")
+                                 "or use the transformers backend.", option="backend")
         from audiocraft.models import MusicGen
 
         try:
@@ -48,6 +48,11 @@ class AudiocraftMusicGen:
             raise ModelLoadError(f"audiocraft cannot load {name_or_path!r}: {exc}") from exc
         self.name = name_or_path
         self.sample_rate = int(self._model.sample_rate)
+        self.max_batch = 1  # rows are generated one by one (see the class docstring); setting it changes nothing
+
+    def row_bytes(self, duration: float) -> int | None:
+        """None: rows are generated one at a time, so there is no batch to size."""
+        return None
 
     def generate(
         self,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from objectives._errors import DeviceError
+
 __all__ = ["default_dtype", "resolve_device"]
 
 
@@ -11,7 +13,7 @@ def resolve_device(requested: str = "auto") -> torch.device:
     """The device to run on: ``"auto"`` picks cuda, then mps, then cpu.
 
     Raises:
-        ValueError: The requested device is not available on this machine.
+        DeviceError: the requested device is malformed or not available on this machine (a ``ValueError``).
     """
     if requested == "auto":
         if torch.cuda.is_available():
@@ -22,11 +24,13 @@ def resolve_device(requested: str = "auto") -> torch.device:
     try:
         device = torch.device(requested)
     except RuntimeError as exc:
-        raise ValueError(f"--device must be auto, cpu, cuda, cuda:N or mps but got {requested!r}.") from exc
+        raise DeviceError(requested, f"the device must be auto, cpu, cuda, cuda:N or mps but got {requested!r}.") \
+            from exc
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device {requested} was asked for but this torch build sees no CUDA GPU; use --device cpu.")
+        raise DeviceError(requested, f"the device {requested!r} was asked for but this torch build sees no CUDA GPU; "
+                                     "use the CPU.")
     if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError("--device mps was asked for but MPS is not available; use --device cpu.")
+        raise DeviceError(requested, "the device 'mps' was asked for but MPS is not available; use the CPU.")
     return device
 
 

@@ -13,14 +13,31 @@ from transformers.modeling_outputs import BaseModelOutput
 
 from objectives._params import DecodingParams
 from objectives.generation._backend import GeneratedAudio, StepCallback
+from objectives.generation._continuation import generate_continuation
 from objectives.generation._device import default_dtype
+from objectives.generation._fast_sampling import TokenSampler
+from objectives.generation._prefix import prefix_into_pattern
 from objectives.generation._sampling import RowParams, sample_next_token
+from objectives.generation._stereo import codebook_delays, decode_channels
+from objectives.generation._text import encode_distinct
+from objectives.generation._windows import MAX_WINDOW_SECONDS, generate_windows, window_plan
 
 __all__ = ["ModelLoadError", "TransformersMusicGen"]
 
 
 class ModelLoadError(RuntimeError):
-    """A model could not be loaded; the message says what to do."""
+    """A model could not be loaded; the message says what to do, in words (no command-line flag).
+
+    Attributes:
+        option: which input was wrong: ``"model"`` (the MusicGen), ``"clap"`` or ``"backend"``; None when unknown.
+            The CLI names its flag (:func:`optimizer.cli._errors.one_line`).
+        belongs_to: the input a directory given as ``option`` suits instead (a CLAP checkpoint given as the
+            MusicGen: ``"clap"``), else None.
+    """
+
+    def __init__(self, message: str, *, option: str | None = None, belongs_to: str | None = None) -> None:
+        super().__init__(message)
+        self.option, self.belongs_to = option, belongs_to
 
 
 class TransformersMusicGen:
@@ -36,21 +53,36 @@ class TransformersMusicGen:
     guidance_scale=c)`` token for token (tested).
 
     Args:
-        model: a loaded ``MusicgenForConditionalGeneration`` (mono).
+        model: a loaded ``MusicgenForConditionalGeneration``, mono or stereo (``decoder.audio_channels == 2``:
+            8 codebooks, left/right interleaved, see :mod:`objectives.generation._stereo`).
         processor: its ``MusicgenProcessor`` (tokenizer for the prompts).
         name: the model name to record (hub id, directory or ``debug``).
         max_batch: most rows decoded at once; larger requests are split. Default 32.
+
+    Attributes:
+        fast_sampling: draw tokens with :class:`~objectives.generation._fast_sampling.TokenSampler` (the same
+            tokens as :func:`~objectives.generation.sample_next_token` with the same noise, without a full sort for
+            top-k rows). Default: on for CPU, where it was measured faster (``benchmarks/time_to_presets.py``).
+        noise: ``"generator"`` (one seeded generator per row, the default) or ``"counter"`` (a row's noise a
+            pure function of seed, step and codebook; other tokens for the same seed). Only with ``fast_sampling``.
+        max_duration: longest window decoded at once, seconds (audiocraft's ``max_duration``); longer clips are
+            generated in windows advanced by each row's ``extend_stride`` (:mod:`objectives.generation._windows`).
+            Default 30 (MusicGen's training length); tests shorten it so a tiny model crosses a boundary fast.
     """
 
-    def __init__(self, model: MusicgenForConditionalGeneration, processor, *, name: str, max_batch: int = 32) -> None:
-        if model.decoder.config.audio_channels != 1:
-            raise ModelLoadError(f"model {name!r} is a stereo MusicGen; only mono models are supported.")
+    def __init__(self, model: MusicgenForConditionalGeneration, processor, *, name: str, max_batch: int = 32,
+                 max_duration: float = MAX_WINDOW_SECONDS) -> None:
+        self.audio_channels: int = int(model.decoder.config.audio_channels)
+        if self.audio_channels not in (1, 2):
+            raise ModelLoadError(f"model {name!r} has {self.audio_channels} audio channels; MusicGen is mono (1) or "
+                                 "stereo (2).")
         if max_batch < 1:
             raise ValueError(f"max_batch must be >= 1 but got {max_batch}.")
         self.model = model.eval()
         self.processor = processor
         self.name = name
         self.max_batch = max_batch
+        self.max_duration = max_duration
         codec: Any = model.config.audio_encoder
         self.sample_rate: int = int(codec.sampling_rate)
         self.frame_rate: int = int(codec.frame_rate)
@@ -59,6 +91,8 @@ class TransformersMusicGen:
         if pad is None:
             pad = model.decoder.config.pad_token_id
         self.pad_token_id: int = int(pad)
+        self.fast_sampling: bool = self.model.device.type == "cpu"
+        self.noise: str = "generator"
 
     @classmethod
     def from_pretrained(cls, name_or_path: str, *, device: torch.device, max_batch: int = 32,
@@ -88,9 +122,9 @@ class TransformersMusicGen:
             ) from exc
         except (OSError, ValueError) as exc:
             raise ModelLoadError(
-                f"cannot load MusicGen {name_or_path!r}: {_first_line(exc)}; pass --model a hub id (fetch it with "
-                "`hf download <id>` where there is network) or /path/to/a/directory/saved/with/save_pretrained."
-            ) from exc
+                f"cannot load MusicGen {name_or_path!r}: {_first_line(exc)}; give a hub id (fetch it with "
+                "`hf download <id>` where there is network) or /path/to/a/directory/saved/with/save_pretrained.",
+                option="model") from exc
         return cls(model.to(device), processor, name=name or name_or_path,  # type: ignore[arg-type]
                    max_batch=max_batch)
 
@@ -107,7 +141,7 @@ class TransformersMusicGen:
         """
         config = self.model.decoder.config
         element = torch.finfo(self.model.dtype).bits // 8
-        steps = round(duration * self.frame_rate) + self.num_codebooks
+        steps = round(min(duration, self.max_duration) * self.frame_rate) + self.num_codebooks
         kv = 2 * config.num_hidden_layers * 2 * config.hidden_size * (steps + text_tokens) * element
         sampling = 8 * self.num_codebooks * config.vocab_size * 4
         return int(kv + sampling)
@@ -120,6 +154,8 @@ class TransformersMusicGen:
         *,
         duration: float,
         on_step: StepCallback | None = None,
+        audio_prompts: Sequence[np.ndarray] | None = None,
+        melodies: Sequence[np.ndarray] | None = None,
     ) -> GeneratedAudio:
         """Generate one clip per row: ``prompts[i]`` decoded with ``params[i]`` from seed ``seeds[i]``.
 
@@ -127,22 +163,38 @@ class TransformersMusicGen:
             prompts: N text prompts.
             params: N decoding configurations (may all differ).
             seeds: N seeds; row i's tokens depend only on its prompt, parameters and seed.
-            duration: clip length in seconds; ``round(duration * frame_rate)`` frames (50 Hz for MusicGen).
+            duration: clip length in seconds; ``round(duration * frame_rate)`` frames (50 Hz for MusicGen). Beyond
+                :attr:`max_duration` the clip is generated in windows (rows grouped by ``extend_stride``).
             on_step: progress callback ``(steps_done, steps_total)`` summed over the sub-batches.
+            audio_prompts: per row an audio prompt ``[C, T]`` at :attr:`sample_rate` to continue (rows may share
+                one array), or None; ``duration`` is then the continuation's length and the prompt plus the
+                continuation must fit :attr:`max_duration` (:mod:`objectives.generation._continuation`).
+            melodies: per row a melody ``[T]`` at :attr:`sample_rate` (melody models only; rows may share one),
+                or None; not combined with audio prompts or clips longer than :attr:`max_duration`.
+
+        Raises:
+            ValueError: melodies for a text-only model, or with audio prompts or windows.
 
         Returns:
             ``audio`` ``[N, T]`` float32 at :attr:`sample_rate` (not clipped: values beyond ±1 are left for
-            the clipping check) and ``codes`` ``[N, K, F]``.
+            the clipping check; the mono mix of a stereo model), ``codes`` ``[N, K, F]`` and, for a stereo
+            model, ``channels`` ``[N, 2, T]``.
         """
         n = len(prompts)
         if not (len(params) == n == len(seeds)):
             raise ValueError(f"prompts, params and seeds must have the same length but got {n}, {len(params)}, "
                              f"{len(seeds)}.")
         frames = max(1, round(duration * self.frame_rate))
-        steps_per_batch = frames + self.num_codebooks - 1
+        if melodies is not None and (audio_prompts is not None or frames > round(self.max_duration * self.frame_rate)):
+            raise ValueError("melody conditioning is not combined with audio prompts or clips past one window yet.")
+        if audio_prompts is not None:
+            return generate_continuation(self, prompts, params, seeds, audio_prompts, frames, on_step)
+        if frames > round(self.max_duration * self.frame_rate):
+            return self._generate_long(prompts, params, seeds, frames, on_step)
+        steps_per_batch = frames + int(codebook_delays(self.num_codebooks, self.audio_channels).max())
         total_steps = steps_per_batch * -(-n // self.max_batch)
         done = 0
-        audio, codes = [], []
+        waves, codes = [], []
         for start in range(0, n, self.max_batch):
             stop = min(n, start + self.max_batch)
 
@@ -150,49 +202,118 @@ class TransformersMusicGen:
                 if on_step is not None:
                     on_step(offset + s, total_steps)
 
-            batch_codes = self._decode(prompts[start:stop], params[start:stop], seeds[start:stop], frames, step)
-            audio.append(self._to_audio(batch_codes))
+            batch_codes = self._decode(prompts[start:stop], params[start:stop], seeds[start:stop], frames, step,
+                                       melodies=None if melodies is None else melodies[start:stop])
+            waves.append(self._to_audio(batch_codes))
             codes.append(batch_codes.cpu().numpy())
             done += steps_per_batch
-        return GeneratedAudio(audio=np.concatenate(audio), sample_rate=self.sample_rate, codes=np.concatenate(codes))
+        channels = np.concatenate(waves)
+        return GeneratedAudio(audio=channels.mean(axis=1), sample_rate=self.sample_rate, codes=np.concatenate(codes),
+                              channels=channels if self.audio_channels > 1 else None)
+
+    def _generate_long(self, prompts, params, seeds, frames: int, on_step: StepCallback | None) -> GeneratedAudio:
+        """A clip longer than :attr:`max_duration`: audiocraft's windows, rows grouped by ``extend_stride``."""
+        window = round(self.max_duration * self.frame_rate)
+        groups: dict[float, list[int]] = {}
+        for i, p in enumerate(params):
+            groups.setdefault(p.extend_stride, []).append(i)
+        batches = [rows[i:i + self.max_batch] for rows in groups.values() for i in range(0, len(rows), self.max_batch)]
+        codes = torch.empty((len(prompts), self.num_codebooks, frames), dtype=torch.long)
+        for number, rows in enumerate(batches):
+            plan = window_plan(frames, window, round(params[rows[0]].extend_stride * self.frame_rate))
+            generators = self._generators([seeds[i] for i in rows])
+
+            def decode(prefix, length, step, rows=rows, generators=generators):
+                return self._decode([prompts[i] for i in rows], [params[i] for i in rows], None, length, step,
+                                    prefix=prefix, generators=generators)
+
+            def progress(done: int, total: int, number: int = number) -> None:
+                if on_step is not None:
+                    on_step(number * total + done, total * len(batches))
+
+            codes[rows] = generate_windows(decode, plan, progress).cpu()
+        waves = np.concatenate([self._to_audio(codes[i:i + self.max_batch].to(self.device))
+                                for i in range(0, len(prompts), self.max_batch)])
+        return GeneratedAudio(audio=waves.mean(axis=1), sample_rate=self.sample_rate, codes=codes.numpy(),
+                              channels=waves if self.audio_channels > 1 else None)
+
+    def _generators(self, seeds) -> list[torch.Generator]:
+        """One random generator per row, seeded with its seed."""
+        return [torch.Generator(device=self.device).manual_seed(int(s)) for s in seeds]
 
     @torch.inference_mode()
-    def _decode(self, prompts, params, seeds, frames: int, on_step: StepCallback) -> torch.Tensor:
-        """Autoregressive decoding with MusicGen's delay pattern; returns codes ``[B, K, frames]``."""
+    def _decode(self, prompts, params, seeds, frames: int, on_step: StepCallback, *,
+                prefix: torch.Tensor | None = None, generators: list[torch.Generator] | None = None,
+                melodies: Sequence[np.ndarray] | None = None) -> torch.Tensor:
+        """Autoregressive decoding with MusicGen's delay pattern; returns codes ``[B, K, frames]``.
+
+        ``prefix`` ``[B, K, P]`` (P < frames) are known codes the sequence starts with (a previous window's
+        tail, an audio prompt's codes): they are placed in the delay pattern, their steps run in one forward
+        pass, and the sampled tokens never replace them, as in audiocraft's ``LMModel.generate`` with
+        ``prompt``. ``generators`` (one per row) replace ``seeds`` to carry a row's stream across calls.
+        ``melodies`` (one per row) are for a melody model (:class:`~objectives.generation._melody.MelodyMusicGen`).
+        """
         device = self.device
         b, k = len(prompts), self.num_codebooks
-        inputs = self.processor(text=list(prompts), padding=True, return_tensors="pt").to(device)
-        hidden = self.model.text_encoder(input_ids=inputs["input_ids"],
-                                         attention_mask=inputs["attention_mask"]).last_hidden_state
-        # Null condition as in audiocraft's ClassifierFreeGuidanceDropout(p=1): zero embeddings, zero mask.
-        encoder_outputs = BaseModelOutput(last_hidden_state=torch.cat([hidden, torch.zeros_like(hidden)]))
-        attention_mask = torch.cat([inputs["attention_mask"], torch.zeros_like(inputs["attention_mask"])])
+        first, later = self._conditioning(prompts, melodies)
         rows = RowParams.from_params(params, device=device)
-        generators = [torch.Generator(device=device).manual_seed(int(s)) for s in seeds]
+        generators = generators if generators is not None else self._generators(seeds)
+        if self.fast_sampling:
+            if seeds is None and self.noise != "generator":  # windows carry generators, not a step counter
+                raise ValueError("counter noise does not cover clips longer than max_duration; use noise='generator'.")
+            draw = TokenSampler(rows, seeds if seeds is not None else [0] * b, device=device, noise=self.noise,
+                                generators=generators)
+        else:
+            def draw(cond, uncond, _step):
+                return sample_next_token(cond, uncond, rows, generators)
 
-        steps = frames + k - 1
+        codebook = codebook_delays(k, self.audio_channels, device=device)  # delay of each row
+        steps = frames + int(codebook.max())
         sequence = torch.full((b, k, steps + 1), self.pad_token_id, dtype=torch.long, device=device)
-        codebook = torch.arange(k, device=device)
-        past = None
-        for s in range(steps):
+        past, known = None, 0
+        if prefix is not None:
+            known = prefix_into_pattern(sequence, prefix.to(device), codebook)
+            # Inputs 0..P-1 only predict known tokens (indices 1..P): one forward pass fills the cache.
+            out = self.model(**first, decoder_input_ids=sequence[:, :, :known].reshape(b * k, known).repeat(2, 1),
+                             past_key_values=None, use_cache=True)
+            past = out.past_key_values
+        for s in range(known, steps):
             step_input = sequence[:, :, s:s + 1].reshape(b * k, 1).repeat(2, 1)
-            out = self.model(encoder_outputs=encoder_outputs, attention_mask=attention_mask,
-                             decoder_input_ids=step_input, past_key_values=past, use_cache=True)
+            out = self.model(**(first if past is None else later), decoder_input_ids=step_input,
+                             past_key_values=past, use_cache=True)
             past = out.past_key_values
             logits = out.logits[:, -1].reshape(2, b, k, -1)
-            tokens = sample_next_token(logits[0], logits[1], rows, generators)
-            # Delay pattern: codebook c emits frame s - c; outside [0, frames) it is held at the pad token.
+            tokens = draw(logits[0], logits[1], s)
+            # Delay pattern: a row with delay d emits frame s - d; outside [0, frames) it is held at the pad token.
             valid = (s - codebook >= 0) & (s - codebook < frames)
-            sequence[:, :, s + 1] = torch.where(valid[None, :], tokens, self.pad_token_id)
+            fresh = torch.where(valid[None, :], tokens, self.pad_token_id)
+            sequence[:, :, s + 1] = torch.where((s - codebook < known)[None, :], sequence[:, :, s + 1], fresh)
             on_step(s + 1, steps)
         index = (1 + torch.arange(frames, device=device))[None, :] + codebook[:, None]
         return sequence.gather(2, index[None].expand(b, -1, -1))
 
+    def _conditioning(self, prompts, melodies) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Keyword arguments of the model's forward for the first pass and for the cached steps after it.
+
+        Rows are the conditional copies then the unconditional ones: the null condition as in audiocraft's
+        ``ClassifierFreeGuidanceDropout(p=1)``, zero text embeddings with a zero mask.
+
+        Raises:
+            ValueError: melodies for a model without melody conditioning.
+        """
+        if melodies is not None:
+            raise ValueError(f"model {self.name!r} is not a melody model; melodies need facebook/musicgen-melody "
+                             "or musicgen-melody-large.")
+        inputs = self.processor(text=list(prompts), padding=True, return_tensors="pt").to(self.device)
+        hidden = encode_distinct(self.model.text_encoder, inputs["input_ids"], inputs["attention_mask"])
+        kwargs = {"encoder_outputs": BaseModelOutput(last_hidden_state=torch.cat([hidden, torch.zeros_like(hidden)])),
+                  "attention_mask": torch.cat([inputs["attention_mask"], torch.zeros_like(inputs["attention_mask"])])}
+        return kwargs, kwargs
+
     @torch.inference_mode()
     def _to_audio(self, codes: torch.Tensor) -> np.ndarray:
-        """EnCodec-decode ``[B, K, F]`` codes to ``[B, T]`` float32 waveforms."""
-        values = self.model.audio_encoder.decode(codes[None], audio_scales=[None] * codes.shape[0]).audio_values
-        return values[:, 0].float().cpu().numpy()
+        """EnCodec-decode ``[B, K, F]`` codes to ``[B, C, T]`` float32 waveforms (C = audio channels)."""
+        return decode_channels(self.model.audio_encoder, codes, self.audio_channels).float().cpu().numpy()
 
 
 def _first_line(exc: BaseException) -> str:

@@ -64,9 +64,8 @@ class ClapScorer:
             ) from exc
         except (OSError, ValueError) as exc:
             raise ModelLoadError(
-                f"cannot load CLAP {name_or_path!r}: {_first_line(exc)}; pass --clap a hub id (fetch it with "
-                "`hf download <id>` where there is network) or /path/to/a/saved/directory."
-            ) from exc
+                f"cannot load CLAP {name_or_path!r}: {_first_line(exc)}; give a hub id (fetch it with "
+                "`hf download <id>` where there is network) or /path/to/a/saved/directory.", option="clap") from exc
         return cls(model.to(device), processor, name=name or name_or_path)  # type: ignore[arg-type]
 
     @property

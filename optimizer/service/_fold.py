@@ -6,6 +6,8 @@ import optuna
 import sqlalchemy as sa
 
 from optimizer import _keys
+from optimizer._study_payloads import ListenerFeedback
+from optimizer._trial_payloads import StoredScore
 from optimizer.service._store import FeedbackStore, serves
 
 __all__ = ["fold_feedback"]
@@ -29,12 +31,12 @@ def fold_feedback(study: optuna.Study, storage_url: str, *, genre: str) -> int:
         engine.dispose()
     store = FeedbackStore(storage_url)
     try:
-        learned = {
-            str(trial): {"mean": s.mean, "stderr": s.stderr if s.stderr is not None else 0.0, "n": s.n}
+        learned = ListenerFeedback({
+            int(trial): StoredScore(mean=s.mean, stderr=s.stderr if s.stderr is not None else 0.0, n=s.n)
             for trial, s in store.arm_stats(study=study.study_name, genre=genre).items() if s.n > 0
-        }
+        })
     finally:
         store.engine.dispose()
-    if learned:
-        study.set_user_attr(_keys.LISTENER_FEEDBACK, learned)
-    return len(learned)
+    if learned.by_trial:
+        study.set_user_attr(_keys.LISTENER_FEEDBACK, learned.to_dict())
+    return len(learned.by_trial)

@@ -72,7 +72,7 @@ def test_calibration_table_round_trips_into_a_genre_file(folders, tmp_path, monk
     monkeypatch.setattr(module, "STUDIES", studies)
     tables = module.main([f"{folders / 'a'}:ambient", "--jobs", "1", "--write"])
     assert set(tables) == {"ambient"} and tables["ambient"]["durations"] == [5.0, 10.0]
-    from optimizer._genre import load_genre_file
+    from optimizer.search._genre import load_genre_file
 
     genre = load_genre_file(studies / "ambient.toml")
     assert genre.calibration.reference == tuple(tables["ambient"]["repetition"])

@@ -20,7 +20,8 @@ import torch
 
 from objectives import load_clap, load_generator
 from objectives.generation import ModelLoadError
-from optimizer._cli import main
+from optimizer.cli._errors import one_line
+from optimizer.cli._optimize import main
 
 CPU = torch.device("cpu")
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -61,7 +62,7 @@ DAMAGED = {
                              "holds a model of type 'bert', not a MusicGen"),
     "no config.json": ("musicgen", lambda d: (d / "config.json").unlink(), "has no config.json"),
     "clap directory as --model": ("clap", lambda d: None, "holds a CLAP model (model_type 'clap'), not a MusicGen; "
-                                                          "pass it as --clap"),
+                                                          "give it as the CLAP model"),
 }
 
 
@@ -77,8 +78,10 @@ def test_damaged_or_foreign_directories_are_one_sentence_naming_the_directory(ca
 
 
 def test_musicgen_directory_as_clap_names_the_right_option(musicgen_dir, tmp_path):
-    with pytest.raises(ModelLoadError, match=r"holds a MusicGen model .*not a CLAP; pass it as --model"):
+    with pytest.raises(ModelLoadError, match=r"holds a MusicGen model .*not a CLAP; give it as the MusicGen") as caught:
         load_clap(str(musicgen_dir), device=CPU)
+    assert "--" not in str(caught.value)  # the library names no flag; the CLI adds it
+    assert one_line(caught.value).endswith("(pass it as --model).")
     broken = _copy(musicgen_dir, tmp_path / "clap")
     _set_config(broken, '{"model_type": "clap"}')
     _truncate(broken)
@@ -88,8 +91,9 @@ def test_musicgen_directory_as_clap_names_the_right_option(musicgen_dir, tmp_pat
 
 @pytest.mark.parametrize("path", ["./no/such/dir", "~/no-such-musicgen", "/no/such/musicgen"])
 def test_paths_that_do_not_exist_are_not_taken_for_hub_ids(path):
-    with pytest.raises(ModelLoadError, match="does not exist; pass --model a directory"):
+    with pytest.raises(ModelLoadError, match="does not exist; give a directory") as caught:
         load_generator(path, device=CPU)
+    assert one_line(caught.value).endswith("(to --model).")
 
 
 def test_a_file_is_not_a_model_directory(musicgen_dir):
@@ -131,7 +135,7 @@ def _optimize_without_cache(tmp_path: Path, clap_dir: Path, **env_overrides: str
     env.update(HF_HOME=str(tmp_path / "hf-home"), PYTHONPATH=str(ROOT), HF_HUB_ETAG_TIMEOUT="2", **env_overrides)
     work = tmp_path / "work"
     work.mkdir()
-    result = subprocess.run([sys.executable, "-m", "optimizer._cli", "--genre", "jazz", "--trials", "1",
+    result = subprocess.run([sys.executable, "-m", "optimizer.cli._optimize", "--genre", "jazz", "--trials", "1",
                              "--model", "facebook/musicgen-small", "--clap", str(clap_dir)],
                             cwd=work, env=env, capture_output=True, text=True, timeout=120)
     assert list(work.iterdir()) == []

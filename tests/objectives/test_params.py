@@ -79,7 +79,9 @@ def test_every_transformers_rendering_passes_strict_validation_silently(params):
 def test_audiocraft_rendering_drops_what_the_rule_ignores():
     kwargs = DecodingParams(top_k=250, top_p=0.9).to_audiocraft()
     assert kwargs["top_k"] == 0 and kwargs["top_p"] == 0.9
-    assert set(kwargs) == {"use_sampling", "temperature", "top_k", "top_p", "cfg_coef", "two_step_cfg"}
+    # extend_stride is audiocraft's set_generation_params keyword for windows past 30 s.
+    assert set(kwargs) == {"use_sampling", "temperature", "top_k", "top_p", "cfg_coef", "two_step_cfg",
+                           "extend_stride"}
 
 
 def test_dict_round_trip_and_unknown_field():

@@ -35,7 +35,7 @@ def setup(tmp_path):
 def server(tmp_path, storage, seed):
     port = free_port()
     exe = shutil.which("serve-presets")
-    command = [exe] if exe else [sys.executable, "-m", "optimizer.service._cli"]
+    command = [exe] if exe else [sys.executable, "-m", "optimizer.cli._serve"]
     process = subprocess.Popen(
         [*command, "--presets-dir", str(tmp_path / "presets"), "--storage", storage, "--port", str(port),
          "--seed", str(seed)], env={**os.environ}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -26,7 +26,7 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 def _command():
     exe = shutil.which("serve-presets")
-    return [exe] if exe else [sys.executable, "-m", "optimizer.service._cli"]
+    return [exe] if exe else [sys.executable, "-m", "optimizer.cli._serve"]
 
 
 @contextmanager

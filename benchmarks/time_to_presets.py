@@ -1,0 +1,205 @@
+"""Time to presets: N configurations x P prompts x R seeds x D seconds, today's practice against this pipeline.
+
+    python benchmarks/time_to_presets.py --quick     # 2 x 12 x 2 x 0.4 s, musicgen-small arch, <= 4 min on 2 CPUs
+    python benchmarks/time_to_presets.py [--configs 4] [--prompts 12] [--seeds 2] [--duration 1.0] [--size small]
+
+(a) Practice: one transformers ``generate`` per configuration with its P x R rows batched (the chapter's
+parameter explorer, the published MusicGen decoding sweep), then the same scores (CLAP of
+laion/larger_clap_music's architecture, repetition, degeneracy). (b) This project: the real runner
+(:func:`optimizer.run_trials`) on a SQLite study with the N configurations enqueued, ``--batch-trials auto``'s
+trials per pass, artifacts (clips, spectrogram sheet, note) uploaded as ``optimize`` does. Both in one run, so
+the ratio of wall times is comparable on a noisy machine. Where the time goes is measured by wrapping the
+callables each path goes through (exclusive wall time per phase).
+
+Roofline: the best FLOP/s of a 2048 x 2048 matmul and bytes/s of a 256 MiB copy on this machine, and the
+decode step's FLOP/s and bytes/s (counted from the architecture, see ``_roofline.step_cost``) as shares of
+them per batch size. Random weights of the published architectures (timings do not depend on the weights).
+The last line is exactly ``end-to-end pipeline/practice speed-up: <ratio> (decode <p>% of matmul peak)``,
+the decode share at the pipeline's batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import optuna  # noqa: E402
+import torch  # noqa: E402
+import transformers  # noqa: E402
+from _phases import Phases  # noqa: E402
+from _roofline import copy_bandwidth, decode_step_seconds, matmul_flops, step_cost, sync  # noqa: E402
+from decode_throughput import configs  # noqa: E402  (the same N distinct configurations)
+
+import objectives._evaluation as evaluation_module  # noqa: E402
+import optimizer.review._artifacts as artifacts_module  # noqa: E402
+import optimizer.search._runner as runner_module  # noqa: E402
+from objectives import DecodingParams, Evaluator  # noqa: E402
+from objectives._debug import build_random_clap, build_random_musicgen  # noqa: E402
+from objectives.generation import TransformersMusicGen, resolve_device  # noqa: E402
+from objectives.generation._memory import configs_per_pass  # noqa: E402
+from objectives.scoring import ClapScorer  # noqa: E402
+from optimizer import SearchSpace, _keys, run_trials  # noqa: E402
+from optimizer.review._artifacts import open_artifact_store  # noqa: E402
+from optimizer.search._samplers import make_sampler  # noqa: E402
+
+PHASE_ORDER = ["text encoder", "decode steps", "EnCodec decode", "CLAP", "repetition/degeneracy",
+               "artifacts and notes", "spectrogram sheet", "storage", "other (optimizer, Python)"]
+
+
+def instrument(phases: Phases, generator: TransformersMusicGen, clap: ClapScorer) -> None:
+    """Wrap what both paths call; the decode steps are ``generate`` less the encoders nested in it."""
+    model = generator.model
+    phases.wrap(model.text_encoder, "forward", "text encoder")
+    phases.wrap(model.audio_encoder, "decode", "EnCodec decode")
+    phases.wrap(model, "generate", "decode steps")
+    phases.wrap(generator, "generate", "decode steps")
+    phases.wrap(clap, "adherence", "CLAP")
+    for name in ("repetition_score", "degeneracy", "token_repetition"):
+        phases.wrap(evaluation_module, name, "repetition/degeneracy")
+    phases.wrap(runner_module, "upload_trial_artifacts", "artifacts and notes")
+    phases.wrap(artifacts_module, "spectrogram_sheet", "spectrogram sheet")
+
+
+@torch.inference_mode()
+def practice(generator: TransformersMusicGen, clap: ClapScorer, prompts: list[str], seeds: int,
+             params: list[DecodingParams], duration: float) -> None:
+    """One ``generate`` per configuration with its P x R rows, then CLAP, repetition and degeneracy per clip."""
+    rows = [p for p in prompts for _ in range(seeds)]
+    steps = max(1, round(duration * generator.frame_rate)) + generator.num_codebooks - 1
+    inputs = generator.processor(text=rows, padding=True, return_tensors="pt").to(generator.device)
+    for i, config in enumerate(params):
+        torch.manual_seed(i)
+        audio = generator.model.generate(**inputs, max_new_tokens=steps, **config.to_transformers())
+        audio = audio[:, 0].float().cpu().numpy()
+        clap.adherence(audio, generator.sample_rate, rows)
+        for clip in audio:
+            evaluation_module.repetition_score(clip, generator.sample_rate)
+            evaluation_module.degeneracy(clip, generator.sample_rate)
+    sync(generator.device)
+
+
+def pipeline(phases: Phases, evaluator: Evaluator, params: list[DecodingParams], batch_trials: int,
+             folder: Path) -> int:
+    """The runner on a SQLite study with ``params`` enqueued, artifacts on; returns the COMPLETE trials."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    space = SearchSpace()
+    study = optuna.create_study(storage=f"sqlite:///{folder}/bench.db", directions=list(_keys.DIRECTIONS),
+                                sampler=make_sampler("tpe", seed=0))
+    for config in params:
+        study.enqueue_trial(space.trial_params(config))
+    phases.wrap_public_methods(study._storage, "storage")
+    store = open_artifact_store(folder / "artifacts")
+    summary = run_trials(study, evaluator=evaluator, space=space, n_trials=len(params), batch_trials=batch_trials,
+                         artifact_store=store)
+    sync(evaluator.generator.device)
+    return summary.completed
+
+
+def print_shares(label: str, phases: Phases, total: float) -> None:
+    shares = phases.shares(total)
+    parts = [f"{name} {shares[name]:.1%}" for name in PHASE_ORDER if name in shares]
+    print(f"{label} {total:7.1f} s: " + ", ".join(parts), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="2 configurations x 12 prompts x 2 seeds x 0.4 s")
+    parser.add_argument("--configs", type=int, default=4, help="N configurations (default 4)")
+    parser.add_argument("--prompts", type=int, default=12, help="P prompts from studies/jazz.toml (default 12)")
+    parser.add_argument("--seeds", type=int, default=2, help="R seeds per prompt (default 2, the CLI's)")
+    parser.add_argument("--duration", type=float, default=1.0, help="D seconds per clip (default 1)")
+    parser.add_argument("--size", default="small", help="MusicGen architecture: small or medium (default small)")
+    parser.add_argument("--batches", default="1,8", help="extra decode batch sizes for the roofline (default 1,8)")
+    parser.add_argument("--reference-sampling", action="store_true",
+                        help="draw tokens with sample_next_token (full sort) instead of the fast TokenSampler")
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+    if args.quick:
+        args.configs, args.prompts, args.seeds, args.duration = 2, 12, 2, 0.4
+    transformers.logging.set_verbosity_error()
+    device = resolve_device(args.device)
+    prompts = tomllib.loads((ROOT / "studies" / "jazz.toml").read_text())["prompts"][:args.prompts]
+    params = configs(args.configs)
+    clips = len(prompts) * args.seeds
+
+    model, processor = build_random_musicgen(args.size)
+    generator = TransformersMusicGen(model.to(device), processor, name=args.size)
+    if args.reference_sampling:
+        generator.fast_sampling = False
+    clap_model, clap_processor = build_random_clap("larger")
+    clap = ClapScorer(clap_model.to(device), clap_processor, name="larger_clap_music (random)")
+    batch_trials = configs_per_pass(row_bytes=generator.row_bytes(args.duration), clips_per_config=clips,
+                                    device=device)
+    generator.max_batch = batch_trials * clips  # as the CLI sizes it
+    evaluator = Evaluator(generator=generator, clap=clap, prompts=prompts, replicates=args.seeds,
+                          duration=args.duration)
+    peak_flops, bandwidth = matmul_flops(device), copy_bandwidth(device)
+    print(f"# {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"{torch.get_num_threads()} threads, torch {torch.__version__}, device {device}"
+          + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "")
+          + f"; musicgen-{args.size} architecture, random weights; {args.configs} configs x {len(prompts)} prompts x "
+          f"{args.seeds} seeds x {args.duration:g} s; batch-trials auto = {batch_trials}; "
+          f"{'fast' if generator.fast_sampling else 'reference'} sampling; load average {os.getloadavg()[0]:.1f}")
+    print(f"machine: matmul {peak_flops / 1e9:.1f} GFLOP/s (2048^2 float32), copy {bandwidth / 1e9:.2f} GB/s")
+
+    # Warm-up of both paths (kernels, allocator, CLAP's text tower), untimed.
+    practice(generator, clap, prompts[:1], 1, params[:1], 0.1)
+    generator.generate(prompts[:1], params[:1], [0], duration=0.1)
+
+    practice_phases, pipeline_phases = Phases(), Phases()
+    instrument(practice_phases, generator, clap)
+    start = time.perf_counter()
+    practice(generator, clap, prompts, args.seeds, params, args.duration)
+    practice_seconds = time.perf_counter() - start
+    practice_phases.restore()
+
+    instrument(pipeline_phases, generator, clap)
+    with tempfile.TemporaryDirectory(prefix="time-to-presets-") as tmp:
+        start = time.perf_counter()
+        completed = pipeline(pipeline_phases, evaluator, params, batch_trials, Path(tmp))
+        pipeline_seconds = time.perf_counter() - start
+        artifact_bytes = sum(f.stat().st_size for f in Path(tmp, "artifacts").rglob("*") if f.is_file())
+    pipeline_phases.restore()
+    if completed != len(params):
+        raise SystemExit(f"the pipeline completed {completed} of {len(params)} trials; see the log above.")
+    print_shares("practice", practice_phases, practice_seconds)
+    print_shares("pipeline", pipeline_phases, pipeline_seconds)
+    print(f"artifacts: {artifact_bytes / 1e6:.2f} MB for {len(params)} trials")
+    outside = 1.0 - pipeline_phases.seconds["decode steps"] / pipeline_seconds
+    print(f"pipeline outside the decode steps: {outside:.1%} of wall time")
+
+    steps = max(1, round(args.duration * generator.frame_rate)) + generator.num_codebooks - 1
+    text_tokens = int(processor(text=prompts, padding=True, return_tensors="pt")["input_ids"].shape[1])
+    passes = -(-len(params) // batch_trials)
+    rows_per_pass = min(len(params), batch_trials) * clips
+    print(f"{'clips':>6s} {'step ms':>8s} {'GFLOP/s':>8s} {'% matmul':>9s} {'GB/s':>7s} {'% copy':>7s}")
+
+    def report_row(rows: int, seconds: float) -> float:
+        flops, nbytes = step_cost(model, 2 * rows, steps // 2, text_tokens)  # CFG doubles the rows
+        print(f"{rows:6d} {seconds * 1e3:8.1f} {flops / seconds / 1e9:8.1f} {flops / seconds / peak_flops:9.1%} "
+              f"{nbytes / seconds / 1e9:7.2f} {nbytes / seconds / bandwidth:7.1%}", flush=True)
+        return flops / seconds / peak_flops
+
+    for rows in [int(b) for b in args.batches.split(",") if b]:
+        seconds = decode_step_seconds(generator, prompts[:1] * rows, params[:1] * rows, list(range(rows)))
+        report_row(rows, seconds)
+    decode_seconds_per_step = pipeline_phases.seconds["decode steps"] / (passes * steps)
+    share = report_row(rows_per_pass, decode_seconds_per_step)
+    print(f"(last row: the pipeline's own decode steps, {passes} pass(es) x {steps} steps)")
+    print(f"end-to-end pipeline/practice speed-up: {practice_seconds / pipeline_seconds:.2f} "
+          f"(decode {share * 100:.0f}% of matmul peak)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""Command-line inputs that condition generation on audio (issue 12): ``--continuation`` and ``--melody``.
+
+One place for the flags and their checks, so the mode modules only call :func:`add_conditioning_arguments`,
+:func:`check_conditioning` and pass :func:`evaluator_conditioning` / :func:`spec_conditioning` on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from optimizer._errors import UsageError
+
+__all__ = ["CODEC_SAMPLE_RATE", "add_conditioning_arguments", "add_melody_argument", "check_conditioning",
+           "check_melody_model", "evaluator_conditioning", "read_melodies", "spec_conditioning"]
+
+CODEC_SAMPLE_RATE = 32_000
+"""The EnCodec rate of every MusicGen checkpoint (mono, stereo, melody), so files are read before the model."""
+
+
+def add_conditioning_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``conditioning`` group: ``--continuation FILE`` (repeatable)."""
+    group = parser.add_argument_group("conditioning")
+    group.add_argument("--continuation", action="append", type=Path, metavar="FILE", default=None,
+                       help="audio prompt to continue (repeatable; prompt i continues file i mod N); --duration "
+                            "is then the continuation's length and prompt + continuation must fit 30 s")
+    add_melody_argument(group)
+
+
+def add_melody_argument(parser) -> None:
+    """Add ``--melody FILE`` (repeatable) to a parser or argument group."""
+    parser.add_argument("--melody", action="append", type=Path, metavar="FILE", default=None,
+                        help="melody to condition a MusicGen-Melody model on (repeatable; prompt i follows file "
+                             "i mod N; audio of at least 1 s, its chroma as transformers computes it)")
+
+
+def read_melodies(args: argparse.Namespace) -> list | None:
+    """The ``--melody`` files as ``[T]`` waveforms at 32 kHz, or None.
+
+    Raises:
+        UsageError: an unreadable file or one under 1 s.
+    """
+    from objectives.generation._continuation import AudioPromptError, read_audio_prompt
+
+    if not getattr(args, "melody", None):
+        return None
+    try:
+        return [read_audio_prompt(path, CODEC_SAMPLE_RATE).mean(axis=0) for path in args.melody]
+    except AudioPromptError as exc:
+        raise UsageError(f"--melody: {str(exc).replace('an audio prompt', 'a melody')}") from None
+
+
+def check_melody_model(args: argparse.Namespace, generator) -> None:
+    """Refuse melodies for a model that takes none (checked once the model is loaded, before any trial).
+
+    Raises:
+        UsageError: ``--melody`` with a text-only model.
+    """
+    from objectives.generation._melody import MelodyMusicGen
+
+    if getattr(args, "melody", None) and not isinstance(generator, MelodyMusicGen):
+        raise UsageError(f"--melody needs a MusicGen-Melody model (facebook/musicgen-melody or "
+                         f"facebook/musicgen-melody-large) but {generator.name} is text-only; drop --melody "
+                         "or pass a melody model.")
+
+
+def check_conditioning(args: argparse.Namespace) -> None:
+    """Read and check the conditioning files before anything is written; keeps the audio on ``args``.
+
+    Raises:
+        UsageError: an unreadable file, a prompt under 1 s, or a prompt that leaves no room for ``--duration``.
+    """
+    from objectives.generation._continuation import MIN_PROMPT_SECONDS, AudioPromptError, read_audio_prompt
+    from objectives.generation._windows import MAX_WINDOW_SECONDS
+
+    args.audio_prompts = None
+    args.melodies = read_melodies(args)
+    if args.melodies and args.continuation:
+        raise UsageError("--melody and --continuation cannot be combined yet; give one of them.")
+    if args.melodies and args.model == "debug":
+        raise UsageError("--melody needs a MusicGen-Melody model but --model debug is text-only; pass a melody "
+                         "model directory or hub id.")
+    if args.melodies and float(args.duration) > 30.0:
+        raise UsageError(f"--melody needs --duration of at most 30 s but got {args.duration:g}.")
+    if not args.continuation:
+        return
+    room = MAX_WINDOW_SECONDS - float(args.duration)
+    if room < MIN_PROMPT_SECONDS:
+        raise UsageError(f"--continuation needs --duration of at most {MAX_WINDOW_SECONDS - MIN_PROMPT_SECONDS:g} s "
+                         f"(prompt and continuation share MusicGen's 30 s window) but got {args.duration:g}.")
+    try:
+        args.audio_prompts = [read_audio_prompt(path, CODEC_SAMPLE_RATE, max_seconds=room)
+                              for path in args.continuation]
+    except AudioPromptError as exc:
+        raise UsageError(f"--continuation: {exc}") from None
+
+
+def evaluator_conditioning(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments for :class:`objectives._evaluation.Evaluator` (empty without conditioning)."""
+    prompts, melodies = getattr(args, "audio_prompts", None), getattr(args, "melodies", None)
+    return {**({"audio_prompts": prompts} if prompts else {}), **({"melodies": melodies} if melodies else {})}
+
+
+def spec_conditioning(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments for the study spec: ``continuation`` and ``melody``, ``name sha256:<12 hex>`` per file."""
+    out = {}
+    for key in ("continuation", "melody"):
+        files = getattr(args, key, None) or []
+        if files:
+            out[key] = tuple(f"{Path(f).name} sha256:{_sha256(Path(f))[:12]}" for f in files)
+    return out
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,52 @@
+"""``optimize --dashboard``: serve optuna-dashboard on the storage and its artifact folder (alone, or beside
+``--human``)."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+
+from optimizer._errors import UsageError
+from optimizer.cli._resources import artifact_dir, artifact_store
+
+__all__ = ["bind_dashboard", "run_dashboard"]
+
+
+def run_dashboard(args: argparse.Namespace, console: Console) -> int:
+    """Serve optuna-dashboard for ``--storage`` and the artifact folder until Ctrl-C."""
+    import optuna_dashboard
+
+    from optimizer.search._study import open_storage, storage_file
+
+    path = storage_file(args.storage)
+    if path is not None and not path.exists():
+        raise UsageError(f"no storage at {args.storage!r}: run the search first.")
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port must be in 1-65535 but got {args.port}.")
+    storage = open_storage(args.storage)
+    store = artifact_store(args)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    console.print(f"optuna-dashboard for {args.storage} (artifacts in {artifact_dir(args)}): "
+                  f"http://{host}:{args.port}/  (Ctrl-C stops it)")
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(f"[yellow]Listening on {args.host}: reachable from other machines.[/yellow]")
+    try:
+        optuna_dashboard.run_server(storage, host=args.host, port=args.port, artifact_store=store)
+    except KeyboardInterrupt:
+        return 0
+    except OSError as exc:
+        raise UsageError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}.") from None
+    return 0
+
+
+def bind_dashboard(args: argparse.Namespace):
+    """The port of ``--human --dashboard``, bound before anything is loaded or written (a port in use is a usage
+    error); the run serves the dashboard on it once the study is open."""
+    from optimizer.review._dashboard_server import BackgroundDashboard
+
+    try:
+        return BackgroundDashboard(host=args.host, port=args.port)
+    except OSError as exc:
+        raise UsageError(f"cannot serve the dashboard on {args.host}:{args.port}: {exc.strerror or exc}; "
+                         "pass another --port.") from None

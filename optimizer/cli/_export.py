@@ -1,0 +1,242 @@
+"""Validate-and-export, written once for every mode of ``optimize``: re-validate the Pareto candidates, build and
+write the preset file, mark the study. One exit-code policy: a study with nothing to export is exit 1
+(:data:`~optimizer._errors.EXIT_FAILED`: the input was good, the study holds no feasible trial), whichever mode
+asked."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from optimizer._errors import EXIT_FAILED, UsageError
+from optimizer.cli._conditioning import evaluator_conditioning
+from optimizer.cli._errors import one_line
+from optimizer.cli._models import load_models, load_reference, size_passes, trials_per_pass
+from optimizer.cli._resources import artifact_dir, precheck_folder
+
+__all__ = ["existing_study", "export_once", "export_presets", "nothing_to_export_fails", "preset_path",
+           "run_export_only", "show_presets", "validate_and_export", "validate_front", "write_or_refuse"]
+
+
+def nothing_to_export_fails(export: Callable[[], int], console: Console) -> int:
+    """Run ``export``; a study without a feasible trial (:class:`~optimizer.export._presets.NoFeasibleTrialError`)
+    is printed in red and returns :data:`~optimizer._errors.EXIT_FAILED` in every mode."""
+    from optimizer.export._presets import NoFeasibleTrialError
+
+    try:
+        return export()
+    except NoFeasibleTrialError as exc:
+        console.print(f"[red]{escape(one_line(exc))}[/red]")
+        return EXIT_FAILED
+
+
+def write_or_refuse(document: dict, path: Path) -> None:
+    """Write ``document`` to ``path`` atomically; an unwritable path is a usage error."""
+    from optimizer.export._presets import write_presets
+
+    try:
+        write_presets(document, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write presets to {str(path)!r}: {exc.strerror or exc}.") from None
+
+
+def show_presets(document: dict, path: Path, console: Console) -> None:
+    """Print the preset table (stdout) and where the file went (``console``)."""
+    from optimizer.cli._console import front_table
+
+    # Piped output gets rich's 80 columns, too narrow for the table; a terminal keeps its own width.
+    Console(width=None if sys.stdout.isatty() else 200).print(front_table(document))
+    console.print(f"Presets written to [bold]{path}[/bold]")
+
+
+def existing_study(url: str, name: str):
+    """The multi-objective study ``name`` in ``url`` for ``--export-only``.
+
+    Raises:
+        UsageError: no storage or no such study (the message names the studies there), or a pairwise study.
+    """
+    from optimizer import _keys
+    from optimizer.search._study import load_existing_study
+
+    study = load_existing_study(url, name, no_storage="run the search first (without --export-only)",
+                                no_study="pass --model or --study-name as given to the search, or run it first")
+    if _keys.PAIRWISE in study.user_attrs:
+        raise UsageError(f"study {name!r} is a pairwise study; add --pairwise to export its preferred presets.")
+    return study
+
+
+def validate_front(study, genre, args: argparse.Namespace, console: Console, *, clap_name: str, models=None,
+                   batch_trials: int = 1, reference=None) -> dict | None:
+    """Re-validate the study's Pareto candidates on held-out prompts (``--validate-seeds``); None when off.
+
+    Results already cached in the study for the same setup are reused; models are loaded only when some
+    candidate still needs generating.
+    """
+    from optimizer import _keys
+    from optimizer.export._validation import DEFAULT_VALIDATE_SEEDS, ValidationSetup, candidates, validate_candidates
+
+    seeds = DEFAULT_VALIDATE_SEEDS if args.validate_seeds is None else args.validate_seeds
+    if seeds == 0:
+        return None
+    spec = study.user_attrs.get(_keys.STUDY_SPEC, {})
+    duration = float(spec.get("duration", args.duration))
+    setup = ValidationSetup.for_genre(heldout=genre.heldout_prompts, search=tuple(spec.get("prompts", ())),
+                                      replicates=seeds, duration=duration)
+    trials = candidates(study)
+    if not trials:
+        return None
+    results = validate_candidates(study, trials, setup, None)
+    missing = len(trials) - len(results)
+    if missing:
+        from objectives._evaluation import Evaluator
+        from optimizer.search._runner import Batcher
+
+        generator, clap, device = models or load_models(args, clap_name, console)
+        if reference is None and args.reference is not None:
+            reference = load_reference(args, clap, console, duration=duration)
+        clips = len(setup.prompts) * seeds
+        if models is None:
+            batch_trials = trials_per_pass(args, generator, device, clips_per_config=clips)
+        else:
+            size_passes(args, generator, batch_trials=batch_trials, clips_per_config=clips)
+        evaluator = Evaluator(generator=generator, clap=clap, prompts=setup.prompts, replicates=seeds,
+                              duration=duration, base_seed=setup.base_seed, reference=reference,
+                              repetition_reference=float(spec.get("repetition_reference", 0.0)),
+                              **evaluator_conditioning(args))
+        batcher = Batcher(evaluator, batch_trials=max(1, batch_trials))
+        where = "held-out" if setup.source == "heldout" else "search (no held-out prompts in the genre file)"
+
+        what = (f"Re-validating {missing} Pareto candidate(s) and baseline(s) on {len(setup.prompts)} {where} "
+                f"prompts x {seeds} new seeds")
+
+        with console.status(f"{what}...") as status:
+            results = validate_candidates(study, trials, setup, _evaluate_in_passes(batcher, console, status, what))
+    failed = [n for n, r in results.items() if "error" in r]
+    if failed:
+        console.print(f"[yellow]Validation failed for trial(s) {failed}; they are not exported as presets.[/yellow]")
+    return {"setup": setup.describe(), "results": results}
+
+
+def _evaluate_in_passes(batcher, console: Console, status, what: str) -> Callable[[list], list]:
+    """The re-validation's evaluate: one decoding pass per ``batcher.batch_trials`` configurations, saying after each
+    pass how many are done and about how long is left (the spinner's text on a terminal; a plain line when the
+    output is piped, where a spinner shows nothing for the minutes this takes)."""
+    import time
+
+    from optimizer.cli._eta import format_seconds
+
+    def evaluate(configs: list) -> list:
+        out: list = []
+        start = time.monotonic()
+        while len(out) < len(configs):
+            chunk = configs[len(out):len(out) + batcher.batch_trials]
+            out.extend(batcher.evaluate(chunk, on_step=lambda done, total: None))
+            left = (time.monotonic() - start) / len(out) * (len(configs) - len(out))
+            line = f"{what}: {len(out)}/{len(configs)} done, about {format_seconds(left)} left"
+            if console.is_terminal:
+                status.update(f"{line}...")
+            else:
+                console.print(line, markup=False, highlight=False)
+        return out
+
+    return evaluate
+
+
+def export_presets(study, genre: str, path: Path, console: Console, storage: str, artifacts: Path | None = None,
+                   validation: dict | None = None) -> int:
+    """Build the presets of a multi-objective study, write them to ``path`` and mark them in the study.
+
+    Args:
+        study: the search (or ``--human``) study.
+        genre: the genre name written into the file.
+        path: the preset file.
+        console: where messages go (stderr).
+        storage: the storage URL (listener feedback is folded in for database servers; the review command).
+        artifacts: the artifact folder the review command names, or None.
+        validation: :func:`validate_front`'s result, or None.
+
+    Returns:
+        0.
+
+    Raises:
+        NoFeasibleTrialError: the study has no feasible trial (see :func:`nothing_to_export_fails`).
+        UsageError: ``path`` cannot be written.
+    """
+    from optimizer.export._pareto import malformed_trials
+    from optimizer.export._presets import build_presets
+    from optimizer.review._preset_marks import mark_presets
+    from optimizer.review._review_command import dashboard_command
+    from optimizer.service._fold import fold_feedback
+
+    rated = fold_feedback(study, storage, genre=genre) if "://" in storage else 0
+    if rated:
+        console.print(f"Folded listener feedback from the preset service for {rated} preset(s).")
+    malformed = [t.number for t in malformed_trials(study)]
+    if malformed:
+        console.print(f"[yellow]Ignored {len(malformed)} trial(s) told values this tool cannot have sent (wrong "
+                      f"count, not finite, or a rating outside 1-10): {malformed[:10]}.[/yellow]")
+    document = build_presets(study, genre=genre, validation=validation)
+    write_or_refuse(document, path)
+    show_presets(document, path, console)
+    marked = mark_presets(study, document, path)  # only now: the marks say the file holds these presets
+    console.print(f"Marked them in the study: its note, and the notes of trial(s) {marked}.")
+    console.print(f"Review the study: {dashboard_command(storage, artifacts)}", markup=False, highlight=False,
+                  soft_wrap=True)
+    return 0
+
+
+def validate_and_export(study, setup, args: argparse.Namespace, console: Console, *, models=None,
+                        batch_trials: int = 1, reference=None) -> int:
+    """Re-validate (``--validate-seeds``) and export ``study``'s presets to ``<presets-dir>/<genre>.json``: the
+    one export path of search, ``--human`` and ``--export-only``; nothing feasible is exit 1."""
+    def export() -> int:
+        validation = validate_front(study, setup.genre, args, console, clap_name=setup.clap_name, models=models,
+                                    batch_trials=batch_trials, reference=reference)
+        return export_presets(study, setup.genre.name, preset_path(args, setup.genre.name), console, args.storage,
+                              None if args.no_artifacts else artifact_dir(args), validation)
+
+    return nothing_to_export_fails(export, console)
+
+
+def preset_path(args: argparse.Namespace, genre: str, *, pairwise: bool = False) -> Path:
+    """Where the presets of ``genre`` go: ``<presets-dir>/<genre>.json`` (``.pairwise.json`` for pairwise)."""
+    return args.presets_dir / f"{genre}{'.pairwise' if pairwise else ''}.json"
+
+
+def export_once(study, setup, args: argparse.Namespace, console: Console, summary, *, models, reference) -> int:
+    """Export the presets of a study that holds its trials, exactly once across workers: the worker that
+    completed the last trial claims the export in the study (``mgopt:export:v1``); every other worker waits
+    until the file is current (then says so) or takes the export over from a claim holder that died."""
+    from optimizer.export._export_claim import ClaimKeeper, take_export_turn
+    from optimizer.search._workers import is_last_finisher
+
+    path = preset_path(args, setup.genre.name)
+
+    def waiting(holder) -> None:
+        who = f"worker {holder.worker}" if holder is not None else "the worker that completed the last trial"
+        console.print(f"The study has its {args.trials} trials; {who} writes {path}. Waiting for it (its "
+                      f"export is taken over if it stops for {5 * args.heartbeat_interval:g} s).")
+
+    finisher = not summary.complete_at_start and is_last_finisher(study, summary.told)
+    claim = take_export_turn(study, path, interval=args.heartbeat_interval, finisher=finisher, on_wait=waiting)
+    if claim is None:
+        console.print(f"The study has its {args.trials} trials and {path} is up to date: it was built from "
+                      "all of them (--export-only rewrites it).")
+        return 0
+    with ClaimKeeper(study, claim):
+        return validate_and_export(study, setup, args, console, models=models,
+                                   batch_trials=summary.final_batch_trials, reference=reference)
+
+
+def run_export_only(args: argparse.Namespace, setup, console: Console) -> int:
+    """``optimize --export-only``: re-validate and re-export the presets of the existing study; the exit code."""
+    from optimizer.search._study import default_study_name
+
+    study = existing_study(args.storage, args.study_name or default_study_name(setup.genre.name, args.model))
+    precheck_folder(args.presets_dir, "cannot write presets to", "pass --presets-dir")
+    return validate_and_export(study, setup, args, console)

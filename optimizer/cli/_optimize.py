@@ -1,0 +1,95 @@
+"""``optimize``: search MusicGen decoding parameters for a genre and export Pareto presets.
+
+The entry point: parse, refuse flags the chosen mode would ignore (:mod:`optimizer.cli._pairings`), then hand
+over to the mode's module (:data:`MODES`); errors become one line here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Sequence
+from importlib import import_module
+
+from rich.console import Console
+
+from optimizer._errors import EXIT_FAILED, EXIT_USAGE, UsageError
+from optimizer.cli._errors import one_line
+from optimizer.cli._pairings import check_pairings, mode_of
+from optimizer.cli._parser import DEFAULT_CLAP, DEFAULT_MODEL, DEFAULT_STORAGE, build_parser, parse_args
+from optimizer.cli._resources import resume_command
+from optimizer.cli._warnings import quiet_library_warnings
+
+__all__ = ["DEFAULT_CLAP", "DEFAULT_MODEL", "DEFAULT_STORAGE", "MODES", "build_parser", "main"]
+
+MODES: dict[str, tuple[str, str]] = {
+    "search": ("optimizer.cli._search", "run_search"),
+    "export": ("optimizer.cli._export", "run_export_only"),
+    "human": ("optimizer.cli._human", "run_human_mode"),
+    "human-dashboard": ("optimizer.cli._human", "run_human_mode"),
+    "pairwise": ("optimizer.cli._pairwise", "run_pairwise_mode"),
+    "pairwise-export": ("optimizer.cli._pairwise", "run_pairwise_mode"),
+}
+"""Mode (:func:`optimizer.cli._pairings.mode_of`) -> (module, function ``(args, setup, console) -> exit code``) for
+the modes that need a genre; ``--list-genres`` and ``--dashboard`` alone need none and are run here."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``optimize`` console script.
+
+    Args:
+        argv: the arguments after the program name; None reads ``sys.argv``.
+
+    Returns:
+        The exit code: 0 done, 1 the run could not finish (:data:`~optimizer._errors.EXIT_FAILED`), 2 bad input
+        (one sentence on stderr, nothing written), 130 Ctrl-C, 143 SIGTERM.
+    """
+    from optimizer._errors import StorageWriteError  # a full disk mid-run: one sentence, exit 1
+    from optimizer.search import _interrupts
+
+    console = Console(stderr=True)
+    args, given = parse_args(argv)
+    quiet_library_warnings()
+    with _interrupts.handle_interrupts():  # SIGTERM as Ctrl-C; a second signal cannot cut the cleanup short
+        try:
+            check_pairings(given, args)
+            return _run(args, console)
+        except UsageError as exc:
+            console.print(f"optimize: error: {one_line(exc)}", markup=False, highlight=False, soft_wrap=True)
+            return EXIT_USAGE
+        except StorageWriteError as exc:
+            console.print(f"optimize: error: {exc}.", markup=False, highlight=False, soft_wrap=True)
+            return EXIT_FAILED
+        except KeyboardInterrupt:  # while loading models, validating or exporting: no trial of ours is running
+            console.print(f"optimize: interrupted by {_interrupts.interrupt_name()}; no file was left half-written. "
+                          f"Resume with: {resume_command()}", markup=False, highlight=False, soft_wrap=True)
+            return _interrupts.exit_code()
+
+
+def _run(args: argparse.Namespace, console: Console) -> int:
+    mode = mode_of(args)
+    if mode == "list-genres":
+        return _list_genres()
+    if mode == "dashboard":
+        from optimizer.cli._dashboard import run_dashboard
+
+        return run_dashboard(args, console)
+    from optimizer.cli._setup import prepare
+
+    module, function = MODES[mode]
+    run: Callable[..., int] = getattr(import_module(module), function)
+    return run(args, prepare(args), console)
+
+
+def _list_genres() -> int:
+    from optimizer.search._genre import list_genres, load_genre
+
+    for name in list_genres():
+        genre = load_genre(name)
+        print(f"{name:12s} {len(genre.prompts):3d} prompts  {genre.description[:90]}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    raise SystemExit(main())

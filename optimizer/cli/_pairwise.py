@@ -1,0 +1,160 @@
+"""``optimize --pairwise``: the command-line side of pairwise mode (see :mod:`optimizer.review._pairwise`)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.console import Console
+
+from optimizer._errors import EXIT_FAILED, UsageError
+from optimizer.cli._export import nothing_to_export_fails, preset_path, show_presets, write_or_refuse
+from optimizer.cli._models import load_models, trials_per_pass
+from optimizer.cli._resources import artifact_dir, artifact_store, precheck_artifact_dir, resume_command
+
+__all__ = ["MAX_COMPARE", "check_pairwise_args", "run_pairwise_mode"]
+
+MAX_COMPARE = 16
+"""Most clips shown side by side (each is a card with a player on the feedback page)."""
+
+
+def check_pairwise_args(args: argparse.Namespace) -> None:
+    """Refuse a ``--compare`` out of range and BoTorch's absence, before anything is written (options pairwise
+    mode ignores are refused by :func:`optimizer.cli._pairings.check_pairings`).
+
+    Raises:
+        UsageError: one sentence naming the option and the fix.
+    """
+    from optimizer.review._pairwise import check_preferential_installed
+
+    if args.compare is not None and not 2 <= args.compare <= MAX_COMPARE:
+        raise UsageError(f"--compare must be between 2 and {MAX_COMPARE} clips but got {args.compare}.")
+    check_preferential_installed()
+
+
+def run_pairwise_mode(args: argparse.Namespace, setup: Any, console: Console) -> int:
+    """Run (or resume) the pairwise study of ``genre``, then export its preferred presets; returns the exit code.
+
+    Raises:
+        UsageError: bad options, BoTorch missing, an incompatible existing study, unwritable outputs.
+    """
+    from optimizer.review._pairwise import pairwise_study_name
+
+    genre, spec, prompts, clap_name = setup.genre, setup.spec, setup.prompts, setup.clap_name
+    check_pairwise_args(args)
+    name = args.study_name or pairwise_study_name(genre.name, args.model)
+    presets = preset_path(args, genre.name, pairwise=True)
+    if args.export_only:
+        return _export(_existing(args.storage, name), genre.name, presets, console)
+
+    from optimizer.search._study import open_storage, storage_file
+
+    file = storage_file(args.storage)
+    if file is not None and not file.exists() and not file.parent.exists():
+        raise UsageError(f"cannot create the storage {args.storage!r}: folder {str(file.parent)!r} does not exist.")
+    precheck_artifact_dir(artifact_dir(args))
+    storage = open_storage(args.storage)
+    _check_existing(storage, name, spec, args.compare)
+    generator, clap, device = load_models(args, clap_name, console)
+    batch_trials = trials_per_pass(args, generator, device, clips_per_config=len(prompts) * args.replicates)
+
+    from objectives._evaluation import Evaluator
+    from optimizer.review._pairwise import fail_unready_trials, load_or_create_pairwise_study, run_pairwise
+    from optimizer.review._review_command import dashboard_command
+    from optimizer.search._runner import enqueue_references
+
+    store = artifact_store(args)
+    study, created = load_or_create_pairwise_study(storage, name, spec, compare=args.compare, seed=args.seed)
+    if created:
+        enqueue_references(study, genre.search_space, genre.baseline)
+    stale = fail_unready_trials(study, storage)
+    evaluator = Evaluator(generator=generator, clap=clap, prompts=prompts, replicates=args.replicates,
+                          duration=args.duration, repetition_reference=spec.repetition_reference)
+    compare = study.user_attrs["mgopt:pairwise:v1"]["compare"]
+    verb = "Creating" if created else "Resuming"
+    console.print(f"{verb} pairwise study [bold]{name}[/bold] in {args.storage}: the listener compares {compare} "
+                  f"clips at a time (prompt 0, seed 0 of each configuration); the run ends once {args.trials} "
+                  "trials are compared.")
+    if stale:
+        console.print(f"Failed {len(stale)} trial(s) an earlier run left without a clip: {stale}.")
+    dashboard = dashboard_command(args.storage, artifact_dir(args), host=args.host, port=args.port)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    console.print(f"Compare the clips in optuna-dashboard (another terminal): {dashboard}\n"
+                  f"  then open http://{host}:{args.port}/dashboard/studies/{_study_id(storage, name)} , listen, "
+                  "and click the worst clip each time (the dashboard's choose-worst mode).")
+
+    def generated(trial, params) -> None:
+        console.print(f"trial {trial.number} ready: {params.strategy}, temperature {params.temperature:.2f}, "
+                      f"top_k {params.top_k}, top_p {params.top_p:.2f}, cfg_coef {params.cfg_coef:.2f}")
+
+    def waiting(progress) -> None:
+        console.print(f"{progress.waiting} clip(s) await your comparison; {progress.compared} of {progress.target} "
+                      f"trials compared, {progress.preferences} preference pair(s) recorded.")
+
+    try:
+        summary = run_pairwise(study, evaluator=evaluator, space=genre.search_space, n_trials=args.trials,
+                               artifact_store=store, batch_trials=batch_trials, on_generated=generated,
+                               on_wait=waiting)
+    except KeyboardInterrupt:
+        from optimizer.search import _interrupts
+
+        console.print(f"Interrupted by {_interrupts.interrupt_name()}: the clips made so far stay in the study. "
+                      f"Resume with:\n  {resume_command()}")
+        return _interrupts.exit_code()
+    if summary.stopped_reason:
+        console.print(f"[red]Stopped: {summary.stopped_reason}.[/red] Fix the cause and resume with:\n"
+                      f"  {resume_command()}")
+        return EXIT_FAILED
+    return _export(study, genre.name, presets, console)
+
+
+def _check_existing(storage, name: str, spec, compare: int | None) -> None:
+    """Refuse an incompatible existing study before any model is loaded (the check runs again on load)."""
+    import optuna
+
+    from optimizer import _keys
+    from optimizer.search._study import check_same_setup, find_study
+
+    existing = find_study(storage, name)
+    if existing is None:
+        return
+    pairwise = existing.user_attrs.get(_keys.PAIRWISE)
+    if pairwise is None:
+        if existing.get_trials(deepcopy=False) or existing.directions != [optuna.study.StudyDirection.MINIMIZE]:
+            raise UsageError(f"study {name!r} exists and is not a pairwise study; pass --study-name NEW.")
+        return
+    if compare is not None and compare != pairwise["compare"]:
+        raise UsageError(f"pairwise study {name!r} shows {pairwise['compare']} clips at a time but got --compare "
+                         f"{compare}; drop --compare or pass --study-name NEW.")
+    check_same_setup(name, existing.user_attrs[_keys.STUDY_SPEC], spec)
+
+
+def _existing(url: str, name: str):
+    from optuna_dashboard.preferential import load_study
+
+    from optimizer import _keys
+    from optimizer.review._pairwise import ResettingPreferentialSampler
+    from optimizer.search._study import load_existing_study, open_storage
+
+    found = load_existing_study(url, name, no_storage="run the pairwise search first (without --export-only)",
+                                no_study="pass --model or --study-name as given to the search, or run it first")
+    if _keys.PAIRWISE not in found.user_attrs:
+        raise UsageError(f"study {name!r} in {url!r} is not a pairwise study; drop --pairwise to export its "
+                         "Pareto presets.")
+    return load_study(study_name=name, storage=open_storage(url), sampler=ResettingPreferentialSampler())
+
+
+def _study_id(storage, name: str) -> int:
+    return storage.get_study_id_from_name(name)
+
+
+def _export(study, genre: str, path, console: Console) -> int:
+    from optimizer.export._pairwise_presets import build_pairwise_presets
+
+    def export() -> int:
+        document = build_pairwise_presets(study, genre=genre)
+        write_or_refuse(document, path)
+        show_presets(document, path, console)
+        return 0
+
+    return nothing_to_export_fails(export, console)

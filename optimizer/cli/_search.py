@@ -1,0 +1,166 @@
+"""``optimize`` without a mode flag: run (or resume) the search, then export the presets once across workers.
+
+:func:`open_run` is shared with ``--human`` (:mod:`optimizer.cli._human`): everything up to the first trial.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+
+from objectives.generation._stereo import with_channels
+from optimizer._errors import EXIT_FAILED
+from optimizer.cli._conditioning import check_melody_model, evaluator_conditioning
+from optimizer.cli._export import export_once
+from optimizer.cli._models import load_models, load_reference, say_estimate, trials_per_pass
+from optimizer.cli._resources import (
+    artifact_dir,
+    artifact_store,
+    precheck_artifact_dir,
+    precheck_folder,
+    precheck_storage,
+    resume_command,
+)
+from optimizer.cli._setup import Setup
+
+__all__ = ["OpenRun", "open_run", "report_failures", "run_search"]
+
+
+@dataclass(frozen=True)
+class OpenRun:
+    """A study opened for trials, with its models loaded.
+
+    Attributes:
+        storage: the Optuna storage.
+        study: the study (created with its reference trials enqueued, or resumed).
+        evaluator: the :class:`objectives._evaluation.Evaluator` of the setup's prompts and seeds.
+        models: ``(generator, clap, device)``.
+        reference: CLAP statistics of ``--reference``, or None.
+        batch_trials: trials decoded together in one pass.
+        artifact_store: the artifact store, or None with ``--no-artifacts``.
+        done: completed trials the study held when it was opened.
+    """
+
+    storage: Any
+    study: Any
+    evaluator: Any
+    models: tuple
+    reference: Any
+    batch_trials: int
+    artifact_store: Any
+    done: int
+
+
+def open_run(args: argparse.Namespace, setup: Setup, console: Console, *, before_load=None) -> OpenRun:
+    """Check every output, load the models, then open or create the study and say so.
+
+    Args:
+        args: parsed ``optimize`` options.
+        setup: the run's :class:`~optimizer.cli._setup.Setup`.
+        console: stderr.
+        before_load: called after the output checks and before any model loads (``--human --dashboard`` binds
+            its port there), or None.
+
+    Raises:
+        UsageError: an incompatible study, an unwritable folder or storage, a model that cannot be loaded.
+    """
+    from objectives._evaluation import Evaluator
+    from optimizer.search._runner import count_complete, enqueue_references
+    from optimizer.search._samplers import make_sampler
+    from optimizer.search._study import default_study_name, load_or_create_study, open_storage
+
+    name = args.study_name or default_study_name(setup.genre.name, args.model)
+    precheck_storage(args.storage, name, setup.spec)
+    precheck_folder(args.presets_dir, "cannot write presets to", "pass --presets-dir")
+    if not args.no_artifacts:
+        precheck_artifact_dir(artifact_dir(args))
+    if before_load is not None:
+        before_load()
+    generator, clap, device = load_models(args, setup.clap_name, console)
+    check_melody_model(args, generator)
+    spec = with_channels(setup.spec, generator)  # the channel count is known once the model is loaded
+    reference = load_reference(args, clap, console, digest=setup.reference)
+    clips = len(setup.prompts) * args.replicates
+    batch_trials = trials_per_pass(args, generator, device, clips_per_config=clips)
+    store = None if args.no_artifacts else artifact_store(args)
+    storage = open_storage(args.storage)
+    study, created = load_or_create_study(storage, name, spec, make_sampler(args.sampler, seed=args.seed))
+    if created:
+        enqueue_references(study, setup.genre.search_space, setup.genre.baseline)
+    evaluator = Evaluator(generator=generator, clap=clap, prompts=setup.prompts, replicates=args.replicates,
+                          duration=args.duration, reference=reference,
+                          repetition_reference=spec.repetition_reference, **evaluator_conditioning(args))
+    done = count_complete(study)
+    verb = "Creating" if created else "Resuming"
+    console.print(f"{verb} study [bold]{name}[/bold] in {args.storage}: {done} of {args.trials} trials "
+                  f"{'rated' if args.human else 'done'}; "
+                  f"{len(setup.prompts)} prompts x {args.replicates} seeds x {args.duration:g} s per trial, "
+                  f"{batch_trials} trial(s) per decoding pass.")
+    return OpenRun(storage=storage, study=study, evaluator=evaluator, models=(generator, clap, device),
+                   reference=reference, batch_trials=batch_trials, artifact_store=store, done=done)
+
+
+def run_search(args: argparse.Namespace, setup: Setup, console: Console) -> int:
+    """Run the search until the study holds ``--trials`` completed trials, then export; returns the exit code."""
+    from optimizer.cli._console import trial_progress
+    from optimizer.search._runner import run_trials
+
+    run = open_run(args, setup, console)
+    generator, _, device = run.models
+    say_estimate(args, console, generator, setup.prompts, device, trials=args.trials - run.done,
+                 batch_trials=run.batch_trials)
+    try:
+        with trial_progress(console, done=run.done, target=args.trials) as hooks:
+            summary = run_trials(run.study, evaluator=run.evaluator, space=setup.genre.search_space,
+                                 n_trials=args.trials, batch_trials=run.batch_trials, hooks=hooks,
+                                 save_audio=args.save_audio, heartbeat_interval=args.heartbeat_interval,
+                                 artifact_store=run.artifact_store, objectives=setup.spec.objectives)
+    except KeyboardInterrupt:
+        return _interrupted(run.study, console, grace=5 * args.heartbeat_interval)
+    stopped = report_failures(summary, console)
+    if stopped is not None:
+        return stopped
+    if summary.recovered:
+        console.print(f"Recovered {summary.recovered} stale trial(s) of crashed workers (failed, parameters retried).")
+    return export_once(run.study, setup, args, console, summary, models=run.models, reference=run.reference)
+
+
+def _interrupted(study, console: Console, *, grace: float) -> int:
+    """After the runner failed its running trials on an interrupt: say what storage shows (not what was meant
+    to happen) and return 130 (Ctrl-C) or 143 (SIGTERM)."""
+    from optimizer.search import _interrupts
+    from optimizer.search._runner import running_trials_of_this_worker
+
+    how = _interrupts.interrupt_name()
+    try:
+        left = running_trials_of_this_worker(study)
+    except Exception as exc:  # the storage went away: say so rather than guess
+        console.print(f"Interrupted by {how}; could not check the study ({type(exc).__name__}): trials of this run "
+                      f"still RUNNING are failed by the next run after {grace:g} s without a heartbeat. Resume with:"
+                      f"\n  {resume_command()}", markup=False, highlight=False)
+        return _interrupts.exit_code()
+    if left:
+        console.print(f"Interrupted by {how}: trial(s) {left} could not be failed and stay RUNNING until a run fails "
+                      f"them after {grace:g} s without a heartbeat. Resume with:\n  {resume_command()}",
+                      markup=False, highlight=False)
+    else:
+        console.print(f"Interrupted by {how}: the trials this run was evaluating are failed ('interrupted'); none is "
+                      f"left running. Resume with:\n  {resume_command()}", markup=False, highlight=False)
+    return _interrupts.exit_code()
+
+
+def report_failures(summary, console: Console) -> int | None:
+    """Print a run's failed trials by reason; return :data:`EXIT_FAILED` (with the resume command) when the
+    run stopped on consecutive failures, else None. ``summary`` has ``failed``, ``failures`` (a Counter of
+    reasons) and ``stopped_reason``."""
+    if summary.failed:
+        reasons = ", ".join(f"{n} {r}" for r, n in summary.failures.most_common())
+        console.print(f"[yellow]{summary.failed} trial(s) failed ({reasons}); see the mgopt:failure:v1 user attr.")
+    if summary.stopped_reason:
+        console.print(f"[red]Stopped: {summary.stopped_reason}.[/red] Fix the cause and resume with:\n"
+                      f"  {resume_command()}")
+        return EXIT_FAILED
+    return None

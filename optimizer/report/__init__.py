@@ -1,0 +1,1 @@
+"""The HTML study report: Pareto front, hypervolume history, parameter importances, preset comparison."""

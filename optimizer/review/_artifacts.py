@@ -1,0 +1,141 @@
+"""What a reviewer sees of a trial in optuna-dashboard: its clips, a spectrogram sheet and a note."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import soundfile
+from optuna.artifacts import FileSystemArtifactStore, upload_artifact
+from optuna_dashboard import save_note
+from optuna_dashboard.artifact import get_artifact_path
+
+from objectives._evaluation import Evaluation
+from objectives._registry import registered
+
+__all__ = ["CLIP_MIMETYPE", "default_artifact_dir", "open_artifact_store", "spectrogram_sheet",
+           "upload_trial_artifacts"]
+
+CLIP_MIMETYPE = "audio/flac"
+"""The media type of uploaded clips."""
+
+
+def default_artifact_dir(storage: str) -> Path:
+    """``artifacts/`` beside a SQLite or journal file; ``./artifacts`` for a database server."""
+    from optimizer.search._study import storage_file
+
+    path = storage_file(storage)
+    return (path.parent if path is not None else Path(".")) / "artifacts"
+
+
+def open_artifact_store(folder: Path) -> FileSystemArtifactStore:
+    """Optuna's file-system artifact store in ``folder`` (created if missing).
+
+    Raises:
+        OSError: the folder cannot be created.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileSystemArtifactStore(str(folder))
+
+
+def spectrogram_sheet(evaluation: Evaluation) -> bytes:
+    """A PNG of the log-mel spectrograms of a trial's clips, one row per prompt, one column per seed."""
+    import librosa
+    import librosa.display
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    prompts = len(evaluation.prompts)
+    replicates = max(c.replicate for c in evaluation.clips) + 1
+    fig, axes = plt.subplots(prompts, replicates, figsize=(3.2 * replicates, 1.8 * prompts), squeeze=False)
+    rate = evaluation.audio.sample_rate
+    for clip, wave in zip(evaluation.clips, evaluation.audio.audio, strict=True):
+        ax = axes[clip.prompt_index][clip.replicate]
+        mel = librosa.feature.melspectrogram(y=wave, sr=rate, n_mels=64)
+        librosa.display.specshow(librosa.power_to_db(mel, ref=np.max), sr=rate, x_axis="time", y_axis="mel", ax=ax)
+        ax.set_title(f"prompt {clip.prompt_index}, seed {clip.replicate}: CLAP {clip.clap:.2f}, "
+                     f"rep {clip.repetition:.2f}", fontsize=7)
+        ax.label_outer()
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def upload_trial_artifacts(trial: optuna.Trial, evaluation: Evaluation, store: FileSystemArtifactStore, *,
+                           clip_indices: Sequence[int] | None = None) -> list[str]:
+    """Upload the clips (``audio/flac``, playable in the trial page) and a spectrogram sheet (``image/png``),
+    and save a Markdown note with the configuration, the scores per prompt and the sheet.
+
+    Clips are 16-bit FLAC: lossless for the 16-bit PCM a WAV would hold, about half its size on music (white
+    noise does not compress), and every current browser plays it. ``--save-audio`` still writes WAV.
+
+    Args:
+        trial: the trial the artifacts belong to.
+        evaluation: its evaluation (clips and scores).
+        store: the artifact store.
+        clip_indices: which clips to upload, as indices into ``evaluation.clips``; None (default) for all.
+            The sheet and the note always cover every clip.
+
+    Returns:
+        The artifact ids of the uploaded clips, in the order of ``clip_indices``.
+
+    Raises:
+        OSError: the artifact folder is not writable or the disk is full (the trial then fails).
+        IndexError: a clip index is out of range.
+    """
+    chosen = range(len(evaluation.clips)) if clip_indices is None else clip_indices
+    with tempfile.TemporaryDirectory(prefix="mgopt-artifacts-") as tmp:
+        clips = []
+        for index in chosen:
+            clip, wave = evaluation.clips[index], evaluation.audio.audio[index]
+            path = Path(tmp) / f"trial{trial.number:04d}_p{clip.prompt_index:02d}_r{clip.replicate:02d}.flac"
+            soundfile.write(path, wave.clip(-1.0, 1.0), evaluation.audio.sample_rate, format="FLAC", subtype="PCM_16")
+            clips.append((clip, upload_artifact(artifact_store=store, file_path=str(path), study_or_trial=trial,
+                                                mimetype=CLIP_MIMETYPE)))
+        sheet = Path(tmp) / f"trial{trial.number:04d}_spectrograms.png"
+        sheet.write_bytes(spectrogram_sheet(evaluation))
+        sheet_id = upload_artifact(artifact_store=store, file_path=str(sheet), study_or_trial=trial,
+                                   mimetype="image/png")
+    save_note(trial, _note(trial, evaluation, sheet_id, clips))
+    return [artifact_id for _, artifact_id in clips]
+
+
+def _measured(value: Any) -> str:
+    """``mean ± stderr`` of a score summary, or a plain number, to 3 decimals."""
+    return f"{value.mean:.3f} ± {value.stderr:.3f}" if hasattr(value, "mean") else f"{float(value):.3f}"
+
+
+def _note(trial: optuna.Trial, evaluation: Evaluation, sheet_id: str, clips: list) -> str:
+    p = evaluation.params
+    lines = [
+        f"## Trial {trial.number}: {p.strategy}",
+        "",
+        "| temperature | top_k | top_p | cfg_coef | two_step_cfg |",
+        "|---|---|---|---|---|",
+        f"| {p.temperature:.3f} | {p.top_k} | {p.top_p:.3f} | {p.cfg_coef:.2f} | {p.two_step_cfg} |",
+        "",
+        "".join(f"**{o.label}** {_measured(o.read(evaluation))} · " for o in registered()
+                if o.read is not None and o.read(evaluation) is not None) +
+        f"**feasible** {'yes' if evaluation.feasible else 'no'} "
+        f"({', '.join(f'{k} {v:+.3f}' for k, v in evaluation.constraints.items())})",
+        "",
+        "| prompt | CLAP | repetition |",
+        "|---|---|---|",
+        *[f"| {row['prompt']} | {row['clap']:.3f} | {row['repetition']:.3f} |" for row in evaluation.per_prompt()],
+        "",
+        f"![spectrograms]({get_artifact_path(trial, sheet_id)})",
+        "",
+        "Clips (also in the artifacts panel, with a player):",
+        *[f"- [prompt {c.prompt_index}, seed {c.replicate}]({get_artifact_path(trial, artifact_id)})"
+          for c, artifact_id in clips],
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,105 @@
+"""Checks made before a storage is opened, so Optuna never creates its tables in a database that is not its
+own and a read-only or damaged storage is refused before anything is written."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy
+import sqlalchemy.exc
+import sqlalchemy.pool
+
+__all__ = ["StorageCheckError", "check_rdb", "check_writable"]
+
+_SQLITE_HEADER = b"SQLite format 3\0"
+_HINT = "use a new file or an empty database"
+# Columns every Optuna schema since 1.0 has; later migrations add others, which Optuna itself checks for.
+_OPTUNA_COLUMNS = {"studies": {"study_id", "study_name"}, "trials": {"trial_id", "study_id", "state"},
+                   "version_info": {"schema_version", "library_version"}}
+
+
+class StorageCheckError(ValueError):
+    """The storage is read-only, damaged, or holds data that is not Optuna's; the message says which."""
+
+
+def check_writable(path: Path) -> None:
+    """Refuse a storage file (existing or to be created) that cannot be written, or whose folder cannot (SQLite
+    and the journal's lock both create files beside it).
+
+    Raises:
+        StorageCheckError: ``"<path> is read-only ..."``.
+    """
+    for target in ((path, path.parent) if path.exists() else (path.parent,)):
+        if not os.access(target, os.W_OK):
+            kind = "folder" if target.is_dir() else "file"
+            raise StorageCheckError(f"{kind} {str(target)!r} is read-only (the storage must be written); "
+                                    "use a writable place")
+
+
+def check_rdb(url: str, *, connect_args: dict[str, Any], write: bool) -> None:
+    """Refuse ``url`` unless it is empty or an Optuna storage, undamaged, and (with ``write``) writable.
+
+    SQLite: a file that is not SQLite, or that fails ``PRAGMA quick_check`` (damaged pages), is refused; so is
+    a read-only file or folder when ``write`` is set. Any database: tables that are not Optuna's, unless an
+    Optuna ``version_info`` table is there too (a storage shared with other data), or a table with an Optuna
+    name but other columns (e.g. an unrelated ``studies`` table), is refused. Nothing is written.
+
+    Args:
+        url: SQLAlchemy URL.
+        connect_args: driver time limits (:func:`~optimizer.search._storage.connect_args`).
+        write: the caller will write to the storage.
+
+    Raises:
+        StorageCheckError: see above.
+        sqlalchemy.exc.SQLAlchemyError, ImportError: the server cannot be reached, a missing driver.
+    """
+    parsed = sqlalchemy.engine.make_url(url)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite:
+        if not parsed.database or parsed.database == ":memory:" or parsed.database.startswith("file:"):
+            return
+        path = Path(parsed.database)
+        if write:
+            check_writable(path)
+        if not path.exists():
+            return
+        with open(path, "rb") as fh:
+            header = fh.read(len(_SQLITE_HEADER))
+        if header and header != _SQLITE_HEADER:
+            raise StorageCheckError(f"{str(path)!r} is not an SQLite database; {_HINT}")
+    engine = sqlalchemy.create_engine(url, connect_args=connect_args, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            if sqlite:
+                verdict = conn.exec_driver_sql("PRAGMA quick_check").scalar()  # reads every page once
+                if verdict != "ok":
+                    verdict = " ".join(str(verdict).replace("*** in database main ***", "").split())[:200]
+                    raise StorageCheckError(f"{str(path)!r} is a damaged SQLite database ({verdict}); restore it "
+                                            f"from a backup or {_HINT}")
+            _check_tables(sqlalchemy.inspect(conn), parsed.render_as_string(hide_password=True))
+    except sqlalchemy.exc.DatabaseError as exc:
+        if not sqlite:
+            raise
+        raise StorageCheckError(f"{str(path)!r} is a damaged SQLite database ({exc.orig}); restore it from a "
+                                f"backup or {_HINT}") from None
+    finally:
+        engine.dispose()
+
+
+def _check_tables(inspector: Any, where: str) -> None:
+    names = set(inspector.get_table_names())
+    for name in sorted(names & set(_OPTUNA_COLUMNS)):
+        missing = _OPTUNA_COLUMNS[name] - {column["name"] for column in inspector.get_columns(name)}
+        if missing:
+            raise StorageCheckError(f"{where!r} has a table {name!r} that is not Optuna's (no column "
+                                    f"{sorted(missing)[0]!r}); {_HINT}")
+    if "version_info" in names:
+        return
+    from optuna.storages._rdb.models import BaseModel  # Optuna's table names, from Optuna's own schema
+
+    others = sorted(names - set(BaseModel.metadata.tables) - {"alembic_version"})
+    if others:
+        shown = ", ".join(repr(n) for n in others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise StorageCheckError(f"{where!r} holds tables that are not an Optuna storage ({shown}); {_HINT}")
