@@ -129,13 +129,14 @@ def _evaluate_in_passes(batcher, console: Console, status, what: str) -> Callabl
     import time
 
     from optimizer.cli._eta import format_seconds
+    from optimizer.search._interrupts import raise_if_stopping
 
     def evaluate(configs: list) -> list:
         out: list = []
         start = time.monotonic()
         while len(out) < len(configs):
             chunk = configs[len(out):len(out) + batcher.batch_trials]
-            out.extend(batcher.evaluate(chunk, on_step=lambda done, total: None))
+            out.extend(batcher.evaluate(chunk, on_step=lambda done, total: raise_if_stopping()))
             left = (time.monotonic() - start) / len(out) * (len(configs) - len(out))
             line = f"{what}: {len(out)}/{len(configs)} done, about {format_seconds(left)} left"
             if console.is_terminal:

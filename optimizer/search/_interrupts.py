@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["exit_code", "handle_interrupts", "interrupt_name", "received", "shielded", "stopping"]
+__all__ = ["exit_code", "handle_interrupts", "interrupt_name", "raise_if_stopping", "received", "shielded", "stopping"]
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -70,6 +72,19 @@ def _handler(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _quiet_if_ours(previous: Callable[[Any], object]) -> Callable[[Any], object]:
+    """An unraisable hook that drops this handler's ``KeyboardInterrupt`` when Python could not raise it (it landed
+    in a finalizer or a weakref callback) and passes everything else to ``previous``: the loop's :func:`stopping`
+    check stops the run instead, so the "Exception ignored ... KeyboardInterrupt" traceback would only alarm."""
+
+    def hook(unraisable: Any) -> object:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and _state.first is not None:
+            return None
+        return previous(unraisable)
+
+    return hook
+
+
 @contextmanager
 def handle_interrupts() -> Iterator[None]:
     """Treat SIGTERM like Ctrl-C and ignore further signals once one has been raised, for the ``with`` body.
@@ -90,9 +105,12 @@ def handle_interrupts() -> Iterator[None]:
     os.set_blocking(write_end, False)
     previous_fd = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
     _state.arrivals = read_end
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_if_ours(previous_hook)
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         signal.set_wakeup_fd(previous_fd)
         _state.arrivals = None
         os.close(read_end)
@@ -125,6 +143,13 @@ def stopping() -> bool:
     """True inside :func:`handle_interrupts` once a signal was taken: a caller that still runs normally then lost
     the ``KeyboardInterrupt`` (Python ignores one raised inside a finalizer or a weakref callback) and must stop."""
     return _state.installed and _state.first is not None
+
+
+def raise_if_stopping() -> None:
+    """Raise ``KeyboardInterrupt`` when :func:`stopping`: called between decoding steps and batches, so an
+    interrupt Python swallowed stops the run within one step, not at the end of a phase that takes minutes."""
+    if stopping():
+        raise KeyboardInterrupt
 
 
 def received() -> int | None:

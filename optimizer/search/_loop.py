@@ -24,7 +24,7 @@ from objectives._evaluation import Evaluation, Evaluator
 from objectives._params import DecodingParams
 from objectives.generation._memory import is_out_of_memory, release_memory
 from optimizer import _keys
-from optimizer.search._interrupts import shielded, stopping
+from optimizer.search._interrupts import raise_if_stopping, shielded
 from optimizer.search._space import SearchSpace
 from optimizer.search._trials import fail_interrupted, fail_trial, failure_reason
 from optimizer.search._workers import WORKER_ID, Heartbeat, recover_stale_trials, surplus_trials
@@ -238,8 +238,7 @@ class TrialLoop:
         """Run until ``policy.capacity`` says done or ``tally.stopped_reason`` is set; return ``tally``."""
         with self.heartbeat if self.heartbeat is not None else nullcontext():
             while True:
-                if stopping():  # the handler's KeyboardInterrupt was swallowed (raised in a finalizer)
-                    raise KeyboardInterrupt
+                raise_if_stopping()  # the handler's KeyboardInterrupt may have been swallowed (by a finalizer)
                 if self.heartbeat is not None:
                     tally.recovered += len(recover_stale_trials(self.study, grace=5 * self.heartbeat.interval))
                 room = self.policy.capacity(tally)
@@ -256,15 +255,18 @@ class TrialLoop:
                     self._settle_batch(trials, tally)
                 if tally.stopped_reason:
                     break
-        if stopping():
-            raise KeyboardInterrupt
+        raise_if_stopping()
         return tally
+
+    def _step(self, done: int, total: int) -> None:
+        raise_if_stopping()
+        self.on_step(done, total)
 
     def _settle_batch(self, trials: list[optuna.Trial], tally: RunTally) -> None:
         settled: set[int] = set()
         try:
             self.on_batch_start([t.number for t in trials])
-            for trial, outcome in suggest_and_evaluate(trials, self.space, self.batcher, on_step=self.on_step):
+            for trial, outcome in suggest_and_evaluate(trials, self.space, self.batcher, on_step=self._step):
                 values: list[float] | None = None
                 if not isinstance(outcome, BaseException):
                     try:
