@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from objectives.generation._cache import preallocated_cache
 from objectives.generation._chroma import melody_chroma
 from objectives.generation._device import default_dtype
 from objectives.generation._text import encode_distinct
@@ -87,6 +88,15 @@ class MelodyMusicGen(TransformersMusicGen):
         if config.num_chroma != model.decoder.config.hidden_size:
             audio = model.audio_enc_to_dec_proj(audio)
         return {"encoder_hidden_states": torch.cat([audio, text], dim=1)}, {"encoder_hidden_states": None}
+
+    def _forward(self, kwargs: dict[str, Any], input_ids: torch.Tensor, past: Any) -> Any:
+        """One pass of the whole model: the first one prepends the conditioning, later ones pass ``None``."""
+        return self.model(decoder_input_ids=input_ids, past_key_values=past, use_cache=True, **kwargs)
+
+    def _new_cache(self, steps: int, first: dict[str, Any]) -> Any:
+        """A self-attention cache for the prepended conditioning and the pass's ``steps`` decoder inputs."""
+        return preallocated_cache(self.model.decoder.config.num_hidden_layers,
+                                  first["encoder_hidden_states"].shape[1] + steps, cross_attention=False)
 
     def _chroma(self, melodies: Sequence[np.ndarray] | None, rows: int, length: int, bins: int) -> torch.Tensor:
         """``[B, length, bins]`` one-hot chroma per row: repeated to ``length`` frames and truncated, as the

@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import torch
 from transformers import AutoProcessor, MusicgenForConditionalGeneration
-from transformers.modeling_outputs import BaseModelOutput
 
 from objectives._params import DecodingParams
 from objectives.generation._backend import GeneratedAudio, StepCallback
+from objectives.generation._cache import preallocated_cache
 from objectives.generation._continuation import generate_continuation
 from objectives.generation._device import default_dtype
 from objectives.generation._fast_sampling import TokenSampler
@@ -65,6 +65,9 @@ class TransformersMusicGen:
             top-k rows). Default: on for CPU, where it was measured faster (``benchmarks/time_to_presets.py``).
         noise: ``"generator"`` (one seeded generator per row, the default) or ``"counter"`` (a row's noise a
             pure function of seed, step and codebook; other tokens for the same seed). Only with ``fast_sampling``.
+        preallocated_cache: keep the self-attention keys and values in buffers allocated once per pass
+            (:mod:`objectives.generation._cache`) instead of transformers' concatenating cache; the same tensors
+            reach the attention, so the same tokens. Default on (faster on CPU: ``benchmarks/decode_profile.py``).
         max_duration: longest window decoded at once, seconds (audiocraft's ``max_duration``); longer clips are
             generated in windows advanced by each row's ``extend_stride`` (:mod:`objectives.generation._windows`).
             Default 30 (MusicGen's training length); tests shorten it so a tiny model crosses a boundary fast.
@@ -93,6 +96,7 @@ class TransformersMusicGen:
         self.pad_token_id: int = int(pad)
         self.fast_sampling: bool = self.model.device.type == "cpu"
         self.noise: str = "generator"
+        self.preallocated_cache: bool = True
 
     @classmethod
     def from_pretrained(cls, name_or_path: str, *, device: torch.device, max_batch: int = 32,
@@ -270,18 +274,17 @@ class TransformersMusicGen:
         codebook = codebook_delays(k, self.audio_channels, device=device)  # delay of each row
         steps = frames + int(codebook.max())
         sequence = torch.full((b, k, steps + 1), self.pad_token_id, dtype=torch.long, device=device)
-        past, known = None, 0
+        past = self._new_cache(steps, first) if self.preallocated_cache else None
+        started, known = False, 0
         if prefix is not None:
             known = prefix_into_pattern(sequence, prefix.to(device), codebook)
             # Inputs 0..P-1 only predict known tokens (indices 1..P): one forward pass fills the cache.
-            out = self.model(**first, decoder_input_ids=sequence[:, :, :known].reshape(b * k, known).repeat(2, 1),
-                             past_key_values=None, use_cache=True)
-            past = out.past_key_values
+            past = self._forward(first, sequence[:, :, :known].reshape(b * k, known).repeat(2, 1), past).past_key_values
+            started = True
         for s in range(known, steps):
             step_input = sequence[:, :, s:s + 1].reshape(b * k, 1).repeat(2, 1)
-            out = self.model(**(first if past is None else later), decoder_input_ids=step_input,
-                             past_key_values=past, use_cache=True)
-            past = out.past_key_values
+            out = self._forward(later if started else first, step_input, past)
+            past, started = out.past_key_values, True
             logits = out.logits[:, -1].reshape(2, b, k, -1)
             tokens = draw(logits[0], logits[1], s)
             # Delay pattern: a row with delay d emits frame s - d; outside [0, frames) it is held at the pad token.
@@ -304,11 +307,26 @@ class TransformersMusicGen:
         if melodies is not None:
             raise ValueError(f"model {self.name!r} is not a melody model; melodies need facebook/musicgen-melody "
                              "or musicgen-melody-large.")
+        model = self.model
         inputs = self.processor(text=list(prompts), padding=True, return_tensors="pt").to(self.device)
-        hidden = encode_distinct(self.model.text_encoder, inputs["input_ids"], inputs["attention_mask"])
-        kwargs = {"encoder_outputs": BaseModelOutput(last_hidden_state=torch.cat([hidden, torch.zeros_like(hidden)])),
-                  "attention_mask": torch.cat([inputs["attention_mask"], torch.zeros_like(inputs["attention_mask"])])}
+        hidden = encode_distinct(model.text_encoder, inputs["input_ids"], inputs["attention_mask"])
+        hidden = torch.cat([hidden, torch.zeros_like(hidden)])
+        mask = torch.cat([inputs["attention_mask"], torch.zeros_like(inputs["attention_mask"])])
+        # What MusicgenForConditionalGeneration.forward does to the encoder output at every step, done once.
+        if (model.text_encoder.config.hidden_size != model.decoder.config.hidden_size
+                and model.decoder.config.cross_attention_hidden_size is None):
+            hidden = model.enc_to_dec_proj(hidden)
+        kwargs = {"encoder_hidden_states": hidden * mask[..., None], "encoder_attention_mask": mask}
         return kwargs, kwargs
+
+    def _forward(self, kwargs: dict[str, Any], input_ids: torch.Tensor, past: Any) -> Any:
+        """One decoder pass over ``input_ids`` ``[2B * K, n]`` (conditional rows, then null) with ``kwargs`` from
+        :meth:`_conditioning`; returns the output with ``logits`` ``[2B * K, n, vocabulary]`` and the cache."""
+        return self.model.decoder(input_ids=input_ids, past_key_values=past, use_cache=True, **kwargs)
+
+    def _new_cache(self, steps: int, first: dict[str, Any]) -> Any:
+        """A self-attention cache allocated for the pass's ``steps`` decoder inputs (:mod:`._cache`)."""
+        return preallocated_cache(self.model.decoder.config.num_hidden_layers, steps, cross_attention=True)
 
     @torch.inference_mode()
     def _to_audio(self, codes: torch.Tensor) -> np.ndarray:
