@@ -223,7 +223,7 @@ class Evaluator:
             self.audio_prompts[p % len(self.audio_prompts)] for _ in configs for p, _ in self._rows]}
         if self.melodies is not None:
             extra["melodies"] = [self.melodies[p % len(self.melodies)] for _ in configs for p, _ in self._rows]
-        generated = self.generator.generate(conditioning, params, self.seeds * len(configs),  # type: ignore[call-arg]
+        generated = self.generator.generate(conditioning, params, self.seeds * len(configs),
                                             duration=self.duration, on_step=on_step, **extra)
         generated_at = time.perf_counter()
         # CLAP hears the mono mix of a stereo clip (``audio``); degeneracy looks at every channel.

@@ -62,8 +62,17 @@ class AudiocraftMusicGen:
         *,
         duration: float,
         on_step: StepCallback | None = None,
+        audio_prompts: Sequence[np.ndarray] | None = None,
+        melodies: Sequence[np.ndarray] | None = None,
     ) -> GeneratedAudio:
-        """One clip per row (see :meth:`TransformersMusicGen.generate`); rows are generated one by one."""
+        """One clip per row (see :meth:`TransformersMusicGen.generate`); rows are generated one by one.
+
+        Raises:
+            ValueError: audio prompts or melodies (this backend generates from text only).
+        """
+        if audio_prompts is not None or melodies is not None:
+            raise ValueError("the audiocraft backend generates from text only; continuation and melodies need the "
+                             "transformers backend.")
         clips = []
         for i, (prompt, p, seed) in enumerate(zip(prompts, params, seeds, strict=True)):
             self._model.set_generation_params(duration=duration, **p.to_audiocraft())

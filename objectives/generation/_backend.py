@@ -63,6 +63,10 @@ class MusicGenBackend(Protocol):
         *,
         duration: float,
         on_step: StepCallback | None = None,
+        audio_prompts: Sequence[np.ndarray] | None = None,
+        melodies: Sequence[np.ndarray] | None = None,
     ) -> GeneratedAudio:
-        """Generate ``len(prompts)`` clips of ``duration`` seconds; row i uses ``params[i]`` and ``seeds[i]``."""
+        """Generate ``len(prompts)`` clips of ``duration`` seconds; row i uses ``params[i]`` and ``seeds[i]``, and
+        continues ``audio_prompts[i]`` or follows ``melodies[i]`` where given (a backend without that
+        conditioning raises ``ValueError``)."""
         ...

@@ -141,4 +141,5 @@ def generate_continuation(backend, prompts, params, seeds, audio_prompts, frames
         for j, i in enumerate(rows):
             heads[i] = waves[j, :, :p * hop].mean(axis=0)
     return GeneratedAudio(audio=channels.mean(axis=1), sample_rate=backend.sample_rate, codes=codes,
-                          channels=channels if backend.audio_channels > 1 else None, prompt_audio=tuple(heads))
+                          channels=channels if backend.audio_channels > 1 else None,
+                          prompt_audio=tuple(h for h in heads if h is not None))  # every row has one

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pickle
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -265,10 +265,10 @@ class TransformersMusicGen:
         if self.fast_sampling:
             if seeds is None and self.noise != "generator":  # windows carry generators, not a step counter
                 raise ValueError("counter noise does not cover clips longer than max_duration; use noise='generator'.")
-            draw = TokenSampler(rows, seeds if seeds is not None else [0] * b, device=device, noise=self.noise,
-                                generators=generators)
+            draw: Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor] = TokenSampler(
+                rows, seeds if seeds is not None else [0] * b, device=device, noise=self.noise, generators=generators)
         else:
-            def draw(cond, uncond, _step):
+            def draw(cond, uncond, _step):  # the reference rule, same signature
                 return sample_next_token(cond, uncond, rows, generators)
 
         codebook = codebook_delays(k, self.audio_channels, device=device)  # delay of each row

@@ -41,7 +41,7 @@ def _hint(exc: Exception) -> str | None:
         return "pass --validate-seeds 0"
     if type(exc).__name__ == "ModelLoadError" and getattr(exc, "option", None):  # objectives.generation's
         belongs_to = getattr(exc, "belongs_to", None)
-        return f"pass it as --{belongs_to}" if belongs_to else f"to --{exc.option}"
+        return f"pass it as --{belongs_to}" if belongs_to else f"to --{exc.option}"  # type: ignore[attr-defined]
     if type(exc).__name__ == "DeviceError":  # objectives._errors.DeviceError (objectives is not imported here)
         return "pass --device cpu" if str(exc).endswith("use the CPU.") else "pass --device auto, cpu, cuda or mps"
     return None

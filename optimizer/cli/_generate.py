@@ -76,7 +76,7 @@ def _run(args: argparse.Namespace) -> int:
         presets, preset = resolve_preset(args.preset)
     except (PresetFileError, PresetValidationError) as exc:
         raise UsageError(str(exc)) from None
-    melodies = _melodies_for(args, presets.provenance)
+    melodies = _melodies_for(args, dict(presets.provenance))
     sidecar = args.output.with_suffix(".json")
     _check_output(args.output, sidecar, preset_file=presets.path, overwrite=args.overwrite)
     model_name = args.model or presets.provenance["model"]
@@ -93,7 +93,7 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(one_line(exc)) from None
     check_melody_model(args, generator)
     clip = generator.generate([preset.params.apply_suffix(args.prompt)], [preset.params], [args.seed],
-                              duration=args.duration, **({"melodies": melodies[:1]} if melodies else {}))
+                              duration=args.duration, melodies=melodies[:1] if melodies else None)
     metadata = {
         "prompt": args.prompt,
         "conditioning_prompt": preset.params.apply_suffix(args.prompt),

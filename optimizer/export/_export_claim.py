@@ -164,7 +164,7 @@ def take_export_turn(study: optuna.Study, path: Path, *, interval: float, finish
             return None
         now = time.time()
         ours = claim is not None and claim.complete == complete
-        if ours and claim.worker != WORKER_ID and claim.alive(now):
+        if claim is not None and ours and claim.worker != WORKER_ID and claim.alive(now):
             holder: ExportClaim | None = claim
         elif not ours and not finisher and _finisher_may_still_claim(study, interval, now):
             holder = None

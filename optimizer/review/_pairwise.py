@@ -260,7 +260,7 @@ class PairwisePolicy:
         return self.study.should_generate()
 
     def wait(self, tally: RunTally) -> None:
-        if self.summary.progress != self._last_seen:
+        if self.summary.progress is not None and self.summary.progress != self._last_seen:
             self.on_wait(self.summary.progress)
             self._last_seen = self.summary.progress
         time.sleep(self.poll_interval)

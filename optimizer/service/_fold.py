@@ -33,7 +33,8 @@ def fold_feedback(study: optuna.Study, storage_url: str, *, genre: str) -> int:
     try:
         learned = ListenerFeedback({
             int(trial): StoredScore(mean=s.mean, stderr=s.stderr if s.stderr is not None else 0.0, n=s.n)
-            for trial, s in store.arm_stats(study=study.study_name, genre=genre).items() if s.n > 0
+            for trial, s in store.arm_stats(study=study.study_name, genre=genre).items()
+            if s.n > 0 and s.mean is not None
         })
     finally:
         store.engine.dispose()
