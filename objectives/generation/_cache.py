@@ -10,9 +10,9 @@ far) over buffers allocated once, so the attention sees the very tensors ``Dynam
 from __future__ import annotations
 
 import torch
-from transformers.cache_utils import Cache, DynamicCache, DynamicLayer, EncoderDecoderCache
+from transformers.cache_utils import Cache, DynamicLayer, EncoderDecoderCache
 
-__all__ = ["PreallocatedLayer", "preallocated_cache"]
+__all__ = ["PreallocatedLayer", "filled_layer", "preallocated_cache", "with_cross_attention"]
 
 
 class PreallocatedLayer(DynamicLayer):
@@ -57,9 +57,25 @@ class PreallocatedLayer(DynamicLayer):
         self._keys, self._values = keys, values
 
 
-def preallocated_cache(layers: int, capacity: int, *, cross_attention: bool) -> Cache:
-    """A cache for ``layers`` decoder layers whose self-attention holds up to ``capacity`` positions without
-    reallocating; with ``cross_attention`` (MusicGen's text conditioning) an ``EncoderDecoderCache`` whose
-    cross-attention half is transformers' ``DynamicCache`` (written once, at the first step)."""
-    own = Cache(layers=[PreallocatedLayer(capacity) for _ in range(layers)])
-    return EncoderDecoderCache(own, DynamicCache()) if cross_attention else own
+def filled_layer(keys: torch.Tensor, values: torch.Tensor) -> DynamicLayer:
+    """A ``DynamicLayer`` that already holds ``keys`` and ``values`` ``[B, H, T, D]``, without the copy its
+    ``update`` makes (a cross-attention cache written once: 1.8 GB for 96 musicgen-small rows of 98 text tokens)."""
+    layer = DynamicLayer()
+    layer.lazy_initialization(keys, values)
+    layer.keys, layer.values = keys, values
+    return layer
+
+
+def preallocated_cache(layers: int, capacity: int) -> Cache:
+    """A self-attention cache for ``layers`` decoder layers holding up to ``capacity`` positions without
+    reallocating."""
+    return Cache(layers=[PreallocatedLayer(capacity) for _ in range(layers)])
+
+
+def with_cross_attention(own: Cache, cross: list[tuple[torch.Tensor, torch.Tensor]]) -> EncoderDecoderCache:
+    """``own`` (self-attention) with a cross-attention cache already holding each layer's ``(keys, values)``
+    ``[B, H, T, D]``, marked as computed so the model never projects the conditioning again."""
+    cache = EncoderDecoderCache(own, Cache(layers=[filled_layer(k, v) for k, v in cross]))
+    for index in range(len(cross)):
+        cache.is_updated[index] = True
+    return cache

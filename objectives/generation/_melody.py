@@ -96,7 +96,7 @@ class MelodyMusicGen(TransformersMusicGen):
     def _new_cache(self, steps: int, first: dict[str, Any]) -> Any:
         """A self-attention cache for the prepended conditioning and the pass's ``steps`` decoder inputs."""
         return preallocated_cache(self.model.decoder.config.num_hidden_layers,
-                                  first["encoder_hidden_states"].shape[1] + steps, cross_attention=False)
+                                  first["encoder_hidden_states"].shape[1] + steps)
 
     def _chroma(self, melodies: Sequence[np.ndarray] | None, rows: int, length: int, bins: int) -> torch.Tensor:
         """``[B, length, bins]`` one-hot chroma per row: repeated to ``length`` frames and truncated, as the

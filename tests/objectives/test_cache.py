@@ -62,3 +62,23 @@ def test_melody_tokens_do_not_depend_on_the_cache(tmp_path):
     fast, reference = _codes(generator, ["jazz", "rock"], [DecodingParams(temperature=1.1)] * 2, [7, 8], 0.3,
                              melodies=[melody, melody])
     np.testing.assert_array_equal(fast, reference)
+
+
+def test_cross_attention_projects_each_distinct_conditioning_row_once(debug_musicgen):
+    """3 configurations x 2 prompts: 12 decoder rows (6 conditional, 6 null) but 3 distinct conditionings."""
+    generator = TransformersMusicGen(*debug_musicgen, name="debug", max_batch=8)
+    layer = generator.model.decoder.model.decoder.layers[0].encoder_attn
+    rows_seen: list[int] = []
+    hook = layer.k_proj.register_forward_hook(lambda module, args, output: rows_seen.append(args[0].shape[0]))
+    try:
+        prompts = ["jazz trio", "rock riff"] * 3
+        params = [DecodingParams(temperature=t) for t in (0.8, 0.8, 1.0, 1.0, 1.2, 1.2)]
+        generator.preallocated_cache = True
+        generator.generate(prompts, params, list(range(6)), duration=0.2)
+        assert rows_seen == [3]
+        rows_seen.clear()
+        generator.preallocated_cache = False  # transformers' own path projects every row at the first step
+        generator.generate(prompts, params, list(range(6)), duration=0.2)
+        assert rows_seen == [12]
+    finally:
+        hook.remove()
