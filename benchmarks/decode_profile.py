@@ -5,7 +5,8 @@
 Decodes ``--clips`` clips (two prompts, top-k 250, cfg_coef 3: the CLI's default search start) of ``--frames``
 frames with the project's loop, once per cache and alternating (so load drifts hit both), under
 ``torch.profiler``. Prints each run's wall time per step and the share of the operators that take the most
-self time, then the ratio of step times in one run. Random weights of the published architecture.
+self time, then EnCodec's seconds per 5 s clip when it decodes 1, 4 or 16 clips per call (alternating, best
+of ``--repeats``), then the ratio of step times in one run. Random weights of the published architecture.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from torch.profiler import ProfilerActivity, profile
 from objectives import DecodingParams
 from objectives._debug import build_random_musicgen
 from objectives.generation import TransformersMusicGen, resolve_device
+from objectives.generation._stereo import decode_channels
 
 OPERATORS = ["aten::mm", "aten::addmm", "aten::cat", "aten::_scaled_dot_product_flash_attention_for_cpu",
              "aten::add", "aten::native_layer_norm", "aten::gelu", "aten::copy_", "aten::topk"]
@@ -71,6 +73,18 @@ def main() -> None:
             label = "preallocated " if preallocated else "concatenating"
             print(f"{label} {seconds * 1e3:8.1f} ms/step  "
                   + ", ".join(f"{op.removeprefix('aten::')} {shares.get(op, 0.0):.1%}" for op in OPERATORS), flush=True)
+    codes = torch.randint(0, 2048, (16, generator.num_codebooks, 5 * generator.frame_rate), device=device)
+    per_clip: dict[int, float] = {}
+    with torch.inference_mode():
+        for _ in range(args.repeats):
+            for rows in (1, 4, 16):
+                start = time.perf_counter()
+                for i in range(0, len(codes), rows):
+                    decode_channels(model.audio_encoder, codes[i:i + rows], generator.audio_channels)
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
+                per_clip[rows] = min(per_clip.get(rows, float("inf")), (time.perf_counter() - start) / len(codes))
+    print("EnCodec decode, s per 5 s clip: " + ", ".join(f"{r} per call {s:.3f}" for r, s in per_clip.items()))
     print(f"preallocated/concatenating cache step time (best of {args.repeats}): {best[True] / best[False]:.2f}")
 
 

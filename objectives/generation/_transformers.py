@@ -66,8 +66,10 @@ class TransformersMusicGen:
         noise: ``"generator"`` (one seeded generator per row, the default) or ``"counter"`` (a row's noise a
             pure function of seed, step and codebook; other tokens for the same seed). Only with ``fast_sampling``.
         preallocated_cache: keep the self-attention keys and values in buffers allocated once per pass
-            (:mod:`objectives.generation._cache`) instead of transformers' concatenating cache; the same tensors
-            reach the attention, so the same tokens. Default on (faster on CPU: ``benchmarks/decode_profile.py``).
+            (:mod:`objectives.generation._cache`) instead of transformers' concatenating cache, and compute the
+            cross-attention keys and values once per distinct conditioning row; the same tensors reach the
+            attention, so the same tokens. Default: on for CPU, where it was measured faster
+            (``benchmarks/decode_profile.py``, ``benchmarks/time_to_presets.py``); off elsewhere until measured.
         max_duration: longest window decoded at once, seconds (audiocraft's ``max_duration``); longer clips are
             generated in windows advanced by each row's ``extend_stride`` (:mod:`objectives.generation._windows`).
             Default 30 (MusicGen's training length); tests shorten it so a tiny model crosses a boundary fast.
@@ -96,7 +98,7 @@ class TransformersMusicGen:
         self.pad_token_id: int = int(pad)
         self.fast_sampling: bool = self.model.device.type == "cpu"
         self.noise: str = "generator"
-        self.preallocated_cache: bool = True
+        self.preallocated_cache: bool = self.model.device.type == "cpu"
 
     @classmethod
     def from_pretrained(cls, name_or_path: str, *, device: torch.device, max_batch: int = 32,
@@ -348,8 +350,16 @@ class TransformersMusicGen:
 
     @torch.inference_mode()
     def _to_audio(self, codes: torch.Tensor) -> np.ndarray:
-        """EnCodec-decode ``[B, K, F]`` codes to ``[B, C, T]`` float32 waveforms (C = audio channels)."""
-        return decode_channels(self.model.audio_encoder, codes, self.audio_channels).float().cpu().numpy()
+        """EnCodec-decode ``[B, K, F]`` codes to ``[B, C, T]`` float32 waveforms (C = audio channels).
+
+        On CPU one clip per call: a 5 s clip's activations then stay in cache, measured 15-30 % faster per clip
+        than 16 clips at once (``benchmarks/decode_profile.py``), and a clip's audio cannot depend on the rest of
+        the batch. Elsewhere the whole batch at once (a GPU wants the width).
+        """
+        rows = 1 if self.device.type == "cpu" else max(1, len(codes))
+        parts = [decode_channels(self.model.audio_encoder, codes[i:i + rows], self.audio_channels)
+                 for i in range(0, len(codes), rows)]
+        return torch.cat(parts).float().cpu().numpy()
 
 
 def _first_line(exc: BaseException) -> str:
