@@ -352,11 +352,13 @@ class TransformersMusicGen:
     def _to_audio(self, codes: torch.Tensor) -> np.ndarray:
         """EnCodec-decode ``[B, K, F]`` codes to ``[B, C, T]`` float32 waveforms (C = audio channels).
 
-        On CPU one clip per call: a 5 s clip's activations then stay in cache, measured 15-30 % faster per clip
-        than 16 clips at once (``benchmarks/decode_profile.py``), and a clip's audio cannot depend on the rest of
-        the batch. Elsewhere the whole batch at once (a GPU wants the width).
+        On CPU about 2 s of audio per call (one clip from 2 s up): the activations then stay in cache; per clip,
+        measured 15-30 % faster than 16 clips at once at 5 s and 20 % faster than 48 at once at 0.4 s, while one
+        0.4 s clip per call is slower (``benchmarks/decode_profile.py``). Elsewhere the whole batch at once (a GPU
+        wants the width).
         """
-        rows = 1 if self.device.type == "cpu" else max(1, len(codes))
+        frames = max(1, codes.shape[-1])
+        rows = max(1, 2 * self.frame_rate // frames) if self.device.type == "cpu" else max(1, len(codes))
         parts = [decode_channels(self.model.audio_encoder, codes[i:i + rows], self.audio_channels)
                  for i in range(0, len(codes), rows)]
         return torch.cat(parts).float().cpu().numpy()
