@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DeviceError"]
+__all__ = ["DeviceError", "ModelLoadError", "first_line"]
 
 
 class DeviceError(ValueError):
@@ -15,3 +15,24 @@ class DeviceError(ValueError):
     def __init__(self, requested: str, message: str) -> None:
         super().__init__(message)
         self.requested = requested
+
+
+class ModelLoadError(RuntimeError):
+    """A model could not be loaded; the message says what to do, in words (no command-line flag).
+
+    Attributes:
+        option: which input was wrong: ``"model"`` (the MusicGen), ``"clap"`` or ``"backend"``; None when unknown.
+            The CLI names its flag (:func:`optimizer.cli._errors.one_line`).
+        belongs_to: the input a directory given as ``option`` suits instead (a CLAP checkpoint given as the
+            MusicGen: ``"clap"``), else None.
+    """
+
+    def __init__(self, message: str, *, option: str | None = None, belongs_to: str | None = None) -> None:
+        super().__init__(message)
+        self.option, self.belongs_to = option, belongs_to
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's first line, at most 200 characters (transformers' messages run to paragraphs)."""
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200].rstrip(".")

@@ -19,11 +19,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from objectives._errors import ModelLoadError, first_line
 from objectives.generation._cache import preallocated_cache
 from objectives.generation._chroma import melody_chroma
 from objectives.generation._device import default_dtype
 from objectives.generation._text import encode_distinct
-from objectives.generation._transformers import ModelLoadError, TransformersMusicGen, _first_line
+from objectives.generation._transformers import TransformersMusicGen
 
 __all__ = ["MelodyMusicGen", "is_melody_checkpoint"]
 
@@ -67,7 +68,7 @@ class MelodyMusicGen(TransformersMusicGen):
             raise ModelLoadError(f"refused to unpickle the weights in {name_or_path!r}: use a safetensors "
                                  "checkpoint from a source you trust.") from exc
         except (OSError, ValueError) as exc:
-            raise ModelLoadError(f"cannot load MusicGen-Melody {name_or_path!r}: {_first_line(exc)}.") from exc
+            raise ModelLoadError(f"cannot load MusicGen-Melody {name_or_path!r}: {first_line(exc)}.") from exc
         return cls(model.to(device), tokenizer, name=name or name_or_path,  # type: ignore[arg-type]
                    max_batch=max_batch)
 

@@ -10,9 +10,10 @@ import numpy as np
 import torch
 from transformers import AutoProcessor, MusicgenForConditionalGeneration
 
+from objectives._errors import ModelLoadError, first_line
 from objectives._params import DecodingParams
 from objectives.generation._backend import GeneratedAudio, StepCallback
-from objectives.generation._cache import preallocated_cache, with_cross_attention
+from objectives.generation._cache import text_conditioned_cache
 from objectives.generation._continuation import generate_continuation
 from objectives.generation._device import default_dtype
 from objectives.generation._fast_sampling import TokenSampler
@@ -23,21 +24,6 @@ from objectives.generation._text import encode_distinct
 from objectives.generation._windows import MAX_WINDOW_SECONDS, generate_windows, window_plan
 
 __all__ = ["ModelLoadError", "TransformersMusicGen"]
-
-
-class ModelLoadError(RuntimeError):
-    """A model could not be loaded; the message says what to do, in words (no command-line flag).
-
-    Attributes:
-        option: which input was wrong: ``"model"`` (the MusicGen), ``"clap"`` or ``"backend"``; None when unknown.
-            The CLI names its flag (:func:`optimizer.cli._errors.one_line`).
-        belongs_to: the input a directory given as ``option`` suits instead (a CLAP checkpoint given as the
-            MusicGen: ``"clap"``), else None.
-    """
-
-    def __init__(self, message: str, *, option: str | None = None, belongs_to: str | None = None) -> None:
-        super().__init__(message)
-        self.option, self.belongs_to = option, belongs_to
 
 
 class TransformersMusicGen:
@@ -128,7 +114,7 @@ class TransformersMusicGen:
             ) from exc
         except (OSError, ValueError) as exc:
             raise ModelLoadError(
-                f"cannot load MusicGen {name_or_path!r}: {_first_line(exc)}; give a hub id (fetch it with "
+                f"cannot load MusicGen {name_or_path!r}: {first_line(exc)}; give a hub id (fetch it with "
                 "`hf download <id>` where there is network) or /path/to/a/directory/saved/with/save_pretrained.",
                 option="model") from exc
         return cls(model.to(device), processor, name=name or name_or_path,  # type: ignore[arg-type]
@@ -327,44 +313,19 @@ class TransformersMusicGen:
         return self.model.decoder(input_ids=input_ids, past_key_values=past, use_cache=True, **kwargs)
 
     def _new_cache(self, steps: int, first: dict[str, Any]) -> Any:
-        """A self-attention cache allocated for the pass's ``steps`` decoder inputs (:mod:`._cache`), and the
-        cross-attention keys and values computed once per distinct conditioning row.
-
-        K configurations repeat the same P prompts and every null row is the same zeros, so a 48-clip pass of 12
-        prompts has 13 distinct rows of its 96: the model's first step would project all 96 in every layer
-        (about 10 s of a musicgen-small pass on CPU with 98 text tokens, ``benchmarks/decode_profile.py``). The
-        projection is the one ``MusicgenAttention`` applies (``k_proj``/``v_proj``, heads split the same way);
-        greedy decoding still equals ``generate`` (tested).
-        """
-        hidden = first["encoder_hidden_states"]  # [2B, T, hidden], masked
-        distinct, inverse = torch.unique(hidden.flatten(1), dim=0, return_inverse=True)
-        distinct = distinct.view(-1, *hidden.shape[1:])
-        cross = []
-        for layer in self.model.decoder.model.decoder.layers:
-            attention = layer.encoder_attn
-            shape = (*distinct.shape[:-1], -1, attention.head_dim)
-            keys = attention.k_proj(distinct).view(shape).transpose(1, 2)
-            values = attention.v_proj(distinct).view(shape).transpose(1, 2)
-            cross.append((keys[inverse], values[inverse]))
-        return with_cross_attention(preallocated_cache(len(cross), steps), cross)
+        """The pass's cache for ``steps`` decoder inputs (:func:`._cache.text_conditioned_cache`)."""
+        layers = self.model.decoder.model.decoder.layers
+        return text_conditioned_cache(layers, first["encoder_hidden_states"], steps)
 
     @torch.inference_mode()
     def _to_audio(self, codes: torch.Tensor) -> np.ndarray:
         """EnCodec-decode ``[B, K, F]`` codes to ``[B, C, T]`` float32 waveforms (C = audio channels).
 
-        On CPU about 2 s of audio per call (one clip from 2 s up): the activations then stay in cache; per clip,
-        measured 15-30 % faster than 16 clips at once at 5 s and 20 % faster than 48 at once at 0.4 s, while one
-        0.4 s clip per call is slower (``benchmarks/decode_profile.py``). Elsewhere the whole batch at once (a GPU
-        wants the width).
+        On CPU about 2 s of audio per call (activations stay in cache: faster per clip than one 0.4 s clip or 16
+        5 s clips per call, ``benchmarks/decode_profile.py``); elsewhere the whole batch (a GPU wants the width).
         """
-        frames = max(1, codes.shape[-1])
-        rows = max(1, 2 * self.frame_rate // frames) if self.device.type == "cpu" else max(1, len(codes))
+        cpu = self.device.type == "cpu"
+        rows = max(1, 2 * self.frame_rate // max(1, codes.shape[-1])) if cpu else max(1, len(codes))
         parts = [decode_channels(self.model.audio_encoder, codes[i:i + rows], self.audio_channels)
                  for i in range(0, len(codes), rows)]
         return torch.cat(parts).float().cpu().numpy()
-
-
-def _first_line(exc: BaseException) -> str:
-    """An exception's first line, at most 200 characters (transformers' messages run to paragraphs)."""
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:200].rstrip(".")

@@ -52,7 +52,7 @@ class ClapScorer:
         Raises:
             ModelLoadError: pickled weights that are not plain tensors, or a checkpoint transformers cannot load.
         """
-        from objectives.generation._transformers import ModelLoadError, _first_line
+        from objectives._errors import ModelLoadError, first_line
 
         try:
             processor = ClapProcessor.from_pretrained(name_or_path)
@@ -64,7 +64,7 @@ class ClapScorer:
             ) from exc
         except (OSError, ValueError) as exc:
             raise ModelLoadError(
-                f"cannot load CLAP {name_or_path!r}: {_first_line(exc)}; give a hub id (fetch it with "
+                f"cannot load CLAP {name_or_path!r}: {first_line(exc)}; give a hub id (fetch it with "
                 "`hf download <id>` where there is network) or /path/to/a/saved/directory.", option="clap") from exc
         return cls(model.to(device), processor, name=name or name_or_path)  # type: ignore[arg-type]
 
