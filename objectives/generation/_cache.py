@@ -1,7 +1,7 @@
 """A self-attention KV cache allocated once per decoding pass instead of grown by concatenation.
 
 transformers' ``DynamicLayer`` concatenates each step's keys and values onto the cache, so every step copies the
-whole cache (13 % of a musicgen-small step with 48 clips on CPU: ``benchmarks/decode_profile.py``), and its
+whole cache (3-30 % of operator time in a 48-clip musicgen-small step on CPU: ``decode_profile.py``), and its
 ``StaticLayer`` preallocates but attends over all of its positions behind a mask (other sums, so other tokens
 than ``generate``'s). :class:`PreallocatedLayer` keeps ``DynamicLayer``'s view (the keys and values written so
 far) over buffers allocated once, so the attention sees the very tensors ``DynamicLayer`` would give it.

@@ -284,7 +284,7 @@ class TransformersMusicGen:
         return sequence.gather(2, index[None].expand(b, -1, -1))
 
     def _conditioning(self, prompts, melodies) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Keyword arguments of the model's forward for the first pass and for the cached steps after it.
+        """Keyword arguments of the decoder's forward for the first pass and for the cached steps after it.
 
         Rows are the conditional copies then the unconditional ones: the null condition as in audiocraft's
         ``ClassifierFreeGuidanceDropout(p=1)``, zero text embeddings with a zero mask.
