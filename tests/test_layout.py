@@ -1,4 +1,4 @@
-"""The README's layout table matches the tree, and the packages keep the shape it describes: no import cycle
+"""The layout table of docs/architecture.md matches the tree, and the packages keep the shape it describes: no import cycle
 (module-level or inside functions) and no module over 350 lines."""
 
 from __future__ import annotations
@@ -65,11 +65,11 @@ def test_no_module_over_the_size_limit():
     assert big == {}
 
 
-def test_the_readme_layout_lists_every_package_and_nothing_else():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Layout"):]
+def test_the_architecture_doc_lists_every_package_and_nothing_else():
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## Layout"):]
     listed = set(re.findall(r"^\| `([a-z_/]+)/` \|", section, flags=re.M))
     packages = {str(p.parent.relative_to(ROOT)) for name in PACKAGES for p in (ROOT / name).rglob("__init__.py")}
-    assert packages - {"studies"} <= listed, f"packages missing from the README layout: {packages - listed}"
+    assert packages - {"studies"} <= listed, f"packages missing from docs/architecture.md: {packages - listed}"
     folders = {entry for entry in listed if "/" in entry or (ROOT / entry).is_dir()}
     assert all((ROOT / entry).is_dir() for entry in folders), [e for e in folders if not (ROOT / e).is_dir()]
