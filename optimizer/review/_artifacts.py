@@ -114,23 +114,45 @@ def _measured(value: Any) -> str:
     return f"{value.mean:.3f} ± {value.stderr:.3f}" if hasattr(value, "mean") else f"{float(value):.3f}"
 
 
+_NOTE_PROMPT_CHARS = 48
+"""Longest prompt text in the note's score table: optuna-dashboard does not wrap table cells, so a full prompt
+(often 120+ characters) pushed the table and the whole note past the right edge at 1280 px."""
+
+
+def _short(text: str, limit: int = _NOTE_PROMPT_CHARS) -> str:
+    """``text`` cut at the last word boundary within ``limit`` characters, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0] or text[: limit - 1]
+    return cut.rstrip(" ,;:") + "…"
+
+
 def _note(trial: optuna.Trial, evaluation: Evaluation, sheet_id: str, clips: list) -> str:
     p = evaluation.params
+    used = {"temperature": f"{p.temperature:.3f}", "top_k": str(p.top_k), "top_p": f"{p.top_p:.3f}",
+            "cfg_coef": f"{p.cfg_coef:.2f}"}
+    if p.strategy != "top_k":
+        del used["top_k"]
+    if p.strategy != "top_p":
+        del used["top_p"]
+    if p.strategy == "greedy":
+        del used["temperature"]
     lines = [
         f"## Trial {trial.number}: {p.strategy}",
         "",
-        "| temperature | top_k | top_p | cfg_coef | two_step_cfg |",
-        "|---|---|---|---|---|",
-        f"| {p.temperature:.3f} | {p.top_k} | {p.top_p:.3f} | {p.cfg_coef:.2f} | {p.two_step_cfg} |",
+        " · ".join(f"**{name}** {value}" for name, value in used.items())
+        + (" · **two_step_cfg**" if p.two_step_cfg else ""),
         "",
-        "".join(f"**{o.label}** {_measured(o.read(evaluation))} · " for o in registered()
-                if o.read is not None and o.read(evaluation) is not None) +
+        " · ".join(f"**{o.label}** {_measured(o.read(evaluation))}" for o in registered()
+                   if o.read is not None and o.read(evaluation) is not None),
+        "",
         f"**feasible** {'yes' if evaluation.feasible else 'no'} "
         f"({', '.join(f'{k} {v:+.3f}' for k, v in evaluation.constraints.items())})",
         "",
         "| prompt | CLAP | repetition |",
         "|---|---|---|",
-        *[f"| {row['prompt']} | {row['clap']:.3f} | {row['repetition']:.3f} |" for row in evaluation.per_prompt()],
+        *[f"| {_short(str(row['prompt']))} | {row['clap']:.3f} | {row['repetition']:.3f} |"
+          for row in evaluation.per_prompt()],
         "",
         f"![spectrograms]({get_artifact_path(trial, sheet_id)})",
         "",

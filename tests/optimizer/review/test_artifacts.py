@@ -7,6 +7,7 @@ import numpy as np
 import optuna
 import pytest
 import soundfile
+from optuna_dashboard import get_note
 
 from objectives import DecodingParams, Evaluator
 from objectives.generation import GeneratedAudio, TransformersMusicGen
@@ -85,3 +86,25 @@ def _artifacts(study, trial):
     from optuna.artifacts import get_all_artifact_meta
 
     return [{"artifact_id": m.artifact_id, "mimetype": m.mimetype} for m in get_all_artifact_meta(trial)]
+
+
+LONG_PROMPT = ("Slow romantic jazz ballad with solo tenor saxophone over lush piano chords and soft brushed drums, "
+               "intimate late-night mood, 60 BPM, in E-flat major")
+
+
+@pytest.mark.parametrize("params", [DecodingParams(), DecodingParams(top_k=0, top_p=0.9),
+                                    DecodingParams(use_sampling=False)], ids=["top_k", "top_p", "greedy"])
+def test_the_note_fits_the_dashboard_page_and_names_only_the_parameters_in_use(tmp_path, evaluation, params):
+    """optuna-dashboard does not wrap table cells: a full prompt in the score table pushed the note past the right
+    edge at 1280 px (seen in a screenshot). Table rows stay short; prompts are cut at a word boundary."""
+    store = open_artifact_store(tmp_path / "artifacts")
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    trial = study.ask()
+    upload_trial_artifacts(trial, replace(evaluation, prompts=[LONG_PROMPT], params=params), store)
+    note = get_note(trial)
+    rows = [line for line in note.splitlines() if line.startswith("|")]
+    assert rows and all(len(line) <= 80 for line in rows), rows
+    assert "| Slow romantic jazz ballad with solo tenor…" in note  # cut at a word, not mid-word
+    assert ("**top_k**" in note) == (params.strategy == "top_k")
+    assert ("**top_p**" in note) == (params.strategy == "top_p")
+    assert ("**temperature**" in note) == (params.strategy != "greedy")
