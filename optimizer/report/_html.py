@@ -101,9 +101,9 @@ PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }}
-table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }}
+table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.9em; max-width: 100%; }}
 th, td {{ border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }}
-td {{ font-variant-numeric: tabular-nums; }}
+td {{ font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }}
 figure {{ margin: 1em 0; }} img {{ max-width: 100%; }}
 figcaption {{ color: #555; font-size: 0.9em; }}
 .missing {{ color: #a60; font-style: italic; }}

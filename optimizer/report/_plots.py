@@ -95,6 +95,7 @@ def pareto_front_png(study: optuna.Study, *, target_names: Sequence[str],
     Raises:
         PlotUnavailable: no completed trial.
     """
+    from matplotlib.ticker import MaxNLocator
     from optuna.visualization.matplotlib import plot_pareto_front
 
     if not _complete(study):
@@ -103,6 +104,9 @@ def pareto_front_png(study: optuna.Study, *, target_names: Sequence[str],
         ax = plot_pareto_front(study, target_names=list(target_names),
                                constraints_func=lambda t: list(t.constraints.values()))
         if len(study.directions) == 2:
+            # Five ticks at most: scores that differ in the fourth decimal gave six-digit labels that overlapped.
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
             for text, values in (labels or {}).items():
                 ax.annotate(text, (values[0], values[1]), textcoords="offset points", xytext=(5, 5),
                             fontsize="small")

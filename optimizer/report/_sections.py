@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -109,7 +110,14 @@ def importance_section(study: optuna.Study, names: list[str], directions: list[s
         parts.append(figure(f"importance-{name}",
                              lambda i=i, name=name, direction=direction: param_importances_png(
                                  study, objective=i, name=name, direction=direction), caption))
-    return section("importances", "Parameter importances", "\n".join(parts))
+    # The same reason for every objective (too few trials) is said once, not once per objective.
+    return section("importances", "Parameter importances", "\n".join(dict.fromkeys(_without_ids(parts))))
+
+
+def _without_ids(parts: list[str]) -> list[str]:
+    """Figures as rendered; a "missing" paragraph without its per-objective id, so equal reasons compare equal."""
+    return [re.sub(r" id='[^']*'", "", part, count=1) if part.startswith("<p class='missing'") else part
+            for part in parts]
 
 
 def presets_section(entries: list[tuple[str, str, dict[str, Any]]], *, has_document: bool) -> str:
@@ -118,8 +126,7 @@ def presets_section(entries: list[tuple[str, str, dict[str, Any]]], *, has_docum
         return section("presets", "Presets against baselines", f"<p class='missing'>There is {why} to show.</p>")
     held_out = any("validation" in entry for _, _, entry in entries)
     labels = [get_objective(s).label for s, _ in SCORES]
-    head = ["name", "kind", "trial", "strategy", "temperature", "top_k", "top_p", "cfg_coef",
-            *(f"{label} [95 % CI]" for label in labels)]
+    head = ["name", "kind", "trial", "decoding", *(f"{label} [95 % CI]" for label in labels)]
     if held_out:
         head += [*(f"held-out {label} [95 % CI]" for label in labels), *(f"optimism {label}" for label in labels)]
     rows = []
@@ -127,11 +134,7 @@ def presets_section(entries: list[tuple[str, str, dict[str, Any]]], *, has_docum
         params = entry.get("params", {})
         strategy = entry.get("strategy", "?")
         label = name + ("" if entry.get("feasible", True) else " (degenerate)")
-        cells = [label, kind, str(entry["trial"]), strategy,
-                 "-" if strategy == "greedy" else num(params.get("temperature"), 2),
-                 str(params.get("top_k")) if strategy == "top_k" else "-",
-                 num(params.get("top_p"), 3) if strategy == "top_p" else "-",
-                 num(params.get("cfg_coef"), 2)]
+        cells = [label, kind, str(entry["trial"]), decoding_text(strategy, params)]
         cells += [interval_text(entry["scores"].get(s)) for s, _ in SCORES]
         if held_out:
             validation = entry.get("validation") or {}
@@ -158,6 +161,19 @@ def presets_section(entries: list[tuple[str, str, dict[str, Any]]], *, has_docum
     return section("presets", "Presets against baselines", table + note + chart)
 
 
+def decoding_text(strategy: str, params: Mapping[str, Any]) -> str:
+    """One cell for a configuration, naming only what its strategy uses: ``top_k 250, temperature 1.00,
+    cfg_coef 3.00`` (five mostly-empty columns made the table wider than the page)."""
+    parts = [] if strategy not in ("top_k", "top_p") else [
+        f"top_k {params.get('top_k')}" if strategy == "top_k" else f"top_p {num(params.get('top_p'), 3)}"]
+    if strategy == "greedy":
+        parts.append("greedy")
+    else:
+        parts.append(f"temperature {num(params.get('temperature'), 2)}")
+    parts.append(f"cfg_coef {num(params.get('cfg_coef'), 2)}")
+    return ", ".join(parts)
+
+
 def per_prompt_section(entries: list[tuple[str, str, dict[str, Any]]], trials: Mapping[int, Any],
                         prompts: list[str]) -> str:
     labelled: list[tuple[str, dict[str, dict[str, float]]]] = []
@@ -176,12 +192,12 @@ def per_prompt_section(entries: list[tuple[str, str, dict[str, Any]]], trials: M
     for score, title in SCORES:
         values = np.array([[as_float(scores.get(p, {}).get(score)) for p in prompts] for _, scores in labelled])
         panels.append((f"mean {title}", values))
-    rows = [[label, f"P{i + 1}", prompt, *(num(scores.get(prompt, {}).get(s), 3) for s, _ in SCORES)]
+    rows = [[label, f"P{i + 1}", *(num(scores.get(prompt, {}).get(s), 3) for s, _ in SCORES)]
             for label, scores in labelled for i, prompt in enumerate(prompts)]
     caption = ("Mean score over the seeds of each prompt, for each preset and baseline (its trial number after "
                "#). A prompt where every preset does poorly is hard for the model, not for the decoding.")
     chart = figure("per-prompt-heatmap",
                     lambda: per_prompt_heatmap_png([label for label, _ in labelled], len(prompts), panels), caption)
-    table = html_table(["preset", "", "prompt", *(get_objective(s).label for s, _ in SCORES)], rows, css="per-prompt")
+    table = html_table(["preset", "prompt", *(get_objective(s).label for s, _ in SCORES)], rows, css="per-prompt")
     return section("per-prompt", "Per-prompt scores", legend + chart + table)
 
