@@ -76,7 +76,9 @@ def pareto_section(study: optuna.Study, names: list[str], entries: list[tuple[st
                     trials: Mapping[int, optuna.trial.FrozenTrial]) -> str:
     names_of: dict[int, list[str]] = {}  # with one front member, every name points at the same trial
     for name, kind, entry in entries:
-        if kind == "preset" and entry["trial"] in trials:
+        # Unnamed front members (pareto_<trial>) are the plot's "Best Trial" points already; labelling them
+        # too piled their labels onto the named presets' (seen at 1280 px).
+        if kind == "preset" and entry["trial"] in trials and not name.startswith("pareto_"):
             names_of.setdefault(entry["trial"], []).append(name)
     labels = {", ".join(preset_names): list(trials[number].values) for number, preset_names in names_of.items()}
     labelled = ", labelled with their preset names" if len(names) == 2 else ""
