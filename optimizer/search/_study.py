@@ -266,8 +266,10 @@ def check_compatible(study: optuna.Study, spec: StudySpec) -> None:
         return
     if stored is None or stored.get("objectives") != list(spec.objectives) or not directions_match:
         raise _other_objectives(study, spec)
-    check_same_scoring(study.study_name, stored, spec)
+    # The setup first: another --duration also moves the repetition reference, and the message must name the
+    # option the user changed, not its consequence.
     check_same_setup(study.study_name, stored, spec)
+    check_same_scoring(study.study_name, stored, spec)
 
 
 def check_same_scoring(name: str, stored: dict[str, Any], spec: StudySpec) -> None:

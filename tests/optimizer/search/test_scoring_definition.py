@@ -26,7 +26,7 @@ def _in_tmp(tmp_path, monkeypatch):
 
 def _study_with_spec(storage: str, **changes) -> optuna.Study:
     study = make_study([(0.3, 0.1)], storage=storage)
-    spec = SPEC.to_dict()
+    spec = {**SPEC.to_dict(), "prompts": list(load_genre("jazz").prompts)}  # the setup `optimize --genre jazz` has
     for key, value in changes.items():
         if value is None:
             spec.pop(key)
@@ -51,6 +51,16 @@ def test_a_study_scored_another_way_is_refused_untouched(capsys, tmp_path, chang
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert (tmp_path / "optuna.db").read_bytes() == before
     assert not (tmp_path / "presets").exists()
+
+
+def test_another_duration_is_named_as_the_change_not_the_repetition_reference_it_moves(capsys, tmp_path):
+    """The genre's repetition reference depends on the clip length: a resumed study with another --duration
+    differs in both, and the message must name the option the user changed."""
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    _study_with_spec(storage, duration=5.0, repetition_reference=0.123)
+    code = main(["--genre", "jazz", "--model", "debug", "--storage", storage, "--duration", "2.0"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "different duration (5.0 vs 2.0)" in err and "repetition reference" not in err, err
 
 
 def test_the_spec_records_the_scoring_definition_and_reference():
