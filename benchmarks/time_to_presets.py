@@ -8,8 +8,9 @@ parameter explorer, the published MusicGen decoding sweep), then the same scores
 laion/larger_clap_music's architecture, repetition, degeneracy). (b) This project: the real runner
 (:func:`optimizer.run_trials`) on a SQLite study with the N configurations enqueued, ``--batch-trials auto``'s
 trials per pass, artifacts (clips, spectrogram sheet, note) uploaded as ``optimize`` does. Both in one run, so
-the ratio of wall times is comparable on a noisy machine. Where the time goes is measured by wrapping the
-callables each path goes through (exclusive wall time per phase).
+the ratio of wall times is comparable on a noisy machine: ``--rounds`` (3) interleaved rounds, A B then B A, and
+the median of the per-round ratios, so load that comes or goes mid-run falls on both sides. Where the time goes
+is measured by wrapping the callables each path goes through (exclusive wall time per phase).
 
 Roofline: the best FLOP/s of a 2048 x 2048 matmul and bytes/s of a 256 MiB copy on this machine, and the
 decode step's FLOP/s and bytes/s (counted from the architecture, see ``_roofline.step_cost``) as shares of
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -123,6 +125,8 @@ def main() -> None:
     parser.add_argument("--batches", default="1,8", help="extra decode batch sizes for the roofline (default 1,8)")
     parser.add_argument("--reference-sampling", action="store_true",
                         help="draw tokens with sample_next_token (full sort) instead of the fast TokenSampler")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="interleaved rounds of both paths (default 3; the ratio is the median of the rounds')")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     if args.quick:
@@ -157,25 +161,46 @@ def main() -> None:
     practice(generator, clap, prompts[:1], 1, params[:1], 0.1)
     generator.generate(prompts[:1], params[:1], [0], duration=0.1)
 
+    # Interleaved rounds (A B, B A, A B, ...): load that starts or stops during the run lands on both sides, and
+    # the median of the per-round ratios ignores one disturbed round. The phase shares sum over every round.
     practice_phases, pipeline_phases = Phases(), Phases()
-    instrument(practice_phases, generator, clap)
-    start = time.perf_counter()
-    practice(generator, clap, prompts, args.seeds, params, args.duration)
-    practice_seconds = time.perf_counter() - start
-    practice_phases.restore()
+    practice_times: list[float] = []
+    pipeline_times: list[float] = []
+    artifact_bytes = 0
 
-    instrument(pipeline_phases, generator, clap)
-    with tempfile.TemporaryDirectory(prefix="time-to-presets-") as tmp:
+    def run_practice() -> None:
+        instrument(practice_phases, generator, clap)
         start = time.perf_counter()
-        completed = pipeline(pipeline_phases, evaluator, params, batch_trials, Path(tmp))
-        pipeline_seconds = time.perf_counter() - start
-        artifact_bytes = sum(f.stat().st_size for f in Path(tmp, "artifacts").rglob("*") if f.is_file())
-    pipeline_phases.restore()
-    if completed != len(params):
-        raise SystemExit(f"the pipeline completed {completed} of {len(params)} trials; see the log above.")
+        practice(generator, clap, prompts, args.seeds, params, args.duration)
+        practice_times.append(time.perf_counter() - start)
+        practice_phases.restore()
+
+    def run_pipeline() -> None:
+        nonlocal artifact_bytes
+        instrument(pipeline_phases, generator, clap)
+        with tempfile.TemporaryDirectory(prefix="time-to-presets-") as tmp:
+            start = time.perf_counter()
+            completed = pipeline(pipeline_phases, evaluator, params, batch_trials, Path(tmp))
+            pipeline_times.append(time.perf_counter() - start)
+            artifact_bytes = sum(f.stat().st_size for f in Path(tmp, "artifacts").rglob("*") if f.is_file())
+        pipeline_phases.restore()
+        if completed != len(params):
+            raise SystemExit(f"the pipeline completed {completed} of {len(params)} trials; see the log above.")
+
+    for round_index in range(args.rounds):
+        order = (run_practice, run_pipeline) if round_index % 2 == 0 else (run_pipeline, run_practice)
+        for run in order:
+            run()
+        print(f"round {round_index + 1}: practice {practice_times[-1]:.1f} s, pipeline {pipeline_times[-1]:.1f} s, "
+              f"ratio {practice_times[-1] / pipeline_times[-1]:.2f} (load average {os.getloadavg()[0]:.1f})",
+              flush=True)
+    ratios = sorted(a / b for a, b in zip(practice_times, pipeline_times, strict=True))
+    ratio = statistics.median(ratios)
+    practice_seconds, pipeline_seconds = sum(practice_times), sum(pipeline_times)
     print_shares("practice", practice_phases, practice_seconds)
     print_shares("pipeline", pipeline_phases, pipeline_seconds)
     print(f"artifacts: {artifact_bytes / 1e6:.2f} MB for {len(params)} trials")
+    print(f"speed-up per round: median {ratio:.2f}, range {ratios[0]:.2f}-{ratios[-1]:.2f} over {len(ratios)} rounds")
     outside = 1.0 - pipeline_phases.seconds["decode steps"] / pipeline_seconds
     print(f"pipeline outside the decode steps: {outside:.1%} of wall time")
 
@@ -194,10 +219,10 @@ def main() -> None:
     for rows in [int(b) for b in args.batches.split(",") if b]:
         seconds = decode_step_seconds(generator, prompts[:1] * rows, params[:1] * rows, list(range(rows)))
         report_row(rows, seconds)
-    decode_seconds_per_step = pipeline_phases.seconds["decode steps"] / (passes * steps)
+    decode_seconds_per_step = pipeline_phases.seconds["decode steps"] / (args.rounds * passes * steps)
     share = report_row(rows_per_pass, decode_seconds_per_step)
     print(f"(last row: the pipeline's own decode steps, {passes} pass(es) x {steps} steps)")
-    print(f"end-to-end pipeline/practice speed-up: {practice_seconds / pipeline_seconds:.2f} "
+    print(f"end-to-end pipeline/practice speed-up: {ratio:.2f} "
           f"(decode {share * 100:.0f}% of matmul peak)")
 
 
