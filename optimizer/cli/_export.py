@@ -47,10 +47,11 @@ def write_or_refuse(document: dict, path: Path) -> None:
 
 def show_presets(document: dict, path: Path, console: Console) -> None:
     """Print the preset table (stdout) and where the file went (``console``)."""
-    from optimizer.cli._console import front_table
+    from optimizer.cli._console import FrontView
 
-    # Piped output gets rich's 80 columns, too narrow for the table; a terminal keeps its own width.
-    Console(width=None if sys.stdout.isatty() else 200).print(front_table(document))
+    # Piped output gets 200 columns (a log has no width to fit; rich would assume 80); a terminal keeps its own
+    # width, and the table turns into one block per preset where it does not fit.
+    Console(width=None if sys.stdout.isatty() else 200).print(FrontView(document))
     console.print(f"Presets written to [bold]{path}[/bold]")
 
 

@@ -89,10 +89,12 @@ def say_estimate(args: argparse.Namespace, console: Console, generator, prompts,
         console.print(f"[yellow]This run will take a long time: decoding alone is {estimate.describe()} "
                       f"({estimate.steps_per_second:.3g} steps/s for {estimate.rows} clips at once). --duration, "
                       f"--replicates, --prompts and --trials reduce it; it goes on now (Ctrl-C stops it, and the "
-                      f"same command resumes).[/yellow]", soft_wrap=True)
+                      f"same command resumes).[/yellow]", soft_wrap=not console.is_terminal)
     else:
         source = "measured" if estimate.measured else f"at {RATE_ENV}"
-        console.print(f"Decoding time: {estimate.describe()} ({source}; CLAP scoring comes on top).", soft_wrap=True)
+        # A terminal wraps it at words to its width; a log keeps it on one line.
+        console.print(f"Decoding time: {estimate.describe()} ({source}; CLAP scoring comes on top).",
+                      soft_wrap=not console.is_terminal)
 
 
 def quiet_libraries() -> None:
