@@ -127,3 +127,17 @@ def test_the_front_fits_any_width_as_a_table_or_blocks(width):
         clap = entry["scores"]["clap"]
         assert name in text and f"{clap['mean']:.3f} ± {clap['stderr']:.3f}" in text
     assert ("┃ name" in text) == (width >= 120)  # the table where it fits whole (114 columns), blocks elsewhere
+
+
+@pytest.mark.parametrize("columns", [60, 80, 132])
+def test_list_genres_wraps_whole_descriptions_at_words(tmp_path, columns):
+    from optimizer.search._genre import list_genres, load_genre
+
+    lines = [line for line in _in_terminal(["--list-genres"], tmp_path, columns) if line.strip()]
+    _check_fits(lines, columns)
+    entries = re.split(r"\n(?=\S)", "\n".join(lines))  # a genre's first line starts at column 0, the rest indent
+    assert [entry.split()[0] for entry in entries] == list_genres()
+    for entry in entries:
+        name, count, _, *words = entry.split()
+        assert " ".join(words) == " ".join(load_genre(name).description.split())  # every word, none cut
+        assert int(count) == len(load_genre(name).prompts)
