@@ -30,7 +30,9 @@ def load_models(args: argparse.Namespace, clap_name: str, console: Console):
             clap = load_clap(clap_name, device=device)
         except ModelLoadError as exc:
             raise UsageError(one_line(exc)) from None
-    if args.model == "debug" or clap_name == "debug":
+    from objectives._debug import DEBUG_MODELS
+
+    if args.model in DEBUG_MODELS or clap_name == "debug":
         console.print("[yellow]Using tiny random-weight debug model(s): the audio is noise and the scores "
                       "mean nothing; use this to try the pipeline only.[/yellow]")
     return generator, clap, device
