@@ -19,7 +19,7 @@ from rich.text import Text
 from objectives._registry import get_objective, objective_names, registered
 from optimizer import _keys
 from optimizer._trial_payloads import Degeneracy
-from optimizer.cli._eta import RunClock, format_seconds
+from optimizer.cli._eta import RunClock, SteadyEstimate, format_left
 from optimizer.search._runner import TrialHooks
 
 if TYPE_CHECKING:
@@ -32,26 +32,28 @@ __all__ = ["FrontView", "front_table", "rating_progress", "trial_progress"]
 def trial_progress(console: Console, *, done: int, target: int, clock: Callable[[], float] = time.monotonic,
                    line_every: float = 30.0) -> Iterator[TrialHooks]:
     """Two bars: trials completed out of the target with the time left (:class:`~optimizer.cli._eta.RunClock`:
-    decoding steps and scoring, not trial counts), and decoding steps of the running pass. When the console is
+    decoding steps and scoring, not trial counts, shown steadily by :class:`~optimizer.cli._eta.SteadyEstimate`
+    and as "at least" while it is a lower bound), and decoding steps of the running pass. When the console is
     not a terminal (output piped to a file or a CI log) the bars do not draw, so a plain line says where the
     run is at most every ``line_every`` seconds and when a pass turns from decoding to scoring."""
     eta = RunClock(target=target, done=done, clock=clock)
+    steady = SteadyEstimate(clock)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), TextColumn("{task.fields[eta]}"), console=console, transient=False)
     plain = not console.is_terminal
     last_line = [-line_every]
     label = [""]
     with progress:
-        trials = progress.add_task("trials", total=target, completed=done, eta=f"{format_seconds(None)} left")
+        trials = progress.add_task("trials", total=target, completed=done, eta=format_left(None, bound=True))
         steps = progress.add_task("decoding", total=1, visible=False, eta="")
 
         def say(state: str, *, force: bool = False) -> None:
-            left = format_seconds(eta.remaining())
-            progress.update(trials, eta=f"{left} left")
+            left = format_left(steady.update(eta.remaining()), bound=eta.bound)
+            progress.update(trials, eta=left)
             now = clock()
             if plain and (force or now - last_line[0] >= line_every):
                 last_line[0] = now
-                console.print(f"{eta.done}/{target} trials, {label[0]} {state}, about {left} left", markup=False,
+                console.print(f"{eta.done}/{target} trials, {label[0]} {state}, {left}", markup=False,
                               highlight=False)
 
         def start(numbers: list[int]) -> None:
@@ -76,7 +78,7 @@ def trial_progress(console: Console, *, done: int, target: int, clock: Callable[
             flag = "" if feasible else " [red]degenerate[/red]"
             shown = ", ".join(f"{o.label} {_fmt(scores.get(o.name))}" for o in registered() if o.fixed)
             progress.console.print(f"trial {trial.number}: {shown}{flag}")
-            progress.update(trials, eta=f"{format_seconds(eta.remaining())} left")
+            progress.update(trials, eta=format_left(steady.update(eta.remaining()), bound=eta.bound))
 
         yield TrialHooks(on_batch_start=start, on_step=step, on_trial_end=end)
 
