@@ -97,6 +97,11 @@ def test_the_end_of_run_output_is_whole_at_80_and_120_columns(tmp_path):
     document = json.loads((tmp_path / "presets" / "jazz.json").read_text())
     _check_every_value_whole(lines, document)
     assert any(line.startswith("Presets written to") for line in lines)
+    # Re-validation has its own bar with a count and the time left (not a bare spinner), never blanked once moving.
+    bars = [line for line in lines if line.startswith("re-validation") and "━" in line]
+    counted = [i for i, line in enumerate(bars) if re.search(r"\d+/\d+ +\d+:\d\d:\d\d about \d+:\d\d:\d\d left", line)]
+    assert counted and counted == list(range(counted[0], len(bars))), bars  # once it moves: count and time left
+    assert re.search(r"about \d+:\d\d:\d\d left", bars[-1]), bars
 
     lines = _in_terminal([*_SEARCH, "--export-only"], tmp_path, 120)
     _check_fits(lines, 120)
