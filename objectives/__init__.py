@@ -22,6 +22,7 @@ from objectives._registry import (
 )
 
 __all__ = [
+    "DEBUG_MODELS",
     "DEBUG_MODEL_NAME",
     "ClipScores",
     "DecodingParams",
@@ -43,6 +44,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "DEBUG_MODELS": "objectives._debug",
     "DEBUG_MODEL_NAME": "objectives._debug",
     "ClipScores": "objectives._evaluation",
     "Evaluation": "objectives._evaluation",

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import torch
-
-__all__ = ["DEBUG_MODEL_NAME", "build_debug_clap", "build_debug_musicgen"]
+__all__ = ["DEBUG_MODELS", "DEBUG_MODEL_NAME", "build_debug_clap", "build_debug_musicgen"]
 
 DEBUG_MODEL_NAME = "debug"
+DEBUG_MODELS = {DEBUG_MODEL_NAME: "mono", "debug-stereo": "stereo", "debug-melody": "melody"}
+"""The tiny random MusicGens a model name may be (no download, noise output), and the variant each one is:
+every code path (stereo channels, melody conditioning) runs offline. This module imports torch only to build."""
 
 _CORPUS = [
     "smooth jazz trio with upright bass, brushed drums and warm piano, relaxed swing, 92 BPM, B-flat major",
@@ -103,6 +104,8 @@ def musicgen_parts(size: str) -> tuple[Any, dict[str, Any], dict[str, Any], dict
 def seeded_model(cls, config, seed: int):
     """``cls(config)`` in eval mode with weights drawn under ``seed`` (global RNG state kept), its EnCodec codebooks
     random: they start as zeros (they are learned), and random entries make the audio depend on the codes."""
+    import torch
+
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         model = cls(config).eval()
@@ -186,6 +189,7 @@ def build_random_clap(size: str = "debug", seed: int = 0):
     Raises:
         ValueError: unknown size.
     """
+    import torch
     from transformers import ClapAudioConfig, ClapConfig, ClapFeatureExtractor, ClapModel, ClapProcessor, ClapTextConfig
 
     dims = _dims(_CLAP_SIZES, size)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from objectives._debug import DEBUG_MODEL_NAME, build_debug_clap, build_debug_musicgen
+from objectives._debug import DEBUG_MODEL_NAME, DEBUG_MODELS, build_debug_clap, build_random_musicgen
+from objectives._debug_melody import build_random_musicgen_melody
 from objectives._hub import CLAP, MUSICGEN, resolve_checkpoint
 from objectives.generation._audiocraft import AudiocraftMusicGen
 from objectives.generation._backend import MusicGenBackend
@@ -21,7 +22,8 @@ def load_generator(name: str, *, backend: str = "transformers", device: torch.de
     """The MusicGen to decode with.
 
     Args:
-        name: ``debug`` (tiny random model, noise output), a hub id, or a local directory.
+        name: ``debug``, ``debug-stereo`` or ``debug-melody`` (tiny random models of each variant, noise output:
+            :data:`objectives._debug.DEBUG_MODELS`), a hub id, or a local directory.
         backend: ``transformers`` (default) or ``audiocraft``.
         device: torch device.
         max_batch: most rows per decoding pass (transformers backend).
@@ -34,13 +36,17 @@ def load_generator(name: str, *, backend: str = "transformers", device: torch.de
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)} but got {backend!r}.")
-    if name == DEBUG_MODEL_NAME:
-        model, processor = build_debug_musicgen()
-        return TransformersMusicGen(model.to(device), processor, name=DEBUG_MODEL_NAME, max_batch=max_batch)
+    from objectives.generation._melody import MelodyMusicGen, is_melody_checkpoint
+
+    if DEBUG_MODELS.get(name) == "melody":
+        model, tokenizer = build_random_musicgen_melody()
+        return MelodyMusicGen(model.to(device), tokenizer, name=name, max_batch=max_batch)
+    if name in DEBUG_MODELS:
+        model, processor = build_random_musicgen("debug", audio_channels=2 if DEBUG_MODELS[name] == "stereo" else 1)
+        return TransformersMusicGen(model.to(device), processor, name=name, max_batch=max_batch)
     if backend == "audiocraft":
         return AudiocraftMusicGen(name, device=device)
     path = resolve_checkpoint(name, MUSICGEN)
-    from objectives.generation._melody import MelodyMusicGen, is_melody_checkpoint
 
     loader = MelodyMusicGen if is_melody_checkpoint(path) else TransformersMusicGen
     return loader.from_pretrained(path, device=device, max_batch=max_batch, name=name)

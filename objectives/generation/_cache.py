@@ -9,13 +9,21 @@ far) over buffers allocated once, so the attention sees the very tensors ``Dynam
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
 import torch
+from transformers import MusicgenForCausalLM
 from transformers.cache_utils import Cache, DynamicLayer, EncoderDecoderCache
 
-__all__ = ["PreallocatedLayer", "filled_layer", "preallocated_cache", "text_conditioned_cache", "with_cross_attention"]
+__all__ = ["CACHE_ARGUMENT", "PreallocatedLayer", "filled_layer", "preallocated_cache", "text_conditioned_cache",
+           "with_cross_attention"]
+
+CACHE_ARGUMENT = "cache" if "cache" in inspect.signature(MusicgenForCausalLM.forward).parameters else "past_key_values"
+"""The MusicGen models' name for the KV cache, as ``forward`` argument and output field: recent transformers 5.x
+releases renamed ``past_key_values`` to ``cache`` (and warn on every call that uses the old name), earlier 5.x
+releases know only the old name (where ``cache=`` would be silently ignored and nothing cached)."""
 
 
 class PreallocatedLayer(DynamicLayer):

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from objectives._errors import ModelLoadError, first_line
-from objectives.generation._cache import preallocated_cache
+from objectives.generation._cache import CACHE_ARGUMENT, preallocated_cache
 from objectives.generation._chroma import melody_chroma
 from objectives.generation._device import default_dtype
 from objectives.generation._text import encode_distinct
@@ -92,7 +92,7 @@ class MelodyMusicGen(TransformersMusicGen):
 
     def _forward(self, kwargs: dict[str, Any], input_ids: torch.Tensor, past: Any) -> Any:
         """One pass of the whole model: the first one prepends the conditioning, later ones pass ``None``."""
-        return self.model(decoder_input_ids=input_ids, past_key_values=past, use_cache=True, **kwargs)
+        return self.model(decoder_input_ids=input_ids, use_cache=True, **{CACHE_ARGUMENT: past}, **kwargs)
 
     def _new_cache(self, steps: int, first: dict[str, Any]) -> Any:
         """A self-attention cache for the prepended conditioning and the pass's ``steps`` decoder inputs."""

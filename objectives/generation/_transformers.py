@@ -13,7 +13,7 @@ from transformers import AutoProcessor, MusicgenForConditionalGeneration
 from objectives._errors import ModelLoadError, first_line
 from objectives._params import DecodingParams
 from objectives.generation._backend import GeneratedAudio, StepCallback
-from objectives.generation._cache import text_conditioned_cache
+from objectives.generation._cache import CACHE_ARGUMENT, text_conditioned_cache
 from objectives.generation._continuation import generate_continuation
 from objectives.generation._device import default_dtype
 from objectives.generation._fast_sampling import TokenSampler
@@ -267,12 +267,12 @@ class TransformersMusicGen:
         if prefix is not None:
             known = prefix_into_pattern(sequence, prefix.to(device), codebook)
             # Inputs 0..P-1 only predict known tokens (indices 1..P): one forward pass fills the cache.
-            past = self._forward(first, sequence[:, :, :known].reshape(b * k, known).repeat(2, 1), past).past_key_values
+            past = self._forward(first, sequence[:, :, :known].reshape(b * k, known).repeat(2, 1), past)[CACHE_ARGUMENT]
             started = True
         for s in range(known, steps):
             step_input = sequence[:, :, s:s + 1].reshape(b * k, 1).repeat(2, 1)
             out = self._forward(later if started else first, step_input, past)
-            past, started = out.past_key_values, True
+            past, started = out[CACHE_ARGUMENT], True
             logits = out.logits[:, -1].reshape(2, b, k, -1)
             tokens = draw(logits[0], logits[1], s)
             # Delay pattern: a row with delay d emits frame s - d; outside [0, frames) it is held at the pad token.
@@ -310,7 +310,7 @@ class TransformersMusicGen:
     def _forward(self, kwargs: dict[str, Any], input_ids: torch.Tensor, past: Any) -> Any:
         """One decoder pass over ``input_ids`` ``[2B * K, n]`` (conditional rows, then null) with ``kwargs`` from
         :meth:`_conditioning`; returns the output with ``logits`` ``[2B * K, n, vocabulary]`` and the cache."""
-        return self.model.decoder(input_ids=input_ids, past_key_values=past, use_cache=True, **kwargs)
+        return self.model.decoder(input_ids=input_ids, use_cache=True, **{CACHE_ARGUMENT: past}, **kwargs)
 
     def _new_cache(self, steps: int, first: dict[str, Any]) -> Any:
         """The pass's cache for ``steps`` decoder inputs (:func:`._cache.text_conditioned_cache`)."""

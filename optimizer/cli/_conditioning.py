@@ -79,9 +79,11 @@ def check_conditioning(args: argparse.Namespace) -> None:
     args.melodies = read_melodies(args)
     if args.melodies and args.continuation:
         raise UsageError("--melody and --continuation cannot be combined yet; give one of them.")
-    if args.melodies and args.model == "debug":
-        raise UsageError("--melody needs a MusicGen-Melody model but --model debug is text-only; pass a melody "
-                         "model directory or hub id.")
+    from objectives._debug import DEBUG_MODELS
+
+    if args.melodies and DEBUG_MODELS.get(args.model, "melody") != "melody":
+        raise UsageError(f"--melody needs a MusicGen-Melody model but --model {args.model} is text-only; pass a "
+                         "melody model directory or hub id, or --model debug-melody.")
     if args.melodies and float(args.duration) > 30.0:
         raise UsageError(f"--melody needs --duration of at most 30 s but got {args.duration:g}.")
     if not args.continuation:

@@ -8,46 +8,52 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import optuna
-from rich.console import Console
+from rich.columns import Columns
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.padding import Padding
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from objectives._registry import get_objective, objective_names, registered
 from optimizer import _keys
 from optimizer._trial_payloads import Degeneracy
-from optimizer.cli._eta import RunClock, format_seconds
+from optimizer.cli._eta import RunClock, SteadyEstimate, format_left
 from optimizer.search._runner import TrialHooks
 
 if TYPE_CHECKING:
     from optimizer.review._human import RatingHooks
 
-__all__ = ["front_table", "rating_progress", "trial_progress"]
+__all__ = ["FrontView", "front_table", "rating_progress", "trial_progress"]
 
 
 @contextmanager
 def trial_progress(console: Console, *, done: int, target: int, clock: Callable[[], float] = time.monotonic,
                    line_every: float = 30.0) -> Iterator[TrialHooks]:
     """Two bars: trials completed out of the target with the time left (:class:`~optimizer.cli._eta.RunClock`:
-    decoding steps and scoring, not trial counts), and decoding steps of the running pass. When the console is
+    decoding steps and scoring, not trial counts, shown steadily by :class:`~optimizer.cli._eta.SteadyEstimate`
+    and as "at least" while it is a lower bound), and decoding steps of the running pass. When the console is
     not a terminal (output piped to a file or a CI log) the bars do not draw, so a plain line says where the
     run is at most every ``line_every`` seconds and when a pass turns from decoding to scoring."""
     eta = RunClock(target=target, done=done, clock=clock)
+    steady = SteadyEstimate(clock)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), TextColumn("{task.fields[eta]}"), console=console, transient=False)
     plain = not console.is_terminal
     last_line = [-line_every]
     label = [""]
     with progress:
-        trials = progress.add_task("trials", total=target, completed=done, eta=f"{format_seconds(None)} left")
+        trials = progress.add_task("trials", total=target, completed=done, eta=format_left(None, bound=True))
         steps = progress.add_task("decoding", total=1, visible=False, eta="")
 
         def say(state: str, *, force: bool = False) -> None:
-            left = format_seconds(eta.remaining())
-            progress.update(trials, eta=f"{left} left")
+            left = format_left(steady.update(eta.remaining()), bound=eta.bound)
+            progress.update(trials, eta=left)
             now = clock()
             if plain and (force or now - last_line[0] >= line_every):
                 last_line[0] = now
-                console.print(f"{eta.done}/{target} trials, {label[0]} {state}, about {left} left", markup=False,
+                console.print(f"{eta.done}/{target} trials, {label[0]} {state}, {left}", markup=False,
                               highlight=False)
 
         def start(numbers: list[int]) -> None:
@@ -72,7 +78,7 @@ def trial_progress(console: Console, *, done: int, target: int, clock: Callable[
             flag = "" if feasible else " [red]degenerate[/red]"
             shown = ", ".join(f"{o.label} {_fmt(scores.get(o.name))}" for o in registered() if o.fixed)
             progress.console.print(f"trial {trial.number}: {shown}{flag}")
-            progress.update(trials, eta=f"{format_seconds(eta.remaining())} left")
+            progress.update(trials, eta=format_left(steady.update(eta.remaining()), bound=eta.bound))
 
         yield TrialHooks(on_batch_start=start, on_step=step, on_trial_end=end)
 
@@ -101,22 +107,54 @@ def front_table(document: dict[str, Any]) -> Table:
     """A table of the exported presets and the baselines, with scores ± standard error; with re-validation,
     also the held-out means with their 95 % intervals and the optimism (search minus held-out mean); with
     listener ratings, their mean (n); for a pairwise study, each entry's wins over the pairs it was compared in."""
+    title, columns, rows = _front(document)
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("name", "strategy") else "right")
+    for cells, style in rows:
+        table.add_row(*cells, style=style)
+    return table
+
+
+class FrontView:
+    """:func:`front_table` where its natural width fits the console; else one block per preset (its name and
+    trial, then ``column value`` items that flow onto as many lines as the width needs), so no cell or header is
+    ever cut: an 80-column terminal shows every value whole."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        table = front_table(self.document)
+        if Measurement.get(console, options.update(max_width=10_000), table).maximum <= options.max_width:
+            yield table
+            return
+        title, columns, rows = _front(self.document)
+        yield Text(title, style="italic", justify="left")
+        for cells, style in rows:
+            yield Text.assemble("\n", (cells[0], f"bold {style}".strip()), f"  trial {cells[1]}")
+            items = [Text.assemble((f"{column} ", "dim"), (cell, style))
+                     for column, cell in zip(columns[2:], cells[2:], strict=True)]
+            yield Padding(Columns(items, padding=(0, 3)), (0, 0, 0, 2))
+
+
+def _front(document: dict[str, Any]) -> tuple[str, list[str], list[tuple[list[str], str]]]:
+    """The front's title, column headers and rows (cells, style) for :func:`front_table` and :class:`FrontView`."""
     validated = "validation" in document
     pairwise = document["provenance"].get("mode") == "pairwise"
     kind = "Listener-preferred" if pairwise else "Pareto"
     title = f"{kind} presets for {document['genre']} (search: ± standard error"
     title += "; held-out: mean [95% interval])" if validated else ")"
-    table = Table(title=title)
-    rows = [(name, e, "") for name, e in document["presets"].items()]
-    rows += [(name, e, "dim") for name, e in document["baselines"].items()]
-    rated = any("rating" in e["scores"] for _, e, _ in rows)
+    entries = [(name, e, "") for name, e in document["presets"].items()]
+    entries += [(name, e, "dim") for name, e in document["baselines"].items()]
+    rated = any("rating" in e["scores"] for _, e, _ in entries)
     fixed = [o for o in registered() if o.fixed]
     columns = ["name", "trial", "strategy", "temperature", "top_k", "top_p", "cfg_coef",
                *(f"{o.label} {o.arrow}" for o in fixed)]
     names = {o.name for o in fixed}
     extra = [get_objective(o["name"]) for o in document["objectives"]
              if o["name"] in objective_names() and o["name"] not in names and not get_objective(o["name"]).told]
-    suffixes = any("prompt_suffix" in e["params"] for _, e, _ in rows)
+    suffixes = any("prompt_suffix" in e["params"] for _, e, _ in entries)
     if suffixes:
         columns.insert(7, "prompt suffix")
     columns += [f"{o.name} {o.arrow}" for o in extra]
@@ -126,9 +164,8 @@ def front_table(document: dict[str, Any]) -> Table:
         columns += ["held-out CLAP", "held-out repetition", "optimism CLAP"]
     if pairwise:
         columns.append("wins/pairs")
-    for column in columns:
-        table.add_column(column, justify="left" if column in ("name", "strategy") else "right")
-    for name, entry, style in rows:
+    rows = []
+    for name, entry, style in entries:
         p = entry["params"]
         strategy = entry["strategy"]
         cells = [
@@ -149,8 +186,8 @@ def front_table(document: dict[str, Any]) -> Table:
                       f"{entry['optimism']['clap']:+.3f}" if "clap" in entry.get("optimism", {}) else "-"]
         if pairwise:
             cells.append(f"{entry['preference']['wins']}/{entry['preference']['comparisons']}")
-        table.add_row(*cells, style=style)
-    return table
+        rows.append((cells, style))
+    return title, columns, rows
 
 
 def _interval(score: dict[str, Any] | None) -> str:

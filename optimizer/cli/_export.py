@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
@@ -47,10 +48,11 @@ def write_or_refuse(document: dict, path: Path) -> None:
 
 def show_presets(document: dict, path: Path, console: Console) -> None:
     """Print the preset table (stdout) and where the file went (``console``)."""
-    from optimizer.cli._console import front_table
+    from optimizer.cli._console import FrontView
 
-    # Piped output gets rich's 80 columns, too narrow for the table; a terminal keeps its own width.
-    Console(width=None if sys.stdout.isatty() else 200).print(front_table(document))
+    # Piped output gets 200 columns (a log has no width to fit; rich would assume 80); a terminal keeps its own
+    # width, and the table turns into one block per preset where it does not fit.
+    Console(width=None if sys.stdout.isatty() else 200).print(FrontView(document))
     console.print(f"Presets written to [bold]{path}[/bold]")
 
 
@@ -114,35 +116,67 @@ def validate_front(study, genre, args: argparse.Namespace, console: Console, *, 
         what = (f"Re-validating {missing} Pareto candidate(s) and baseline(s) on {len(setup.prompts)} {where} "
                 f"prompts x {seeds} new seeds")
 
-        with console.status(f"{what}...") as status:
-            results = validate_candidates(study, trials, setup, _evaluate_in_passes(batcher, console, status, what))
+        console.print(f"{what}.", markup=False, highlight=False)
+        with _revalidation_bar(console) as bar:
+            results = validate_candidates(study, trials, setup, _evaluate_in_passes(batcher, console, bar, what))
     failed = [n for n, r in results.items() if "error" in r]
     if failed:
         console.print(f"[yellow]Validation failed for trial(s) {failed}; they are not exported as presets.[/yellow]")
     return {"setup": setup.describe(), "results": results}
 
 
-def _evaluate_in_passes(batcher, console: Console, status, what: str) -> Callable[[list], list]:
-    """The re-validation's evaluate: one decoding pass per ``batcher.batch_trials`` configurations, saying after each
-    pass how many are done and about how long is left (the spinner's text on a terminal; a plain line when the
-    output is piped, where a spinner shows nothing for the minutes this takes)."""
+@contextmanager
+def _revalidation_bar(console: Console) -> Iterator[Callable[[float, int, str], None] | None]:
+    """On a terminal, re-validation's own bar (configurations done, fractions of a pass by decoding step) with
+    its time left; None when the output is piped (plain lines say it there)."""
+    if not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from optimizer.cli._eta import format_left
+
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[count]}"),
+                        TimeElapsedColumn(), TextColumn("{task.fields[eta]}"), console=console, transient=False)
+    with progress:
+        task = progress.add_task("re-validation", total=None, count="", eta=format_left(None, bound=False))
+        yield lambda done, total, left: progress.update(task, completed=done, total=total,
+                                                        count=f"{int(done)}/{total}", eta=left)
+
+
+def _evaluate_in_passes(batcher, console: Console, bar: Callable[[float, int, str], None] | None,
+                        what: str) -> Callable[[list], list]:
+    """The re-validation's evaluate: one decoding pass per ``batcher.batch_trials`` configurations. On a terminal
+    ``bar`` moves at every decoding step with the time left (:class:`~optimizer.cli._eta.SteadyEstimate` of the
+    time per configuration so far); piped, a plain line after each pass says how many are done and the time left."""
     import time
 
-    from optimizer.cli._eta import format_seconds
+    from optimizer.cli._eta import SteadyEstimate, format_left, format_seconds
     from optimizer.search._interrupts import raise_if_stopping
 
     def evaluate(configs: list) -> list:
         out: list = []
         start = time.monotonic()
+        steady = SteadyEstimate()
+
+        def show(done: float) -> None:
+            if bar is not None and done > 0:
+                left = steady.update((time.monotonic() - start) / done * (len(configs) - done))
+                bar(done, len(configs), format_left(left, bound=False))
+
         while len(out) < len(configs):
             chunk = configs[len(out):len(out) + batcher.batch_trials]
-            out.extend(batcher.evaluate(chunk, on_step=lambda done, total: raise_if_stopping()))
-            left = (time.monotonic() - start) / len(out) * (len(configs) - len(out))
-            line = f"{what}: {len(out)}/{len(configs)} done, about {format_seconds(left)} left"
-            if console.is_terminal:
-                status.update(f"{line}...")
-            else:
-                console.print(line, markup=False, highlight=False)
+
+            def on_step(step: int, total: int, before: int = len(out), size: int = len(chunk)) -> None:
+                raise_if_stopping()
+                show(before + size * step / max(total, 1))
+
+            out.extend(batcher.evaluate(chunk, on_step=on_step))
+            show(len(out))
+            if bar is None:
+                left = (time.monotonic() - start) / len(out) * (len(configs) - len(out))
+                console.print(f"{what}: {len(out)}/{len(configs)} done, about {format_seconds(left)} left",
+                              markup=False, highlight=False)
         return out
 
     return evaluate

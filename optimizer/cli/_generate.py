@@ -43,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="WAV file (default out.wav); its sidecar is the same name with .json")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing -o file and its .json sidecar (never the preset file being read)")
-    p.add_argument("--model", help="MusicGen hub id, directory or 'debug' (default: the preset's model)")
+    p.add_argument("--model", help="MusicGen hub id, directory, or 'debug', 'debug-stereo', 'debug-melody' "
+                                    "(tiny random models; default: the preset's model)")
     p.add_argument("--backend", default="transformers", choices=("transformers", "audiocraft"))
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=seed_arg, default=0, help="sampling seed, 0 to 2**32 - 1 (default 0)")
@@ -109,8 +110,10 @@ def _run(args: argparse.Namespace) -> int:
     }
     wave = clip.audio[0] if clip.channels is None else clip.channels[0].T  # a stereo model writes [T, 2]
     _write(args.output, sidecar, wave, clip.sample_rate, metadata, overwrite=args.overwrite)
-    if model_name == "debug":
-        print("note: the debug model is random weights; the clip is noise.", file=sys.stderr)
+    from objectives._debug import DEBUG_MODELS
+
+    if model_name in DEBUG_MODELS:
+        print(f"note: the {model_name} model is random weights; the clip is noise.", file=sys.stderr)
     print(f"wrote {args.output} and {sidecar}", file=sys.stderr)
     return 0
 

@@ -30,7 +30,9 @@ def load_models(args: argparse.Namespace, clap_name: str, console: Console):
             clap = load_clap(clap_name, device=device)
         except ModelLoadError as exc:
             raise UsageError(one_line(exc)) from None
-    if args.model == "debug" or clap_name == "debug":
+    from objectives._debug import DEBUG_MODELS
+
+    if args.model in DEBUG_MODELS or clap_name == "debug":
         console.print("[yellow]Using tiny random-weight debug model(s): the audio is noise and the scores "
                       "mean nothing; use this to try the pipeline only.[/yellow]")
     return generator, clap, device
@@ -89,10 +91,12 @@ def say_estimate(args: argparse.Namespace, console: Console, generator, prompts,
         console.print(f"[yellow]This run will take a long time: decoding alone is {estimate.describe()} "
                       f"({estimate.steps_per_second:.3g} steps/s for {estimate.rows} clips at once). --duration, "
                       f"--replicates, --prompts and --trials reduce it; it goes on now (Ctrl-C stops it, and the "
-                      f"same command resumes).[/yellow]", soft_wrap=True)
+                      f"same command resumes).[/yellow]", soft_wrap=not console.is_terminal)
     else:
         source = "measured" if estimate.measured else f"at {RATE_ENV}"
-        console.print(f"Decoding time: {estimate.describe()} ({source}; CLAP scoring comes on top).", soft_wrap=True)
+        # A terminal wraps it at words to its width; a log keeps it on one line.
+        console.print(f"Decoding time: {estimate.describe()} ({source}; CLAP scoring comes on top).",
+                      soft_wrap=not console.is_terminal)
 
 
 def quiet_libraries() -> None:

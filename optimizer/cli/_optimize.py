@@ -82,11 +82,18 @@ def _run(args: argparse.Namespace, console: Console) -> int:
 
 
 def _list_genres() -> int:
+    """Each genre, its prompt count and its whole description, wrapped at words to the terminal's width."""
+    import shutil
+    import textwrap
+
     from optimizer.search._genre import list_genres, load_genre
 
+    width = shutil.get_terminal_size().columns  # $COLUMNS, the terminal's, else 80
     for name in list_genres():
         genre = load_genre(name)
-        print(f"{name:12s} {len(genre.prompts):3d} prompts  {genre.description[:90]}")
+        head = f"{name:12s} {len(genre.prompts):3d} prompts  "
+        print(textwrap.fill(genre.description, width=max(width, len(head) + 30), initial_indent=head,
+                            subsequent_indent=" " * len(head), break_long_words=False, break_on_hyphens=False))
     return 0
 
 

@@ -73,9 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="clip length in seconds (default 5, max 300; past 30 s in 30 s windows)")
     models = p.add_argument_group("models")
     models.add_argument("--model", default=DEFAULT_MODEL,
-                        help=f"MusicGen hub id or local directory, or 'debug' (default {DEFAULT_MODEL})")
+                        help=f"MusicGen hub id or local directory, or 'debug', 'debug-stereo', 'debug-melody' "
+                             f"(tiny random models) (default {DEFAULT_MODEL})")
     models.add_argument("--clap", default=None,
-                        help=f"CLAP hub id or local directory (default {DEFAULT_CLAP}; 'debug' with --model debug)")
+                        help=f"CLAP hub id or local directory (default {DEFAULT_CLAP}; 'debug' with a debug model)")
     models.add_argument("--backend", default="transformers", choices=("transformers", "audiocraft"))
     models.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N or mps")
     models.add_argument("--batch-trials", default="auto",

@@ -48,7 +48,9 @@ def prepare(args: argparse.Namespace) -> Setup:
     genre = load_genre_file(args.genre_file) if args.genre_file else load_genre(args.genre)
     check_genre_name(genre.name)
     prompts = tuple(genre.prompts[: args.prompts] if args.prompts else genre.prompts)
-    clap_name = args.clap or ("debug" if args.model == "debug" else DEFAULT_CLAP)
+    from objectives._debug import DEBUG_MODELS
+
+    clap_name = args.clap or ("debug" if args.model in DEBUG_MODELS else DEFAULT_CLAP)
     reference = reference_digest_of(args, clap_name)
     repetition = repetition_reference(args, genre)
     space = with_prompt_suffixes(genre.search_space, args.prompt_suffixes)

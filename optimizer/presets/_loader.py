@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from objectives._params import DEFAULT_EXTEND_STRIDE, DecodingParams
@@ -13,8 +14,8 @@ from objectives.scoring._stats import ScoreSummary
 from optimizer._parsing import DocumentError, read_json_file
 from optimizer.presets._schema import PresetValidationError, validate_presets
 
-__all__ = ["MAX_TRIAL_NUMBER", "Preset", "PresetFile", "PresetFileError", "load_genre_presets", "load_presets",
-           "resolve_preset"]
+__all__ = ["MAX_TRIAL_NUMBER", "Preset", "PresetFile", "PresetFileError", "UnknownPresetError",
+           "load_genre_presets", "load_presets", "resolve_preset"]
 
 _MAX_BYTES = 16_000_000
 MAX_TRIAL_NUMBER = 2**31 - 1
@@ -69,9 +70,23 @@ class Preset:
         return self.params.to_transformers()
 
 
-@dataclass(frozen=True)
-class PresetFile:
-    """A whole ``presets/<genre>.json``: presets, baselines and provenance."""
+class UnknownPresetError(PresetFileError, KeyError):
+    """A preset file has no preset (or baseline) of that name: a :class:`KeyError` for the ``Mapping`` protocol
+    (``in``, ``get``) and a :class:`PresetFileError` for callers that catch those."""
+
+    def __str__(self) -> str:  # KeyError's own str() is the repr of the message, quotes and all
+        return str(self.args[0]) if self.args else ""
+
+
+@dataclass(frozen=True, eq=False)
+class PresetFile(Mapping[str, Preset]):
+    """A whole ``presets/<genre>.json``: presets, baselines and provenance.
+
+    A read-only :class:`~collections.abc.Mapping` from name to :class:`Preset` over the presets, then the
+    baselines (``"balanced" in loaded``, ``list(loaded)``, ``len``, ``keys``/``values``/``items``, ``get``);
+    a name in both sections means its preset. Equality is the ``Mapping``'s: the same names with equal presets.
+    Nothing in it can be changed: the mappings are read-only views and the fields frozen.
+    """
 
     path: Path
     genre: str
@@ -81,17 +96,31 @@ class PresetFile:
     presets: Mapping[str, Preset]
     baselines: Mapping[str, Preset]
 
+    def __post_init__(self) -> None:
+        for name in ("provenance", "presets", "baselines"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+
     def __getitem__(self, name: str) -> Preset:
         """A preset (or baseline) by name.
 
         Raises:
-            PresetFileError: unknown name; the message lists the known ones.
+            UnknownPresetError: unknown name (a :class:`KeyError` and a :class:`PresetFileError`); the message
+                lists the known ones.
         """
-        found = self.presets.get(name) or self.baselines.get(name)
-        if found is None:
-            known = ", ".join([*self.presets, *self.baselines])
-            raise PresetFileError(f"{self.path}: no preset named {name!r}; known: {known}.")
-        return found
+        if isinstance(name, str):
+            if name in self.presets:
+                return self.presets[name]
+            if name in self.baselines:
+                return self.baselines[name]
+        raise UnknownPresetError(f"{self.path}: no preset named {name!r}; known: {', '.join(self)}.")
+
+    def __iter__(self) -> Iterator[str]:
+        """The preset names, then the baseline names that are not also preset names."""
+        yield from self.presets
+        yield from (name for name in self.baselines if name not in self.presets)
+
+    def __len__(self) -> int:
+        return len(self.presets) + sum(name not in self.presets for name in self.baselines)
 
 
 def load_presets(path: str | Path) -> PresetFile:

@@ -65,6 +65,16 @@ class FeedbackStored(BaseModel):
     reward: float = Field(description="the feedback as a reward in [0, 1]")
 
 
+class ServiceIndex(BaseModel):
+    """What ``/`` answers (the URL ``serve-presets`` prints): the genres served and where to go from here."""
+
+    service: str
+    genres: dict[str, dict[str, str]] = Field(description="per genre, the paths of its preset and its stats")
+    feedback: str = Field(description="path to POST a listener's feedback to")
+    docs: str
+    openapi: str
+
+
 class ArmReport(BaseModel):
     trial: int
     presets: list[str]
@@ -161,6 +171,12 @@ def create_app(*, presets_dir: Path, store: FeedbackStore, seed: int | None = No
         for preset in presets.presets.values():
             by_trial.setdefault(preset.trial, []).append(preset)
         return by_trial
+
+    @app.get("/", response_model=ServiceIndex, summary="The genres served and links to everything else")
+    def index() -> ServiceIndex:
+        return ServiceIndex(service=app.title, feedback="/feedback", docs="/docs", openapi="/openapi.json",
+                            genres={g: {"preset": f"/genres/{g}/preset", "stats": f"/genres/{g}/stats"}
+                                    for g in genre_files(presets_dir)})
 
     @app.get("/genres", summary="Genres that have a preset file")
     def genres() -> list[str]:

@@ -155,3 +155,56 @@ def test_greedy_presets_round_trip_with_a_strict_transformers_rendering(tmp_path
                                   .update(top_k=None))
     with pytest.raises(PresetValidationError, match="baselines/musicgen_default/transformers"):
         load_presets(sampling_with_null)
+
+
+def test_a_preset_file_is_a_full_read_only_mapping_of_its_names(presets_dir):
+    """Another program uses a loaded file as a ``Mapping``: every part of the protocol, and no way to change it."""
+    from collections.abc import Mapping
+    from dataclasses import FrozenInstanceError
+
+    from optimizer import UnknownPresetError
+
+    loaded = load_presets(presets_dir / "jazz.json")
+    raw = json.loads((presets_dir / "jazz.json").read_text())
+    names = [*raw["presets"], *raw["baselines"]]
+    assert isinstance(loaded, Mapping)
+    assert "balanced" in loaded and "musicgen_default" in loaded
+    assert "loud" not in loaded and 0 not in loaded and None not in loaded
+    assert list(loaded) == names and len(loaded) == len(names) and list(loaded.keys()) == names
+    assert [p.name for p in loaded.values()] == names
+    assert [(n, p.name) for n, p in loaded.items()] == [(n, n) for n in names]
+    assert loaded.get("balanced") is loaded["balanced"] and loaded.get("loud") is None
+    assert loaded.get("loud", "fallback") == "fallback"
+    assert loaded == dict(loaded.items()) and loaded == load_presets(presets_dir / "jazz.json")
+    assert loaded != {name: loaded[name] for name in names[1:]}
+    with pytest.raises(KeyError) as missing:
+        loaded["loud"]
+    assert isinstance(missing.value, UnknownPresetError) and isinstance(missing.value, PresetFileError)
+    assert str(missing.value) == f"{presets_dir / 'jazz.json'}: no preset named 'loud'; known: {', '.join(names)}."
+    with pytest.raises(TypeError):
+        loaded["balanced"] = loaded["max_clap"]  # type: ignore[index]
+    with pytest.raises(TypeError):
+        del loaded["balanced"]  # type: ignore[attr-defined]
+    for section in (loaded.presets, loaded.baselines, loaded.provenance):
+        with pytest.raises(TypeError):
+            section["balanced"] = None  # type: ignore[index]
+    with pytest.raises(FrozenInstanceError):
+        loaded.presets = {}  # type: ignore[misc]
+    assert not hasattr(loaded, "pop") and not hasattr(loaded, "update")
+
+
+def test_the_mapping_works_in_a_program_without_torch_numpy_or_optuna(presets_dir):
+    program = textwrap.dedent(f"""
+        import sys
+        for blocked in ("torch", "transformers", "numpy", "optuna"):
+            sys.modules[blocked] = None
+        from optimizer import load_presets
+        presets = load_presets({str(presets_dir / "jazz.json")!r})
+        assert "balanced" in presets and "loud" not in presets and presets.get("loud") is None
+        print(len(presets), sorted(presets), sorted(dict(presets.items())) == sorted(presets.keys()))
+    """)
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120,
+                            cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__)))))
+    assert result.returncode == 0, result.stderr
+    count, rest = result.stdout.split(" ", 1)
+    assert int(count) == 4 and "'balanced'" in rest and "'musicgen_default'" in rest and rest.strip().endswith("True")
