@@ -96,7 +96,8 @@ def open_run(args: argparse.Namespace, setup: Setup, console: Console, *, before
                           repetition_reference=spec.repetition_reference, **evaluator_conditioning(args))
     done = count_complete(study)
     verb = "Creating" if created else "Resuming"
-    console.print(f"{verb} study [bold]{name}[/bold] in {parse_storage(args.storage).display}: {done} of {args.trials} trials "
+    shown = parse_storage(args.storage).display
+    console.print(f"{verb} study [bold]{name}[/bold] in {shown}: {done} of {args.trials} trials "
                   f"{'rated' if args.human else 'done'}; "
                   f"{len(setup.prompts)} prompts x {args.replicates} seeds x {args.duration:g} s per trial, "
                   f"{batch_trials} trial(s) per decoding pass.")

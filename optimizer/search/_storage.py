@@ -124,9 +124,9 @@ def open_rdb_storage(url: str, *, write: bool = True, attempts: int = 8) -> Retr
     after :func:`~optimizer.search._storage_check.check_rdb` has made sure it is empty or Optuna's.
 
     Time limits: opening makes one attempt, so an unreachable server, or one that accepts but never answers,
-    fails the check within :data:`CONNECT_TIMEOUT_S` (a few such waits at most, one per connection). Later calls retry a lost
-    connection until ``retry_seconds`` (60 s) have passed, the last attempt adding at most one such limit, then
-    raise :class:`~optimizer._errors.StorageWriteError`.
+    fails the check within :data:`CONNECT_TIMEOUT_S` (a few such waits at most, one per connection). Later calls
+    retry a lost connection until ``retry_seconds`` (60 s) have passed, the last attempt adding at most one such
+    limit, then raise :class:`~optimizer._errors.StorageWriteError`.
 
     Workers starting together on an empty database race to create Optuna's tables; PostgreSQL then
     reports a duplicate type, MySQL an existing table, to all but one. That is retried (the tables exist

@@ -90,8 +90,8 @@ def check_rdb(url: str, *, connect_args: dict[str, Any], write: bool) -> None:
             raise
         if "locked" in str(exc.orig):  # a healthy file another process holds: waiting is the fix, not a backup
             raise StorageCheckError(f"{str(path)!r} is locked by {_lock_holders(path)} (waited "
-                                    f"{connect_args.get('timeout', 5):g} s); the study in it is not damaged: wait "
-                                    "for that program to finish or close it, then run again") from None
+                                    f"{connect_args.get('timeout', 5):g} s): wait for that program to finish or "
+                                    "close it, then run again; the file was not changed") from None
         raise StorageCheckError(f"{str(path)!r} is a damaged SQLite database ({exc.orig}); restore it from a "
                                 f"backup or {_HINT}") from None
     finally:
@@ -117,16 +117,21 @@ def _check_tables(inspector: Any, where: str) -> None:
 
 
 def _lock_holders(path: Path) -> str:
-    """``process 123 (python3)`` for each other process with ``path`` (or its journal) open, from ``/proc``
-    (psutil is no dependency and /proc says the same on Linux); ``another process`` where none is seen."""
-    targets = {str(path.resolve()) + suffix for suffix in ("", "-journal", "-wal", "-shm")}
+    """``process 123 (python3)`` for each other process holding a lock on ``path``, from ``/proc/locks`` (SQLite
+    takes POSIX locks; psutil is no dependency and lists open files, not locks); ``another process`` where none
+    is seen (another OS, or the lock went away)."""
+    try:
+        stat = path.stat()
+        table = Path("/proc/locks").read_text()
+    except OSError:
+        return "another process"
+    where = f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino}"
+    pids = {fields[4] for fields in (line.split() for line in table.splitlines() if "->" not in line)  # not waiters
+            if len(fields) > 5 and fields[5] == where and fields[4] != str(os.getpid())}
     found = []
-    for proc in Path("/proc").glob("[0-9]*"):
-        if proc.name == str(os.getpid()):
-            continue
+    for pid in sorted(pids, key=int)[:3]:
         try:
-            if any(os.readlink(fd) in targets for fd in (proc / "fd").iterdir()):
-                found.append(f"process {proc.name} ({(proc / 'comm').read_text().strip()})")
-        except OSError:  # gone, or not ours to look at
+            found.append(f"process {pid} ({Path('/proc', pid, 'comm').read_text().strip()})")
+        except OSError:  # gone meanwhile
             continue
-    return ", ".join(found[:3]) if found else "another process"
+    return ", ".join(found) if found else "another process"

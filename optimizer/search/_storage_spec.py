@@ -85,7 +85,7 @@ def parse_storage(given: str) -> StorageSpec:
     try:
         parsed = sqlalchemy.engine.make_url(given)
     except (sqlalchemy.exc.ArgumentError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        reason = str(exc).strip().splitlines()[0][:500] if str(exc).strip() else type(exc).__name__
         raise StorageError(display, f"cannot open storage {display!r}: {mask_secrets(reason)}.") from None
     if parsed.password and f":{parsed.password}@" in display:  # a form the pattern misses: SQLAlchemy's rendering
         display = parsed.render_as_string(hide_password=True)
@@ -117,5 +117,5 @@ def _sqlite_file(database: str, query: dict) -> Path | None:
 def open_error(spec: StorageSpec, exc: BaseException) -> StorageError:
     """The one sentence for a storage that could not be opened (``exc``: SQLAlchemy's, a driver's, a refused
     check's), naming it without its password."""
-    reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    reason = str(exc).strip().splitlines()[0][:500] if str(exc).strip() else type(exc).__name__
     return StorageError(spec.display, spec.mask(f"cannot open storage {spec.display!r}: {reason.rstrip('.')}."))
