@@ -268,7 +268,7 @@ def silent_server():
 def test_a_server_that_accepts_but_never_answers_is_one_sentence(tmp_path, silent_server, scheme):
     pytest.importorskip("pymysql" if "mysql" in scheme else "psycopg")
     url = f"{scheme}://nobody@127.0.0.1:{silent_server}/optuna"
-    # Bounded by the driver limits (10 s to connect; MySQL's handshake read: 60 s), not by this guard.
+    # Bounded by the driver limits (10 s to connect and, for MySQL, to read the handshake), not by this guard.
     done = optimize([*TINY, "--trials", "1", "--storage", url], tmp_path, timeout=120)
     assert done.returncode == 2, done.stderr
     err = done.stderr.strip()
