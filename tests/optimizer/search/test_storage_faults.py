@@ -278,10 +278,12 @@ def test_a_server_that_accepts_but_never_answers_is_one_sentence(tmp_path, silen
 
 
 def test_driver_time_limits_leave_the_users_url_parameters_alone():
-    from optimizer.search._storage import connect_args
+    from optimizer.search._storage import CONNECT_TIMEOUT_S, connect_args
 
     assert "connect_timeout" in connect_args("postgresql://u@h/db")
     assert "connect_timeout" not in connect_args("postgresql://u@h/db?connect_timeout=2")
     mysql = connect_args("mysql+pymysql://u@h/db?read_timeout=5")
     assert "read_timeout" not in mysql and {"connect_timeout", "write_timeout"} <= set(mysql)
-    assert connect_args("sqlite:///x.db") == {}
+    assert connect_args("mysql+pymysql://u@h/db", opening=True)["read_timeout"] == CONNECT_TIMEOUT_S  # the handshake
+    assert connect_args("sqlite:///x.db") == {"timeout": CONNECT_TIMEOUT_S}  # waiting for another process's lock
+    assert connect_args("sqlite:///x.db?timeout=3") == {}

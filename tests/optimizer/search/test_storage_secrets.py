@@ -87,6 +87,7 @@ def _database_text(name: str) -> str:
 
 
 def test_no_command_prints_or_stores_the_password(tmp_path):
+    (tmp_path / "served").mkdir()  # serve-presets' presets folder
     with postgres_database() as name:
         url = f"postgresql+psycopg://postgres:{SECRET}@127.0.0.1:5432/{name}"
         shown = f"postgresql+psycopg://postgres:***@127.0.0.1:5432/{name}"
