@@ -69,7 +69,7 @@ class StorageError(UsageError):
     read-only file). The message names the URL and the reason; no command-line flag.
 
     Attributes:
-        url: the storage URL as given.
+        url: the storage as displayed: its password masked (never the secret itself).
     """
 
     def __init__(self, url: str, message: str) -> None:
@@ -81,7 +81,7 @@ class StudyNotFoundError(UsageError):
     """No storage at the URL, or no study of that name in it (the message lists the studies it holds).
 
     Attributes:
-        url: the storage URL.
+        url: the storage as displayed (password masked).
         name: the study name looked for.
     """
 

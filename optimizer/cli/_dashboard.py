@@ -17,17 +17,18 @@ def run_dashboard(args: argparse.Namespace, console: Console) -> int:
     """Serve optuna-dashboard for ``--storage`` and the artifact folder until Ctrl-C."""
     import optuna_dashboard
 
-    from optimizer.search._study import open_storage, storage_file
+    from optimizer.search._storage_spec import parse_storage
+    from optimizer.search._study import open_storage
 
-    path = storage_file(args.storage)
-    if path is not None and not path.exists():
-        raise UsageError(f"no storage at {args.storage!r}: run the search first.")
+    spec = parse_storage(args.storage)
+    if spec.file is not None and not spec.file.exists():
+        raise UsageError(f"no storage at {spec.display!r}: run the search first.")
     if not 0 < args.port < 65536:
         raise UsageError(f"--port must be in 1-65535 but got {args.port}.")
     storage = open_storage(args.storage)
     store = artifact_store(args)
     host = f"[{args.host}]" if ":" in args.host else args.host
-    console.print(f"optuna-dashboard for {args.storage} (artifacts in {artifact_dir(args)}): "
+    console.print(f"optuna-dashboard for {spec.display} (artifacts in {artifact_dir(args)}): "
                   f"http://{host}:{args.port}/  (Ctrl-C stops it)")
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         console.print(f"[yellow]Listening on {args.host}: reachable from other machines.[/yellow]")

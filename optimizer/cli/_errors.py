@@ -56,9 +56,11 @@ def one_line(exc: Exception) -> str:
             error.
 
     Returns:
-        One sentence, ending with a period.
+        One sentence, ending with a period; the password of any URL in it is shown as ``***``.
     """
-    message = str(exc).strip()
+    from optimizer.search._storage_spec import mask_secrets  # no password of a URL is ever printed
+
+    message = mask_secrets(str(exc).strip())
     hint = None if type(exc) is UsageError else _hint(exc)
     if hint is None:
         return message

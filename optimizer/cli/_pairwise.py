@@ -47,11 +47,13 @@ def run_pairwise_mode(args: argparse.Namespace, setup: Any, console: Console) ->
     if args.export_only:
         return _export(_existing(args.storage, name), genre.name, presets, console)
 
-    from optimizer.search._study import open_storage, storage_file
+    from optimizer.search._storage_spec import parse_storage
+    from optimizer.search._study import open_storage
 
-    file = storage_file(args.storage)
+    given = parse_storage(args.storage)
+    file, shown = given.file, given.display
     if file is not None and not file.exists() and not file.parent.exists():
-        raise UsageError(f"cannot create the storage {args.storage!r}: folder {str(file.parent)!r} does not exist.")
+        raise UsageError(f"cannot create the storage {shown!r}: folder {str(file.parent)!r} does not exist.")
     precheck_artifact_dir(artifact_dir(args))
     storage = open_storage(args.storage)
     _check_existing(storage, name, spec, args.compare)
@@ -72,7 +74,7 @@ def run_pairwise_mode(args: argparse.Namespace, setup: Any, console: Console) ->
                           duration=args.duration, repetition_reference=spec.repetition_reference)
     compare = study.user_attrs["mgopt:pairwise:v1"]["compare"]
     verb = "Creating" if created else "Resuming"
-    console.print(f"{verb} pairwise study [bold]{name}[/bold] in {args.storage}: the listener compares {compare} "
+    console.print(f"{verb} pairwise study [bold]{name}[/bold] in {shown}: the listener compares {compare} "
                   f"clips at a time (prompt 0, seed 0 of each configuration); the run ends once {args.trials} "
                   "trials are compared.")
     if stale:

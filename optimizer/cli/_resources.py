@@ -46,13 +46,18 @@ def artifact_store(args: argparse.Namespace):
 
 
 def precheck_storage(url: str, name: str, spec) -> None:
-    """Refuse an incompatible existing study before any model is loaded or any file is created."""
-    from optimizer.search._study import check_compatible, check_new_storage_file, find_study, open_storage, storage_file
+    """Refuse a storage that cannot be used (:func:`~optimizer.search._storage_spec.parse_storage`, then the
+    checks of :func:`~optimizer.search._study.open_storage`) or an incompatible existing study, before any model
+    is loaded or any file is created; every storage form goes through here."""
+    from optimizer.search._storage_spec import parse_storage
+    from optimizer.search._study import check_compatible, check_new_storage_file, find_study, open_storage
 
-    path = storage_file(url)
+    storage = parse_storage(url)
+    path = storage.file
     if path is not None and not path.exists():
         if not path.parent.exists():
-            raise UsageError(f"cannot create the storage {url!r}: folder {str(path.parent)!r} does not exist.")
+            raise UsageError(f"cannot create the storage {storage.display!r}: folder {str(path.parent)!r} does not "
+                             "exist.")
         check_new_storage_file(url, path)
         return
     existing = find_study(open_storage(url), name)
@@ -61,5 +66,8 @@ def precheck_storage(url: str, name: str, spec) -> None:
 
 
 def resume_command() -> str:
-    """The command line that resumes this run (``optimize`` and its arguments, shell-quoted)."""
-    return " ".join(shlex.quote(a) for a in ["optimize", *sys.argv[1:]])
+    """The command line that resumes this run (``optimize`` and its arguments, shell-quoted), with the password
+    of a storage URL shown as ``***`` (type it back in)."""
+    from optimizer.search._storage_spec import mask_secrets
+
+    return " ".join(shlex.quote(mask_secrets(a)) for a in ["optimize", *sys.argv[1:]])

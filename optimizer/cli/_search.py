@@ -70,6 +70,7 @@ def open_run(args: argparse.Namespace, setup: Setup, console: Console, *, before
     from objectives._evaluation import Evaluator
     from optimizer.search._runner import count_complete, enqueue_references
     from optimizer.search._samplers import make_sampler
+    from optimizer.search._storage_spec import parse_storage
     from optimizer.search._study import default_study_name, load_or_create_study, open_storage
 
     name = args.study_name or default_study_name(setup.genre.name, args.model)
@@ -95,7 +96,8 @@ def open_run(args: argparse.Namespace, setup: Setup, console: Console, *, before
                           repetition_reference=spec.repetition_reference, **evaluator_conditioning(args))
     done = count_complete(study)
     verb = "Creating" if created else "Resuming"
-    console.print(f"{verb} study [bold]{name}[/bold] in {args.storage}: {done} of {args.trials} trials "
+    shown = parse_storage(args.storage).display
+    console.print(f"{verb} study [bold]{name}[/bold] in {shown}: {done} of {args.trials} trials "
                   f"{'rated' if args.human else 'done'}; "
                   f"{len(setup.prompts)} prompts x {args.replicates} seeds x {args.duration:g} s per trial, "
                   f"{batch_trials} trial(s) per decoding pass.")

@@ -36,8 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"serve-presets: error: --port must be in 1-65535 but got {args.port}.", file=sys.stderr)
         return 2
     import uvicorn
-    from sqlalchemy.exc import ArgumentError, OperationalError
 
+    from optimizer._errors import StorageError
+    from optimizer.cli._errors import one_line
     from optimizer.presets._loader import PresetFileError
     from optimizer.presets._schema import PresetValidationError
     from optimizer.service._app import create_app, genre_files, load_servable
@@ -59,10 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:  # after the checks above: opening the store creates its tables (and a SQLite file)
         store = FeedbackStore(args.storage)
-    except (ArgumentError, OperationalError, ImportError) as exc:
+    except StorageError as exc:  # the checks and time limits of every command's storage; password masked
         sock.close()
-        print(f"serve-presets: error: cannot open storage {args.storage!r}: {str(exc).splitlines()[0]}.",
-              file=sys.stderr)
+        print(f"serve-presets: error: {one_line(exc)}", file=sys.stderr)
         return 2
     try:
         if not ipaddress.ip_address(args.host).is_loopback:

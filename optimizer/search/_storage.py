@@ -16,11 +16,12 @@ import sqlalchemy.exc
 
 from optimizer._errors import StorageWriteError
 
-__all__ = ["CONNECT_TIMEOUT_S", "MYSQL_READ_TIMEOUT_S", "RetryingRDBStorage", "connect_args", "is_connection_error",
-           "open_rdb_storage"]
+__all__ = ["CONNECT_TIMEOUT_S", "MYSQL_READ_TIMEOUT_S", "RetryingRDBStorage", "connect_args", "engine_options",
+           "is_connection_error", "open_rdb_storage"]
 
 CONNECT_TIMEOUT_S = 10
-"""Longest wait for a database server to accept a connection and answer its handshake (PostgreSQL), seconds."""
+"""Longest wait for a database server to accept a connection and answer its handshake, and for a SQLite file
+another process has locked, seconds: opening a storage is bounded by it in every command."""
 MYSQL_READ_TIMEOUT_S = 60
 """Longest wait for MySQL to answer (its handshake too: PyMySQL reads it under the read timeout), seconds; above
 InnoDB's default 50 s lock wait, so a statement waiting on a lock gets MySQL's own error first."""
@@ -84,10 +85,13 @@ for _name, _method in inspect.getmembers(optuna.storages.RDBStorage, inspect.isf
         setattr(RetryingRDBStorage, _name, _retrying(_method))
 
 
-def connect_args(url: str) -> dict[str, Any]:
-    """Driver time limits for ``url``: ``connect_timeout`` (:data:`CONNECT_TIMEOUT_S`) for PostgreSQL and MySQL,
-    and ``read_timeout``/``write_timeout`` (:data:`MYSQL_READ_TIMEOUT_S`) for MySQL (PyMySQL, mysqlclient),
-    leaving out every one the URL's query already sets. Empty for SQLite and other databases.
+def connect_args(url: str, *, opening: bool = False) -> dict[str, Any]:
+    """Driver time limits for ``url``, the same for every command: ``connect_timeout``
+    (:data:`CONNECT_TIMEOUT_S`) for PostgreSQL and MySQL, ``read_timeout``/``write_timeout``
+    (:data:`MYSQL_READ_TIMEOUT_S`, or :data:`CONNECT_TIMEOUT_S` while ``opening``: PyMySQL reads the server's
+    handshake under the read timeout) for MySQL (PyMySQL, mysqlclient), and SQLite's busy ``timeout``
+    (:data:`CONNECT_TIMEOUT_S`: how long to wait for another process's lock); every one the URL's query already
+    sets is left out. Empty for other databases.
 
     Raises:
         sqlalchemy.exc.ArgumentError: ``url`` is not a database URL.
@@ -98,19 +102,31 @@ def connect_args(url: str) -> dict[str, Any]:
     if backend == "postgresql" and driver in ("psycopg", "psycopg2", "psycopg2cffi"):
         limits = {"connect_timeout": CONNECT_TIMEOUT_S}
     elif backend in ("mysql", "mariadb") and driver in ("pymysql", "mysqldb"):
-        limits = {"connect_timeout": CONNECT_TIMEOUT_S, "read_timeout": MYSQL_READ_TIMEOUT_S,
-                  "write_timeout": MYSQL_READ_TIMEOUT_S}
+        read = CONNECT_TIMEOUT_S if opening else MYSQL_READ_TIMEOUT_S
+        limits = {"connect_timeout": CONNECT_TIMEOUT_S, "read_timeout": read, "write_timeout": read}
+    elif backend == "sqlite":
+        limits = {"timeout": CONNECT_TIMEOUT_S}
     return {key: value for key, value in limits.items() if key not in parsed.query}
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """``create_engine`` keyword arguments of every long-lived engine on ``url`` (the study's, the preset
+    service's): :func:`connect_args`, and ``pool_pre_ping`` on servers (a connection dropped while idle is
+    replaced silently)."""
+    options: dict[str, Any] = {"connect_args": connect_args(url)}
+    if not url.startswith("sqlite"):
+        options["pool_pre_ping"] = True
+    return options
 
 
 def open_rdb_storage(url: str, *, write: bool = True, attempts: int = 8) -> RetryingRDBStorage:
     """Open ``url`` as a :class:`RetryingRDBStorage` (``pool_pre_ping`` and :func:`connect_args` on servers),
     after :func:`~optimizer.search._storage_check.check_rdb` has made sure it is empty or Optuna's.
 
-    Time limits: opening makes one attempt, so an unreachable server fails within :data:`CONNECT_TIMEOUT_S`
-    (a MySQL server that accepts but never answers: :data:`MYSQL_READ_TIMEOUT_S`). Later calls retry a lost
-    connection until ``retry_seconds`` (60 s) have passed, the last attempt adding at most one such limit, then
-    raise :class:`~optimizer._errors.StorageWriteError`.
+    Time limits: opening makes one attempt, so an unreachable server, or one that accepts but never answers,
+    fails the check within :data:`CONNECT_TIMEOUT_S` (a few such waits at most, one per connection). Later calls
+    retry a lost connection until ``retry_seconds`` (60 s) have passed, the last attempt adding at most one such
+    limit, then raise :class:`~optimizer._errors.StorageWriteError`.
 
     Workers starting together on an empty database race to create Optuna's tables; PostgreSQL then
     reports a duplicate type, MySQL an existing table, to all but one. That is retried (the tables exist
@@ -124,9 +140,8 @@ def open_rdb_storage(url: str, *, write: bool = True, attempts: int = 8) -> Retr
     """
     from optimizer.search._storage_check import check_rdb
 
-    limits = connect_args(url)
-    check_rdb(url, connect_args=limits, write=write)
-    engine_kwargs = None if url.startswith("sqlite") else {"pool_pre_ping": True, "connect_args": limits}
+    check_rdb(url, connect_args=connect_args(url, opening=True), write=write)
+    engine_kwargs = engine_options(url)
     for attempt in range(1, attempts + 1):
         try:
             return RetryingRDBStorage(url, engine_kwargs=engine_kwargs)
@@ -154,7 +169,6 @@ def _storage_fault(exc: BaseException) -> str | None:
 
 
 def _safe_url(url: str) -> str:
-    try:
-        return sqlalchemy.engine.make_url(url).render_as_string(hide_password=True)
-    except sqlalchemy.exc.ArgumentError:
-        return url
+    from optimizer.search._storage_spec import mask_secrets
+
+    return mask_secrets(url)

@@ -14,6 +14,8 @@ import sqlalchemy.pool
 __all__ = ["StorageCheckError", "check_rdb", "check_writable"]
 
 _SQLITE_HEADER = b"SQLite format 3\0"
+_OWN_PREFIX = "mgopt_"
+"""Tables of the preset service (:mod:`optimizer.service._store`): ours, beside Optuna's."""
 _HINT = "use a new file or an empty database"
 # Columns every Optuna schema since 1.0 has; later migrations add others, which Optuna itself checks for.
 _OPTUNA_COLUMNS = {"studies": {"study_id", "study_name"}, "trials": {"trial_id", "study_id", "state"},
@@ -46,6 +48,9 @@ def check_rdb(url: str, *, connect_args: dict[str, Any], write: bool) -> None:
     Optuna ``version_info`` table is there too (a storage shared with other data), or a table with an Optuna
     name but other columns (e.g. an unrelated ``studies`` table), is refused. Nothing is written.
 
+    SQLite: a file another process keeps locked past ``connect_args["timeout"]`` is refused as locked (naming the
+    process where ``/proc`` shows it), never as damaged.
+
     Args:
         url: SQLAlchemy URL.
         connect_args: driver time limits (:func:`~optimizer.search._storage.connect_args`).
@@ -55,12 +60,13 @@ def check_rdb(url: str, *, connect_args: dict[str, Any], write: bool) -> None:
         StorageCheckError: see above.
         sqlalchemy.exc.SQLAlchemyError, ImportError: the server cannot be reached, a missing driver.
     """
-    parsed = sqlalchemy.engine.make_url(url)
-    sqlite = parsed.get_backend_name() == "sqlite"
+    from optimizer.search._storage_spec import parse_storage
+
+    spec = parse_storage(url)  # refuses a storage in memory
+    sqlite = spec.kind == "sqlite"
     if sqlite:
-        if not parsed.database or parsed.database == ":memory:" or parsed.database.startswith("file:"):
-            return
-        path = Path(parsed.database)
+        assert spec.file is not None
+        path = spec.file
         if write:
             check_writable(path)
         if not path.exists():
@@ -78,10 +84,14 @@ def check_rdb(url: str, *, connect_args: dict[str, Any], write: bool) -> None:
                     verdict = " ".join(str(verdict).replace("*** in database main ***", "").split())[:200]
                     raise StorageCheckError(f"{str(path)!r} is a damaged SQLite database ({verdict}); restore it "
                                             f"from a backup or {_HINT}")
-            _check_tables(sqlalchemy.inspect(conn), parsed.render_as_string(hide_password=True))
+            _check_tables(sqlalchemy.inspect(conn), spec.display)
     except sqlalchemy.exc.DatabaseError as exc:
         if not sqlite:
             raise
+        if "locked" in str(exc.orig):  # a healthy file another process holds: waiting is the fix, not a backup
+            raise StorageCheckError(f"{str(path)!r} is locked by {_lock_holders(path)} (waited "
+                                    f"{connect_args.get('timeout', 5):g} s): wait for that program to finish or "
+                                    "close it, then run again; the file was not changed") from None
         raise StorageCheckError(f"{str(path)!r} is a damaged SQLite database ({exc.orig}); restore it from a "
                                 f"backup or {_HINT}") from None
     finally:
@@ -99,7 +109,29 @@ def _check_tables(inspector: Any, where: str) -> None:
         return
     from optuna.storages._rdb.models import BaseModel  # Optuna's table names, from Optuna's own schema
 
-    others = sorted(names - set(BaseModel.metadata.tables) - {"alembic_version"})
+    others = sorted(n for n in names - set(BaseModel.metadata.tables) - {"alembic_version"}
+                    if not n.startswith(_OWN_PREFIX))
     if others:
         shown = ", ".join(repr(n) for n in others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
         raise StorageCheckError(f"{where!r} holds tables that are not an Optuna storage ({shown}); {_HINT}")
+
+
+def _lock_holders(path: Path) -> str:
+    """``process 123 (python3)`` for each other process holding a lock on ``path``, from ``/proc/locks`` (SQLite
+    takes POSIX locks; psutil is no dependency and lists open files, not locks); ``another process`` where none
+    is seen (another OS, or the lock went away)."""
+    try:
+        stat = path.stat()
+        table = Path("/proc/locks").read_text()
+    except OSError:
+        return "another process"
+    where = f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino}"
+    pids = {fields[4] for fields in (line.split() for line in table.splitlines() if "->" not in line)  # not waiters
+            if len(fields) > 5 and fields[5] == where and fields[4] != str(os.getpid())}
+    found = []
+    for pid in sorted(pids, key=int)[:3]:
+        try:
+            found.append(f"process {pid} ({Path('/proc', pid, 'comm').read_text().strip()})")
+        except OSError:  # gone meanwhile
+            continue
+    return ", ".join(found) if found else "another process"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -12,6 +11,7 @@ import optuna
 from objectives._registry import fixed_objectives, get_objective, objective_names
 from optimizer import _keys
 from optimizer._errors import IncompatibleStudyError, StorageError, StudyNotFoundError
+from optimizer.search._storage_spec import open_error, parse_storage
 
 __all__ = [
     "StudySpec",
@@ -24,6 +24,7 @@ __all__ = [
     "load_or_create_study",
     "open_storage",
     "sqlite_path",
+    "storage_file",
 ]
 
 
@@ -114,21 +115,22 @@ def default_study_name(genre: str, model: str) -> str:
 
 
 def sqlite_path(storage_url: str) -> Path | None:
-    """The file of a ``sqlite:///`` URL, or None for other storages."""
-    match = re.match(r"^sqlite:///(.+)$", storage_url)
-    return Path(match.group(1)) if match else None
+    """The file of a SQLite URL (query string and ``file:`` URI prefix removed), or None for other storages.
 
-
-def journal_path(storage: str) -> Path | None:
-    """The file of a JournalStorage given as a path ending in ``.log`` (as optuna-dashboard takes it), or None."""
-    if "://" in storage or not storage.endswith(".log"):
-        return None
-    return Path(storage)
+    Raises:
+        StorageError: see :func:`~optimizer.search._storage_spec.parse_storage`.
+    """
+    spec = parse_storage(storage_url)
+    return spec.file if spec.kind == "sqlite" else None
 
 
 def storage_file(storage: str) -> Path | None:
-    """The local file behind a SQLite URL or a journal path, or None for a database server."""
-    return sqlite_path(storage) or journal_path(storage)
+    """The local file behind a SQLite URL or a journal path, or None for a database server.
+
+    Raises:
+        StorageError: see :func:`~optimizer.search._storage_spec.parse_storage`.
+    """
+    return parse_storage(storage).file
 
 
 def open_storage(storage_url: str, *, write: bool = True) -> optuna.storages.BaseStorage:
@@ -136,40 +138,46 @@ def open_storage(storage_url: str, *, write: bool = True) -> optuna.storages.Bas
     ``postgresql://user@host/db``, ``mysql+pymysql://...``), or a path ending in ``.log`` for a
     JournalStorage file that several processes on one machine can share without a server.
 
+    Every form is first read by :func:`~optimizer.search._storage_spec.parse_storage` (a storage that lives only
+    in memory is refused there), and every message names it without its password.
+
     RDB connections are checked before use (``pool_pre_ping``) and calls are retried while the database
     is unreachable (:class:`~optimizer.search._storage.RetryingRDBStorage`), so a dropped connection or a database
-    restart of a few seconds does not end the run; connecting has a time limit.
+    restart of a few seconds does not end the run; opening has the same time limit for every command
+    (:data:`~optimizer.search._storage.CONNECT_TIMEOUT_S`).
 
     Nothing is created or written before the storage is known to be good: a database with tables that are
-    not Optuna's, a damaged SQLite file, a file that is not a journal, or (with ``write``) a read-only file or
-    folder is refused (:mod:`optimizer.search._storage_check`). A journal's torn last record is cut before the
-    next append (:class:`~optimizer.search._journal.JournalFile`).
+    not Optuna's, a damaged or locked SQLite file, a file that is not a journal, or (with ``write``) a read-only
+    file or folder is refused (:mod:`optimizer.search._storage_check`). A journal's torn last record is cut
+    before the next append (:class:`~optimizer.search._journal.JournalFile`).
 
     Raises:
-        StorageError: malformed URL, missing driver, an unreachable server, or a storage refused as above.
+        StorageError: malformed URL, in-memory storage, missing driver, an unreachable server, or a storage
+            refused as above.
     """
-    journal = journal_path(storage_url)
+    spec = parse_storage(storage_url)
+    shown = spec.display
     try:
-        if journal is not None:
+        if spec.kind == "journal":
             from optimizer.search._journal import JournalFile
             from optimizer.search._storage_check import check_writable
 
+            assert spec.file is not None
             if write:
-                check_writable(journal)
-            backend = JournalFile(str(journal))
+                check_writable(spec.file)
+            backend = JournalFile(str(spec.file))
             try:
                 return optuna.storages.JournalStorage(backend)
             except ValueError as exc:  # Optuna replays every record: damage before the last one
-                raise StorageError(storage_url, f"cannot open storage {storage_url!r}: a record before its end is "
+                raise StorageError(shown, f"cannot open storage {shown!r}: a record before its end is "
                                    f"damaged ({str(exc)[:100]}); restore it from a backup.") from None
         from optimizer.search._storage import open_rdb_storage
 
-        return open_rdb_storage(storage_url, write=write)
+        return open_rdb_storage(spec.url, write=write)
     except StorageError:  # the damaged journal above, said as it is
         raise
     except Exception as exc:  # SQLAlchemy raises ArgumentError, OperationalError, ImportError, ...
-        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        raise StorageError(storage_url, f"cannot open storage {storage_url!r}: {reason}.") from None
+        raise open_error(spec, exc) from None
 
 
 def check_new_storage_file(url: str, path: Path) -> None:
@@ -180,10 +188,11 @@ def check_new_storage_file(url: str, path: Path) -> None:
     """
     from optimizer.search._storage_check import StorageCheckError, check_writable
 
+    shown = parse_storage(url).display
     try:
         check_writable(path)
     except StorageCheckError as exc:
-        raise StorageError(url, f"cannot create the storage {url!r}: {exc}.") from None
+        raise StorageError(shown, f"cannot create the storage {shown!r}: {exc}.") from None
 
 
 def load_existing_study(url: str, name: str, *, no_storage: str, no_study: str, write: bool = True) -> optuna.Study:
@@ -195,13 +204,14 @@ def load_existing_study(url: str, name: str, *, no_storage: str, no_study: str, 
             opened, or it holds no such study (the message lists the first 10 study names it holds, sorted,
             and ends with ``no_study``).
     """
-    path = storage_file(url)
-    if path is not None and not path.exists():
-        raise StudyNotFoundError(url, name, f"no storage at {url!r}: {no_storage}.")
+    spec = parse_storage(url)
+    shown = spec.display
+    if spec.file is not None and not spec.file.exists():
+        raise StudyNotFoundError(shown, name, f"no storage at {shown!r}: {no_storage}.")
     storage = open_storage(url, write=write)
     study = find_study(storage, name)
     if study is None:
-        raise StudyNotFoundError(url, name, f"no study named {name!r} in {url!r}; {_existing_names(storage)}; "
+        raise StudyNotFoundError(shown, name, f"no study named {name!r} in {shown!r}; {_existing_names(storage)}; "
                                              f"{no_study}.")
     return study
 

@@ -23,7 +23,9 @@ def fold_feedback(study: optuna.Study, storage_url: str, *, genre: str) -> int:
     Returns:
         Number of trials with feedback.
     """
-    engine = sa.create_engine(storage_url)
+    from optimizer.search._storage import engine_options
+
+    engine = sa.create_engine(storage_url, **engine_options(storage_url))
     try:
         if not sa.inspect(engine).has_table(serves.name):
             return 0

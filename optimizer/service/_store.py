@@ -49,15 +49,39 @@ class FeedbackStore:
     They live beside Optuna's tables in the same database (``sqlite:///optuna.db`` by default), so feedback
     survives restarts and ``optimize`` can fold it into the study.
 
+    The storage goes through the checks every command's does (:func:`~optimizer.search._storage_spec.parse_storage`,
+    :func:`~optimizer.search._storage_check.check_rdb`) with the same time limits
+    (:func:`~optimizer.search._storage.connect_args`), before any table or file is created.
+
     Args:
         url: SQLAlchemy URL (the Optuna storage URL).
+
+    Raises:
+        StorageError: a journal path (the store needs a database), an in-memory database (the feedback would be
+            lost at exit), a malformed URL, a missing driver, a server that does not answer within the time
+            limit, or a database that is not Optuna's, damaged, locked or read-only; the message masks the password.
     """
 
     def __init__(self, url: str) -> None:
-        kwargs = {"connect_args": {"check_same_thread": False}} if url.startswith("sqlite") else {
-            "pool_pre_ping": True}
-        self.engine = sa.create_engine(url, **kwargs)
-        _metadata.create_all(self.engine)
+        from optimizer._errors import StorageError
+        from optimizer.search._storage import connect_args, engine_options
+        from optimizer.search._storage_check import check_rdb
+        from optimizer.search._storage_spec import open_error, parse_storage
+
+        spec = parse_storage(url)
+        if spec.kind == "journal":
+            raise StorageError(spec.display, f"cannot keep served presets and feedback in {spec.display!r}: a journal "
+                                             "file holds only Optuna studies; give a database URL such as "
+                                             "sqlite:///optuna.db.")
+        try:
+            check_rdb(url, connect_args=connect_args(url, opening=True), write=True)
+            kwargs = engine_options(url)
+            if spec.kind == "sqlite":  # uvicorn's worker threads share the engine's connections
+                kwargs["connect_args"]["check_same_thread"] = False
+            self.engine = sa.create_engine(url, **kwargs)
+            _metadata.create_all(self.engine)
+        except Exception as exc:  # SQLAlchemy's, a driver's, a refused check's: one sentence, password masked
+            raise open_error(spec, exc) from None
 
     def record_serve(self, *, study: str, genre: str, trial: int, preset: str) -> str:
         """Store that ``preset`` was served; returns the new serve id (32 hex characters)."""

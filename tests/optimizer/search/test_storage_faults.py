@@ -268,7 +268,7 @@ def silent_server():
 def test_a_server_that_accepts_but_never_answers_is_one_sentence(tmp_path, silent_server, scheme):
     pytest.importorskip("pymysql" if "mysql" in scheme else "psycopg")
     url = f"{scheme}://nobody@127.0.0.1:{silent_server}/optuna"
-    # Bounded by the driver limits (10 s to connect; MySQL's handshake read: 60 s), not by this guard.
+    # Bounded by the driver limits (10 s to connect and, for MySQL, to read the handshake), not by this guard.
     done = optimize([*TINY, "--trials", "1", "--storage", url], tmp_path, timeout=120)
     assert done.returncode == 2, done.stderr
     err = done.stderr.strip()
@@ -278,10 +278,12 @@ def test_a_server_that_accepts_but_never_answers_is_one_sentence(tmp_path, silen
 
 
 def test_driver_time_limits_leave_the_users_url_parameters_alone():
-    from optimizer.search._storage import connect_args
+    from optimizer.search._storage import CONNECT_TIMEOUT_S, connect_args
 
     assert "connect_timeout" in connect_args("postgresql://u@h/db")
     assert "connect_timeout" not in connect_args("postgresql://u@h/db?connect_timeout=2")
     mysql = connect_args("mysql+pymysql://u@h/db?read_timeout=5")
     assert "read_timeout" not in mysql and {"connect_timeout", "write_timeout"} <= set(mysql)
-    assert connect_args("sqlite:///x.db") == {}
+    assert connect_args("mysql+pymysql://u@h/db", opening=True)["read_timeout"] == CONNECT_TIMEOUT_S  # the handshake
+    assert connect_args("sqlite:///x.db") == {"timeout": CONNECT_TIMEOUT_S}  # waiting for another process's lock
+    assert connect_args("sqlite:///x.db?timeout=3") == {}
