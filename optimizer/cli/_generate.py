@@ -138,11 +138,11 @@ def _check_output(output: Path, sidecar: Path, *, preset_file: Path, overwrite: 
         raise UsageError(f"cannot write {str(output)!r}: folder {str(folder)!r} {what}.")
     if not os.access(folder, os.W_OK):  # also False on a read-only mount, where root is refused too
         raise UsageError(f"cannot write {str(output)!r}: folder {str(folder)!r} is not writable.")
-    for target in (output, sidecar):
-        if target.is_dir():
-            raise UsageError(f"cannot write {str(output)!r}: {str(target)!r} is a folder.")
-        if os.path.lexists(target) and not overwrite:
-            raise UsageError(f"{str(target)!r} already exists; pass --overwrite to replace it or choose another -o.")
+    from optimizer._outputs import check_output
+
+    hint = "pass --overwrite to replace it or choose another -o" if not overwrite else "choose another -o"
+    for target, what in ((output, "the clip"), (sidecar, "the clip's sidecar")):
+        check_output(target, what=what, hint=hint, overwrite=overwrite)  # links and special files: never
 
 
 def _write(path: Path, sidecar: Path, audio: Any, sample_rate: int, metadata: dict[str, Any], *,
