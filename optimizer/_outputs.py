@@ -95,20 +95,25 @@ def check_output(path: Path, *, what: str, hint: str, study: str | None = None, 
         return
     if study_of is None:
         raise OutputPathError(f"{what} {str(path)!r} already exists; {hint}.")
-    whose = (f"holds the output of study {owner[:80]!r}" if owner is not None else "is not a file this tool wrote")
+    whose = (f"holds the output of study {owner[:80]!r}" if owner is not None else "was not written by this command")
     raise OutputPathError(f"{what} {str(path)!r} already exists and {whose}, so it is left as it is; {hint}.")
 
 
-def replace_own_file(path: Path, text: str, *, what: str, hint: str, study: str | None = None,
+def replace_own_file(path: Path, content: str | bytes, *, what: str, hint: str, study: str | None = None,
                      study_of: StudyOf | None = None, overwrite: bool = False) -> Path:
-    """:func:`check_output` again (the path may have changed since the pre-check), then write ``text`` atomically.
+    """:func:`check_output` again (the path may have changed since the pre-check), then write ``content`` (text as
+    UTF-8) atomically, creating the folder.
 
     Raises:
         OutputPathError: as :func:`check_output`.
         OSError: the file cannot be written (nothing is left behind).
     """
     check_output(path, what=what, hint=hint, study=study, study_of=study_of, overwrite=overwrite)
-    return write_text_atomic(path, text)
+    if isinstance(content, str):
+        return write_text_atomic(path, content)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_files_atomic({path: content}, overwrite=True)
+    return path
 
 
 def create_new_files(contents: dict[Path, bytes]) -> None:

@@ -6,6 +6,7 @@ import argparse
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -37,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("prompt", help="text prompt")
     p.add_argument("--preset", required=True,
-                   help="PRESET_FILE[:NAME], NAME defaults to balanced (preferred for a pairwise study's file)")
+                   help="PRESET_FILE[:NAME] or GENRE[:NAME] (presets/GENRE.json); NAME defaults to balanced "
+                        "(preferred for a pairwise study's file)")
     p.add_argument("--duration", type=float, default=10.0, help="seconds (default 10, max 300)")
     p.add_argument("-o", "--output", type=Path, default=Path("out.wav"),
                    help="WAV file (default out.wav); its sidecar is the same name with .json")
@@ -73,7 +75,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.output.suffix.lower() != ".wav":
         raise UsageError(f"-o must name a .wav file but got {str(args.output)!r}.")
     try:
-        presets, preset = resolve_preset(args.preset)
+        presets, preset = resolve_preset(_genre_file(args.preset))
     except (PresetFileError, PresetValidationError) as exc:
         raise UsageError(str(exc)) from None
     melodies = _melodies_for(args, dict(presets.provenance))
@@ -113,6 +115,15 @@ def _run(args: argparse.Namespace) -> int:
         print("note: the debug model is random weights; the clip is noise.", file=sys.stderr)
     print(f"wrote {args.output} and {sidecar}", file=sys.stderr)
     return 0
+
+
+def _genre_file(reference: str) -> str:
+    """``GENRE[:NAME]`` (a genre name, not an existing file) as ``presets/GENRE.json[:NAME]``: the genre's file, which
+    its default study writes (a study named by ``optimize --study-name`` writes its own file and prints its path)."""
+    if re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}(:\w{1,64})?", reference) and not os.path.lexists(reference):
+        genre, sep, name = reference.partition(":")
+        return f"{Path('presets') / f'{genre}.json'}{sep}{name}"
+    return reference
 
 
 def _melodies_for(args: argparse.Namespace, provenance: dict[str, Any]) -> list | None:
