@@ -196,8 +196,9 @@ def export_presets(study, genre: str, path: Path, console: Console, storage: str
 
 def validate_and_export(study, setup, args: argparse.Namespace, console: Console, *, models=None,
                         batch_trials: int = 1, reference=None) -> int:
-    """Re-validate (``--validate-seeds``) and export ``study``'s presets to ``<presets-dir>/<genre>.json``: the
-    one export path of search, ``--human`` and ``--export-only``; nothing feasible is exit 1."""
+    """Re-validate (``--validate-seeds``) and export ``study``'s presets to its file
+    (:func:`optimizer.cli._outputs.preset_path`): the one export path of search, ``--human`` and ``--export-only``;
+    nothing feasible is exit 1."""
     def export() -> int:
         validation = validate_front(study, setup.genre, args, console, clap_name=setup.clap_name, models=models,
                                     batch_trials=batch_trials, reference=reference)

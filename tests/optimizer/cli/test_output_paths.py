@@ -247,3 +247,12 @@ def test_benchmark_outputs_refuse_every_hostile_target(workspace, script, kind):
     assert result.returncode == 2 and f"{target}'" in result.stderr.strip().splitlines()[-1], result.stderr
     assert "Traceback" not in result.stderr
     assert _snapshot(workspace) == before
+
+
+def test_human_has_its_own_study_and_preset_file_beside_a_search_study(workspace):
+    """``--human`` on a genre whose search study exists is not refused as "other objectives": like ``--pairwise`` it
+    gets its own study (``jazz/debug/human``) and file (``jazz.human.json``); here the run stops at that file."""
+    os.mkfifo(workspace / "presets" / "jazz.human.json")
+    before = _snapshot(workspace)
+    result = _run("optimize", [*EXPORT[:6], "--human", "--trials", "1", "--duration", "0.5"], workspace)
+    _refused(result, before, workspace, "jazz.human.json")
