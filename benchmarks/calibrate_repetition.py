@@ -29,6 +29,7 @@ from _music import LENGTHS, SAMPLE_RATE, interior, parse_sources
 
 from objectives.scoring._calibration import DEFAULT_QUANTILE, calibrate_repetition
 from objectives.scoring._repetition import repetition_score
+from optimizer._outputs import OutputPathError, check_output, replace_own_file
 
 FRACTIONS = (0.0, 0.5, 1.0)
 STUDIES = Path(__file__).resolve().parent.parent / "studies"
@@ -58,7 +59,8 @@ def write_table(genre: str, text: str) -> None:
             inside = line.strip() == "[calibration]"
         if not inside:
             kept.append(line)
-    path.write_text("\n".join(kept).rstrip("\n") + f"\n\n{text}")
+    replace_own_file(path, "\n".join(kept).rstrip("\n") + f"\n\n{text}", what="the genre file",
+                     hint="restore the shipped genre file", overwrite=True)  # atomic; never through a link
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict]:
@@ -78,6 +80,13 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     if not 0.0 < args.quantile < 1.0:
         parser.error(f"--quantile must be in (0, 1) but got {args.quantile}")
     borrowed = [b.partition("=")[::2] for b in args.borrow]
+    if args.write:  # refused before any music is scored: a genre file replaced by a link or special file
+        for genre in {s.genre for s in sources} | {t for t, _ in borrowed}:
+            try:
+                check_output(STUDIES / f"{genre}.toml", what="the genre file", hint="restore the shipped genre file",
+                             overwrite=True)
+            except (OutputPathError, ValueError) as exc:
+                parser.error(str(exc))
     genres = {s.genre for s in sources}
     for target, style in borrowed:
         if style not in genres or not (STUDIES / f"{target}.toml").is_file():

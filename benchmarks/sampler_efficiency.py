@@ -36,6 +36,7 @@ from optuna._hypervolume import compute_hypervolume  # noqa: E402  (Optuna's WFG
 
 from objectives import DecodingParams  # noqa: E402
 from optimizer._keys import DIRECTIONS  # noqa: E402
+from optimizer._outputs import check_output, replace_own_file  # noqa: E402
 from optimizer.search._samplers import DEFAULT_SAMPLER, make_sampler  # noqa: E402
 from optimizer.search._space import SearchSpace  # noqa: E402
 
@@ -95,9 +96,28 @@ def build_table(model: str, clap: str, prompts: int, replicates: int, duration: 
         print(f"table: {len(rows)}/{len(configs)} configurations, {time.perf_counter() - start:.0f} s", flush=True)
     table = {"model": model, "clap": clap, "prompts": prompts, "replicates": replicates, "duration_s": duration,
              "rows": rows}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(table, indent=1))
+    replace_own_file(path, json.dumps(table, indent=1), what="the table", hint="move it away", study="table",
+                     study_of=_table_of)
     return table
+
+
+def _table_of(path: Path) -> str | None:
+    """``"table"`` for a table this benchmark wrote (JSON with ``model`` and ``rows``), else None."""
+    try:
+        document = json.loads(path.read_bytes()[:50_000_000])
+    except (OSError, ValueError):
+        return None
+    return "table" if isinstance(document, dict) and {"model", "rows"} <= document.keys() else None
+
+
+def _plot_of(path: Path) -> str | None:
+    """``"plot"`` for a PNG written by Matplotlib (its ``Software`` text chunk), else None."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return None
+    return "plot" if head.startswith(b"\x89PNG") and b"Software\x00Matplotlib" in head else None
 
 
 class Normaliser:
@@ -155,6 +175,12 @@ def main() -> None:
 
     label = Path(args.model).name if Path(args.model).exists() else args.model.replace("/", "_")
     table_path = ROOT / "benchmarks" / "data" / f"sampler_table_{label}.json"
+    try:  # the one output rule, before any work: only this benchmark's own table and plot are replaced
+        check_output(args.plot, what="the plot", hint="pass another --plot", study="plot", study_of=_plot_of)
+        if args.rebuild or not table_path.exists():
+            check_output(table_path, what="the table", hint="move it away", study="table", study_of=_table_of)
+    except ValueError as exc:
+        parser.error(str(exc))
     if table_path.exists() and not args.rebuild:
         table = json.loads(table_path.read_text())
         print(f"table: {len(table['rows'])} configurations from {table_path.relative_to(ROOT)}")
@@ -196,7 +222,12 @@ def main() -> None:
     ax.set_title(f"Sampler efficiency on the {label} table (median and IQR of {args.seeds} seeds)")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(args.plot, dpi=120)
+    import io
+
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=120)
+    replace_own_file(args.plot, png.getvalue(), what="the plot", hint="pass another --plot", study="plot",
+                     study_of=_plot_of)
     print(f"plot: {args.plot}")
     default = results[DEFAULT_SAMPLER][:, -1] if DEFAULT_SAMPLER in results else np.array([np.nan])
     print(f"default sampler {DEFAULT_SAMPLER}: {np.median(default):.1f}% of grid hypervolume at {args.trials} "

@@ -172,8 +172,13 @@ def main(argv: list[str] | None = None) -> str:
         parser.error(f"--per-track must be >= 1 but got {args.per_track}")
     if args.max_files is not None and args.max_files < 2:
         parser.error(f"--max-files must be >= 2 but got {args.max_files}")
-    if args.json is not None and args.json.exists():
-        parser.error(f"{args.json} exists; pass a new file name")
+    if args.json is not None:
+        from optimizer._outputs import OutputPathError, check_output
+
+        try:  # the one output rule: a new file only, never a link or special file, refused before any work
+            check_output(args.json, what="the records file", hint="pass a new --json file name")
+        except (OutputPathError, ValueError) as exc:
+            parser.error(str(exc))
     from optimizer.search._genre import load_genre
 
     jobs = []
@@ -195,7 +200,9 @@ def main(argv: list[str] | None = None) -> str:
             print(f"\r{done}/{len(jobs)} files", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     if args.json is not None:
-        args.json.write_text(json.dumps(rows))
+        from optimizer._outputs import create_new_files
+
+        create_new_files({args.json: json.dumps(rows).encode("utf-8")})
     line = report(rows, sources)
     print(line)
     return line

@@ -45,7 +45,7 @@ def test_optimize_resume_and_export_with_local_model_directories(tmp_path, music
         assert trial.values == [scores["clap"]["mean"], scores["repetition"]["mean"]]
         assert len(trial.user_attrs[_keys.PER_PROMPT]) == 2
         assert set(trial.constraints) == {"silence", "noise", "clipping"}
-    assert len(list((tmp_path / "clips").glob("trial_0000_*.wav"))) == 4
+    assert len(list((tmp_path / "clips").glob("jazz-*/trial_0000_*.wav"))) == 4  # the study's own clip folder
 
     first_doc = json.loads((tmp_path / "presets" / "jazz.json").read_text())
     validate_presets(first_doc)

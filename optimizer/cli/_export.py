@@ -18,9 +18,10 @@ from optimizer._errors import EXIT_FAILED, UsageError
 from optimizer.cli._conditioning import evaluator_conditioning
 from optimizer.cli._errors import one_line
 from optimizer.cli._models import load_models, load_reference, size_passes, trials_per_pass
-from optimizer.cli._resources import artifact_dir, precheck_folder
+from optimizer.cli._outputs import check_presets_path, preset_path, study_kind
+from optimizer.cli._resources import artifact_dir
 
-__all__ = ["existing_study", "export_once", "export_presets", "nothing_to_export_fails", "preset_path",
+__all__ = ["existing_study", "export_once", "export_presets", "nothing_to_export_fails",
            "run_export_only", "show_presets", "validate_and_export", "validate_front", "write_or_refuse"]
 
 
@@ -37,11 +38,13 @@ def nothing_to_export_fails(export: Callable[[], int], console: Console) -> int:
 
 
 def write_or_refuse(document: dict, path: Path) -> None:
-    """Write ``document`` to ``path`` atomically; an unwritable path is a usage error."""
+    """Write ``document`` to ``path`` atomically; an unwritable path, or one that is not this study's preset file
+    (:mod:`optimizer._outputs`, checked again: the folder may have changed during the run), is a usage error."""
+    from optimizer.cli._outputs import PRESETS_HINT
     from optimizer.export._presets import write_presets
 
     try:
-        write_presets(document, path)
+        write_presets(document, path, hint=PRESETS_HINT)
     except OSError as exc:
         raise UsageError(f"cannot write presets to {str(path)!r}: {exc.strerror or exc}.") from None
 
@@ -227,20 +230,17 @@ def export_presets(study, genre: str, path: Path, console: Console, storage: str
 
 def validate_and_export(study, setup, args: argparse.Namespace, console: Console, *, models=None,
                         batch_trials: int = 1, reference=None) -> int:
-    """Re-validate (``--validate-seeds``) and export ``study``'s presets to ``<presets-dir>/<genre>.json``: the
-    one export path of search, ``--human`` and ``--export-only``; nothing feasible is exit 1."""
+    """Re-validate (``--validate-seeds``) and export ``study``'s presets to its file
+    (:func:`optimizer.cli._outputs.preset_path`): the one export path of search, ``--human`` and ``--export-only``;
+    nothing feasible is exit 1."""
     def export() -> int:
         validation = validate_front(study, setup.genre, args, console, clap_name=setup.clap_name, models=models,
                                     batch_trials=batch_trials, reference=reference)
-        return export_presets(study, setup.genre.name, preset_path(args, setup.genre.name), console, args.storage,
+        path = preset_path(args, setup.genre.name, study.study_name, study_kind(study))
+        return export_presets(study, setup.genre.name, path, console, args.storage,
                               None if args.no_artifacts else artifact_dir(args), validation)
 
     return nothing_to_export_fails(export, console)
-
-
-def preset_path(args: argparse.Namespace, genre: str, *, pairwise: bool = False) -> Path:
-    """Where the presets of ``genre`` go: ``<presets-dir>/<genre>.json`` (``.pairwise.json`` for pairwise)."""
-    return args.presets_dir / f"{genre}{'.pairwise' if pairwise else ''}.json"
 
 
 def export_once(study, setup, args: argparse.Namespace, console: Console, summary, *, models, reference) -> int:
@@ -250,7 +250,7 @@ def export_once(study, setup, args: argparse.Namespace, console: Console, summar
     from optimizer.export._export_claim import ClaimKeeper, take_export_turn
     from optimizer.search._workers import is_last_finisher
 
-    path = preset_path(args, setup.genre.name)
+    path = preset_path(args, setup.genre.name, study.study_name, study_kind(study))
 
     def waiting(holder) -> None:
         who = f"worker {holder.worker}" if holder is not None else "the worker that completed the last trial"
@@ -273,5 +273,5 @@ def run_export_only(args: argparse.Namespace, setup, console: Console) -> int:
     from optimizer.search._study import default_study_name
 
     study = existing_study(args.storage, args.study_name or default_study_name(setup.genre.name, args.model))
-    precheck_folder(args.presets_dir, "cannot write presets to", "pass --presets-dir")
+    check_presets_path(args, setup.genre.name, study.study_name, study_kind(study))
     return validate_and_export(study, setup, args, console)

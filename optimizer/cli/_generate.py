@@ -6,6 +6,7 @@ import argparse
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -37,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("prompt", help="text prompt")
     p.add_argument("--preset", required=True,
-                   help="PRESET_FILE[:NAME], NAME defaults to balanced (preferred for a pairwise study's file)")
+                   help="PRESET_FILE[:NAME] or GENRE[:NAME] (presets/GENRE.json); NAME defaults to balanced "
+                        "(preferred for a pairwise study's file)")
     p.add_argument("--duration", type=float, default=10.0, help="seconds (default 10, max 300)")
     p.add_argument("-o", "--output", type=Path, default=Path("out.wav"),
                    help="WAV file (default out.wav); its sidecar is the same name with .json")
@@ -74,7 +76,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.output.suffix.lower() != ".wav":
         raise UsageError(f"-o must name a .wav file but got {str(args.output)!r}.")
     try:
-        presets, preset = resolve_preset(args.preset)
+        presets, preset = resolve_preset(_genre_file(args.preset))
     except (PresetFileError, PresetValidationError) as exc:
         raise UsageError(str(exc)) from None
     melodies = _melodies_for(args, dict(presets.provenance))
@@ -118,6 +120,15 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _genre_file(reference: str) -> str:
+    """``GENRE[:NAME]`` (a genre name, not an existing file) as ``presets/GENRE.json[:NAME]``: the genre's file, which
+    its default study writes (a study named by ``optimize --study-name`` writes its own file and prints its path)."""
+    if re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}(:\w{1,64})?", reference) and not os.path.lexists(reference):
+        genre, sep, name = reference.partition(":")
+        return f"{Path('presets') / f'{genre}.json'}{sep}{name}"
+    return reference
+
+
 def _melodies_for(args: argparse.Namespace, provenance: dict[str, Any]) -> list | None:
     """``--melody`` read, or refused: a melody preset needs a melody (it was tuned on one), and one is enough."""
     found_for = (provenance.get("conditioning") or {}).get("melody")
@@ -141,11 +152,11 @@ def _check_output(output: Path, sidecar: Path, *, preset_file: Path, overwrite: 
         raise UsageError(f"cannot write {str(output)!r}: folder {str(folder)!r} {what}.")
     if not os.access(folder, os.W_OK):  # also False on a read-only mount, where root is refused too
         raise UsageError(f"cannot write {str(output)!r}: folder {str(folder)!r} is not writable.")
-    for target in (output, sidecar):
-        if target.is_dir():
-            raise UsageError(f"cannot write {str(output)!r}: {str(target)!r} is a folder.")
-        if os.path.lexists(target) and not overwrite:
-            raise UsageError(f"{str(target)!r} already exists; pass --overwrite to replace it or choose another -o.")
+    from optimizer._outputs import check_output
+
+    hint = "pass --overwrite to replace it or choose another -o" if not overwrite else "choose another -o"
+    for target, what in ((output, "the clip"), (sidecar, "the clip's sidecar")):
+        check_output(target, what=what, hint=hint, overwrite=overwrite)  # links and special files: never
 
 
 def _write(path: Path, sidecar: Path, audio: Any, sample_rate: int, metadata: dict[str, Any], *,

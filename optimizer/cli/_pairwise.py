@@ -8,8 +8,9 @@ from typing import Any
 from rich.console import Console
 
 from optimizer._errors import EXIT_FAILED, UsageError
-from optimizer.cli._export import nothing_to_export_fails, preset_path, show_presets, write_or_refuse
+from optimizer.cli._export import nothing_to_export_fails, show_presets, write_or_refuse
 from optimizer.cli._models import load_models, trials_per_pass
+from optimizer.cli._outputs import check_presets_path
 from optimizer.cli._resources import artifact_dir, artifact_store, precheck_artifact_dir, resume_command
 
 __all__ = ["MAX_COMPARE", "check_pairwise_args", "run_pairwise_mode"]
@@ -43,7 +44,7 @@ def run_pairwise_mode(args: argparse.Namespace, setup: Any, console: Console) ->
     genre, spec, prompts, clap_name = setup.genre, setup.spec, setup.prompts, setup.clap_name
     check_pairwise_args(args)
     name = args.study_name or pairwise_study_name(genre.name, args.model)
-    presets = preset_path(args, genre.name, pairwise=True)
+    presets = check_presets_path(args, genre.name, name, "pairwise")  # before anything is loaded or written
     if args.export_only:
         return _export(_existing(args.storage, name), genre.name, presets, console)
 

@@ -90,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--heartbeat-interval", type=float, default=30.0,
                        help="seconds between heartbeats of running trials; a trial silent for 5 intervals is "
                             "failed and retried once by any worker (default 30)")
-    study.add_argument("--study-name", help="default: <genre>/<model>")
+    study.add_argument("--study-name", help="default: <genre>/<model> (+ /human with --human, /pairwise with "
+                                            "--pairwise)")
     study.add_argument("--objective", action="append", default=[], choices=EXTRA_OBJECTIVES, dest="extra_objectives",
                        help="add an objective after CLAP and repetition: diversity (maximise the spread of CLAP "
                             "embeddings across seeds); repeatable")
@@ -107,8 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--seed", type=seed_arg, default=None,
                        help="sampler seed, 0 to 2**32 - 1 (clip seeds are fixed per prompt)")
     out = p.add_argument_group("output")
-    out.add_argument("--presets-dir", type=Path, default=Path("presets"), help="where <genre>.json goes")
-    out.add_argument("--save-audio", type=Path, help="keep every clip as WAV in this folder")
+    out.add_argument("--presets-dir", type=Path, default=Path("presets"),
+                     help="where <genre>.json goes (<genre>.human.json with --human, <genre>.pairwise.json "
+                          "with --pairwise; a study named by --study-name gets "
+                          "<genre>[.human|.pairwise].<study>.json; only a file of the same study is replaced)")
+    out.add_argument("--save-audio", type=Path,
+                     help="keep every clip as WAV in a subfolder of this folder named after the study (existing "
+                          "files are never replaced)")
     out.add_argument("--export-only", action="store_true", help="only export presets from the existing study")
     out.add_argument("--validate-seeds", type=int, default=None,
                      help="before export, re-generate the Pareto candidates and baselines on the genre's held-out "

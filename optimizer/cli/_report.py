@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from optimizer._errors import EXIT_USAGE, OneLineArgumentParser, UsageError
-from optimizer._files import check_creatable_folder
 from optimizer.cli._errors import one_line
 from optimizer.cli._warnings import quiet_library_warnings
 
@@ -39,9 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"Optuna RDB URL, or a path ending in .log for a journal file (default {DEFAULT_STORAGE})")
     p.add_argument("--study-name", help="default: <genre>/<model>, as optimize names it")
     p.add_argument("--presets", type=Path,
-                   help="preset file to compare against the baselines (default presets/<genre>.json if it exists, "
-                        "else the presets are computed from the study)")
-    p.add_argument("--out", type=Path, help="the HTML file to write (default reports/<genre>.html)")
+                   help="preset file to compare against the baselines (default: the one optimize wrote for the "
+                        "study in presets/, if any, else the presets are computed from the study)")
+    p.add_argument("--out", type=Path,
+                   help="the HTML file to write (default reports/<genre>.html, or reports/<genre>.<study>.html "
+                        "for a study named by --study-name); only a report of the same study is replaced")
     return p
 
 
@@ -66,8 +67,11 @@ def _run(args: argparse.Namespace) -> Path:
     from optimizer.search._genre import load_genre, load_genre_file
 
     genre = (load_genre_file(args.genre_file) if args.genre_file else load_genre(args.genre)).name
-    out = args.out or Path("reports") / f"{genre}.html"
-    _check_writable(out)
+    from optimizer.cli._outputs import find_presets, report_path
+    from optimizer.search._study import default_study_name
+
+    name = args.study_name or default_study_name(genre, args.model)
+    out = report_path(args.out, genre, name, args.model)  # before the study is read or a figure drawn
 
     import matplotlib
 
@@ -76,13 +80,11 @@ def _run(args: argparse.Namespace) -> Path:
 
     from optimizer.export._presets import NoFeasibleTrialError, build_presets
     from optimizer.report._report import build_report, read_presets_document, write_report
-    from optimizer.search._study import default_study_name
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    name = args.study_name or default_study_name(genre, args.model)
     study = _existing_study(args.storage, name)
-    presets_path = args.presets or Path("presets") / f"{genre}.json"
-    if args.presets is not None or presets_path.exists():
+    presets_path = args.presets or find_presets(Path("presets"), genre, name)  # the study's own file, if any
+    if presets_path is not None:
         document = read_presets_document(presets_path, study_name=name)
         source = str(presets_path)
     else:
@@ -93,16 +95,9 @@ def _run(args: argparse.Namespace) -> Path:
             document, source = None, "none: the study has no feasible trial yet"
     text = build_report(study, genre=genre, document=document, presets_source=source)
     try:
-        return write_report(text, out)
+        return write_report(text, out, study=name, hint="pass another --out")
     except OSError as exc:
         raise UsageError(f"cannot write the report to {str(out)!r}: {exc.strerror or exc}.") from None
-
-
-def _check_writable(out: Path) -> None:
-    """Refuse an output path that could not be written, before the study is read or a figure drawn."""
-    if out.is_dir():
-        raise UsageError(f"--out {str(out)!r} is a folder; give a file name such as {str(out / 'report.html')!r}.")
-    check_creatable_folder(out.parent, "cannot write the report to", "pass --out")
 
 
 def _existing_study(url: str, name: str):

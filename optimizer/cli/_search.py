@@ -16,11 +16,11 @@ from optimizer._errors import EXIT_FAILED
 from optimizer.cli._conditioning import check_melody_model, evaluator_conditioning
 from optimizer.cli._export import export_once
 from optimizer.cli._models import load_models, load_reference, say_estimate, trials_per_pass
+from optimizer.cli._outputs import check_presets_path, clips_folder, default_name, precheck_clips
 from optimizer.cli._resources import (
     artifact_dir,
     artifact_store,
     precheck_artifact_dir,
-    precheck_folder,
     precheck_storage,
     resume_command,
 )
@@ -71,11 +71,13 @@ def open_run(args: argparse.Namespace, setup: Setup, console: Console, *, before
     from optimizer.search._runner import count_complete, enqueue_references
     from optimizer.search._samplers import make_sampler
     from optimizer.search._storage_spec import parse_storage
-    from optimizer.search._study import default_study_name, load_or_create_study, open_storage
+    from optimizer.search._study import load_or_create_study, open_storage
 
-    name = args.study_name or default_study_name(setup.genre.name, args.model)
+    kind = "human" if args.human else ""  # a rated study has its own name and preset file, as pairwise has
+    name = args.study_name or default_name(setup.genre.name, args.model, kind)
     precheck_storage(args.storage, name, setup.spec)
-    precheck_folder(args.presets_dir, "cannot write presets to", "pass --presets-dir")
+    check_presets_path(args, setup.genre.name, name, kind)
+    precheck_clips(args, name)
     if not args.no_artifacts:
         precheck_artifact_dir(artifact_dir(args))
     if before_load is not None:
@@ -111,6 +113,9 @@ def run_search(args: argparse.Namespace, setup: Setup, console: Console) -> int:
     from optimizer.search._runner import run_trials
 
     run = open_run(args, setup, console)
+    clips = clips_folder(args, run.study.study_name)
+    if clips is not None:
+        console.print(f"Saving each trial's clips in {clips}", markup=False, highlight=False)
     generator, _, device = run.models
     say_estimate(args, console, generator, setup.prompts, device, trials=args.trials - run.done,
                  batch_trials=run.batch_trials)
@@ -118,7 +123,7 @@ def run_search(args: argparse.Namespace, setup: Setup, console: Console) -> int:
         with trial_progress(console, done=run.done, target=args.trials) as hooks:
             summary = run_trials(run.study, evaluator=run.evaluator, space=setup.genre.search_space,
                                  n_trials=args.trials, batch_trials=run.batch_trials, hooks=hooks,
-                                 save_audio=args.save_audio, heartbeat_interval=args.heartbeat_interval,
+                                 save_audio=clips, heartbeat_interval=args.heartbeat_interval,
                                  artifact_store=run.artifact_store, objectives=setup.spec.objectives)
     except KeyboardInterrupt:
         return _interrupted(run.study, console, grace=5 * args.heartbeat_interval)

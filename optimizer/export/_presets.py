@@ -17,7 +17,7 @@ from objectives._params import DecodingParams
 from objectives._registry import get_objective, revalidated_objectives
 from objectives.scoring._feasibility import is_feasible
 from optimizer import _keys
-from optimizer._files import write_text_atomic
+from optimizer._outputs import preset_study, replace_own_file
 from optimizer._study_payloads import ListenerFeedback
 from optimizer._trial_payloads import PromptScores
 from optimizer._version import DISTRIBUTION, tool_version
@@ -222,12 +222,20 @@ def build_presets(study: optuna.Study, *, genre: str, validation: dict[str, Any]
     return document
 
 
-def write_presets(document: dict[str, Any], path: Path) -> Path:
+def write_presets(document: dict[str, Any], path: Path, *, overwrite: bool = False,
+                  hint: str = "choose another path") -> Path:
     """Validate ``document`` and write it to ``path`` atomically (a reader never sees half a file).
+
+    An existing ``path`` is replaced only when it is a preset file of the same study (its ``provenance.study``),
+    or with ``overwrite`` when it is a regular file; a link, folder or special file never is
+    (:mod:`optimizer._outputs`).
 
     Raises:
         PresetValidationError: the document does not match the schema (nothing is written).
+        OutputPathError: ``path`` is another study's or program's file, or a special file (``hint`` ends it).
         OSError: the folder cannot be created or written.
     """
     validate_presets(document, source=str(path))
-    return write_text_atomic(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    return replace_own_file(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n", what="the preset file",
+                            hint=hint, study=document["provenance"]["study"], study_of=preset_study,
+                            overwrite=overwrite)

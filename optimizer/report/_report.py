@@ -14,7 +14,7 @@ import optuna
 
 from optimizer import _keys
 from optimizer._errors import EmptyStudyError
-from optimizer._files import write_text_atomic
+from optimizer._outputs import replace_own_file, report_meta, report_study
 from optimizer.report._document import MAX_REPORT_ENTRIES, read_presets_document, report_entries
 from optimizer.report._html import PAGE, Z95, confidence_interval, escape
 from optimizer.report._sections import (
@@ -69,13 +69,15 @@ def build_report(study: optuna.Study, *, genre: str, document: Mapping[str, Any]
         per_prompt_section(entries, by_number, list(spec.get("prompts", []))),
     ]
     title = f"{genre}: MusicGen decoding report"
-    return PAGE.format(title=escape(title), body="\n".join(sections))
+    return PAGE.format(meta=report_meta(study.study_name), title=escape(title), body="\n".join(sections))
 
 
-def write_report(text: str, path: Path) -> Path:
-    """Write ``text`` to ``path`` atomically (a reader never sees half a report), creating its folder.
+def write_report(text: str, path: Path, *, study: str, hint: str) -> Path:
+    """Write ``text`` to ``path`` atomically (a reader never sees half a report), creating its folder; an existing
+    ``path`` is replaced only when it is this tool's report of ``study`` (:mod:`optimizer._outputs`).
 
     Raises:
+        OutputPathError: ``path`` is another file, another study's report or a special file (``hint`` ends it).
         OSError: the folder cannot be created or written.
     """
-    return write_text_atomic(path, text)
+    return replace_own_file(path, text, what="the report", hint=hint, study=study, study_of=report_study)

@@ -227,7 +227,17 @@ class SearchPolicy:
 
 
 def _save_clips(folder: Path, number: int, evaluation: Evaluation) -> None:
+    """Write the trial's clips as new files: an existing name (another run's clip, a link) is never replaced or
+    followed (:func:`optimizer._outputs.create_new_files`); the trial fails with ``FileExistsError`` instead."""
+    import io
+
+    from optimizer._outputs import create_new_files
+
     folder.mkdir(parents=True, exist_ok=True)
+    files = {}
     for clip, wave in zip(evaluation.clips, evaluation.audio.audio, strict=True):
         name = f"trial_{number:04d}_p{clip.prompt_index:02d}_r{clip.replicate:02d}.wav"
-        soundfile.write(folder / name, wave.clip(-1.0, 1.0), evaluation.audio.sample_rate, subtype="PCM_16")
+        data = io.BytesIO()
+        soundfile.write(data, wave.clip(-1.0, 1.0), evaluation.audio.sample_rate, subtype="PCM_16", format="WAV")
+        files[folder / name] = data.getvalue()
+    create_new_files(files)

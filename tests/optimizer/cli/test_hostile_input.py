@@ -83,7 +83,7 @@ def test_preset_output_path_that_is_a_file(tmp_path, capsys):
     (tmp_path / "blocker").write_text("not a folder")
     code = main(["--genre", "jazz", "--model", "debug", "--export-only", "--storage", storage,
                  "--presets-dir", str(tmp_path / "blocker")])
-    _one_line_exit_2(capsys, code, "cannot write presets")
+    _one_line_exit_2(capsys, code, "cannot write the preset file")
     assert (tmp_path / "blocker").read_text() == "not a folder"
 
 

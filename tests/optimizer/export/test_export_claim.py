@@ -46,6 +46,7 @@ def test_a_file_is_current_only_when_built_from_every_complete_trial_of_this_stu
     assert not presets_current(study, path)  # no file
     path.write_text("{not json")
     assert not presets_current(study, path)
+    path.unlink()  # write_presets never replaces a file that is not this study's preset file
     write_presets(build_presets(study, genre="jazz"), path)
     assert presets_current(study, path)
     other = make_study(POINTS, name="jazz/other")

@@ -249,7 +249,7 @@ def test_an_objective_that_never_varies_gets_a_sentence_not_a_ranking(tmp_path, 
 def test_the_report_file_is_readable_by_others_as_the_umask_allows(tmp_path):
     old = os.umask(0o022)
     try:
-        path = write_report("<p>x</p>", tmp_path / "new" / "r.html")
+        path = write_report("<p>x</p>", tmp_path / "new" / "r.html", study="s", hint="h")
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644

@@ -100,7 +100,7 @@ def test_ratings_told_through_the_dashboard_complete_the_study(tmp_path):
     assert most_waiting == 2
     assert "await a rating" in output and f"{base}/dashboard/studies/" in output
 
-    study = optuna.load_study(study_name="jazz/debug", storage=storage)
+    study = optuna.load_study(study_name="jazz/debug/human", storage=storage)
     assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE] * 3  # none asked beyond --trials
     for trial in study.trials:
         scores = trial.user_attrs[_keys.SCORES]
@@ -109,7 +109,7 @@ def test_ratings_told_through_the_dashboard_complete_the_study(tmp_path):
     first_rated = min(t.datetime_complete for t in study.trials)
     assert study.trials[2].datetime_start >= first_rated
 
-    document = json.loads((tmp_path / "presets" / "jazz.json").read_text())
+    document = json.loads((tmp_path / "presets" / "jazz.human.json").read_text())  # a rated study's own file
     assert [o["name"] for o in document["objectives"]] == ["clap", "repetition", "rating"]
     assert "max_rating" in document["presets"]
     for entry in document["presets"].values():

@@ -41,7 +41,7 @@ def _wait(condition, what: str, timeout: float, process: subprocess.Popen | None
 
 def _awaiting(storage: str) -> list[optuna.trial.FrozenTrial]:
     try:
-        study = optuna.load_study(study_name="jazz/debug", storage=storage)
+        study = optuna.load_study(study_name="jazz/debug/human", storage=storage)
     except KeyError:
         return []
     return [t for t in study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
@@ -106,7 +106,7 @@ def test_a_rating_submitted_in_the_browser_completes_the_trial(tmp_path, browser
                 process.terminate()
                 process.wait(timeout=30)
     assert run.returncode == 0, output[-3000:]
-    rated = optuna.load_study(study_name="jazz/debug", storage=storage).trials[trial.number]
+    rated = optuna.load_study(study_name="jazz/debug/human", storage=storage).trials[trial.number]
     assert rated.state == optuna.trial.TrialState.COMPLETE
     scores = rated.user_attrs[_keys.SCORES]
     assert rated.values == [scores["clap"]["mean"], scores["repetition"]["mean"], 7.0]

@@ -53,7 +53,7 @@ def test_a_preset_file_that_cannot_be_written_marks_nothing(tmp_path):
     study = make_study([(0.30, 0.10), (0.50, 0.40)], storage=storage)
     blocker = tmp_path / "presets"
     blocker.write_text("a file where the folder should be")
-    with pytest.raises(UsageError, match="cannot write presets"):
+    with pytest.raises(UsageError, match="cannot write the preset file"):
         cli_export(study, "jazz", blocker / "jazz.json", Console(file=io.StringIO()), storage)
     assert _keys.PRESET_MARKS not in study.user_attrs
     assert get_note(study) == "" and all(_note(study, n) == "" for n in range(2))
