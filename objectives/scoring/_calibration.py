@@ -9,7 +9,6 @@ music of the genre, at the clip length. Shipped genres carry that reference in t
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,8 +182,7 @@ def reference_repetition(files: Sequence[Path], duration: float, *, quantile: fl
     Raises:
         ValueError: an unreadable file, or no excerpt of ``duration`` seconds in any file.
     """
-    import librosa
-
+    from objectives._audio_input import read_audio
     from objectives.scoring._repetition import repetition_score
 
     most_files = max(1, MAX_REFERENCE_EXCERPTS // per_file)
@@ -192,13 +190,7 @@ def reference_repetition(files: Sequence[Path], duration: float, *, quantile: fl
         files = [files[i] for i in np.linspace(0, len(files) - 1, most_files).round().astype(int)]
     clips: list[np.ndarray] = []
     for path in files:
-        try:
-            with warnings.catch_warnings():  # librosa warns before its audioread fallback; the error says enough
-                warnings.simplefilter("ignore")
-                wave, _ = librosa.load(path, sr=SAMPLE_RATE, mono=True)
-        except Exception as exc:  # soundfile/audioread raise many types for a bad file
-            reason = str(exc).strip()[:120] or type(exc).__name__
-            raise ValueError(f"cannot read reference audio {str(path)!r}: {reason}.") from None
+        wave = read_audio(path, SAMPLE_RATE, mono=True, what="reference audio")  # the one audio validator
         inside = interior_excerpts(wave, SAMPLE_RATE, duration, per_file)
         size = round(duration * SAMPLE_RATE)
         if not inside and len(wave) >= size:  # too short to leave intro and ending out: its middle
