@@ -101,7 +101,8 @@ class RepetitionCalibration:
         """Parse a ``[calibration]`` table (keys ``source``, ``quantile``, ``durations``, ``repetition``).
 
         Raises:
-            ValueError: an unknown or missing key, or a value of the wrong type or range.
+            ValueError: an unknown or missing key (``source`` may not be empty; ``quantile`` defaults to
+                :data:`DEFAULT_QUANTILE`), or a value of the wrong type or range.
         """
         unknown = set(table) - {"source", "quantile", "durations", "repetition"}
         if unknown:
@@ -118,8 +119,12 @@ class RepetitionCalibration:
         quantile = table.get("quantile", DEFAULT_QUANTILE)
         if not isinstance(quantile, int | float) or isinstance(quantile, bool):
             raise ValueError("quantile must be a number.")
-        return cls(durations=numbers[0], reference=numbers[1], quantile=float(quantile),
-                   source=table.get("source", ""))
+        calibration = cls(durations=numbers[0], reference=numbers[1], quantile=float(quantile),
+                          source=table.get("source", ""))
+        if not calibration.source.strip():
+            raise ValueError("missing key 'source': say where the numbers come from (the benchmark command and the "
+                             "music it measured), as the shipped genre files do.")
+        return calibration
 
 
 def calibrate_repetition(scores: Mapping[float, Sequence[float]], *, quantile: float = DEFAULT_QUANTILE,
