@@ -124,12 +124,12 @@ def read_audio(path: str | Path, sample_rate: int, *, min_seconds: float = 0.0, 
         data, _ = soundfile.read(str(path), frames=frames, dtype="float32", always_2d=True)
     except Exception as exc:  # a header that reads but data that does not
         reason = str(exc).split(": ", 1)[-1].strip().rstrip(".") or type(exc).__name__
-        raise AudioInputError(f"cannot decode audio file {repr(str(path))} ({reason}); give {FORMATS}.") from None
+        raise AudioInputError(f"cannot decode audio file {str(path)!r} ({reason}); give {FORMATS}.") from None
     if not np.isfinite(data).all():
-        raise AudioInputError(f"audio file {repr(str(path))} holds NaN or infinite samples; give a file of "
+        raise AudioInputError(f"audio file {str(path)!r} holds NaN or infinite samples; give a file of "
                               "finite samples (re-export it from your editor).")
     if len(data) < 1:
-        raise AudioInputError(f"audio file {repr(str(path))} holds no audio; give {FORMATS} with sound in it.")
+        raise AudioInputError(f"audio file {str(path)!r} holds no audio; give {FORMATS} with sound in it.")
     wave = np.ascontiguousarray(data.T)  # [C, T]
     if mono:
         wave = wave.mean(axis=0)

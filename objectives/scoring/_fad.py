@@ -39,7 +39,8 @@ class EmbeddingStats:
         """
         x = np.asarray(embeddings, dtype=np.float64)
         if x.ndim != 2 or x.shape[0] < MIN_EMBEDDINGS:
-            raise ValueError(f"need at least {MIN_EMBEDDINGS} embeddings of shape [N, D] but got shape {list(x.shape)}.")
+            raise ValueError(f"need at least {MIN_EMBEDDINGS} embeddings of shape [N, D] but got shape "
+                             f"{list(x.shape)}.")
         if not np.all(np.isfinite(x)):
             raise ValueError("embeddings must be finite.")
         mean = x.mean(axis=0)

@@ -19,8 +19,8 @@ from optimizer.cli._errors import one_line
 from optimizer.cli._models import load_models, load_reference, size_passes, trials_per_pass
 from optimizer.cli._resources import artifact_dir, precheck_folder
 
-__all__ = ["check_given_match_study", "existing_study", "export_once", "export_presets", "nothing_to_export_fails", "preset_path",
-           "run_export_only", "show_presets", "validate_and_export", "validate_front", "write_or_refuse"]
+__all__ = ["check_given_match_study", "existing_study", "export_once", "export_presets", "nothing_to_export_fails",
+           "preset_path", "run_export_only", "show_presets", "validate_and_export", "validate_front", "write_or_refuse"]
 
 
 def nothing_to_export_fails(export: Callable[[], int], console: Console) -> int:

@@ -85,7 +85,7 @@ def test_a_long_file_is_read_only_as_far_as_it_is_used(tmp_path, monkeypatch):
     assert frames_read == [round(MELODY_SECONDS * 8000)]
     assert melody.shape == (round(MELODY_SECONDS * SR),)
     frames_read.clear()
-    with pytest.raises(AudioInputError, match="lasts 1200.0 s but an audio prompt takes at most 25 s"):
+    with pytest.raises(AudioInputError, match=r"lasts 1200\.0 s but an audio prompt takes at most 25 s"):
         _audio_input.read_audio(path, SR, max_seconds=25.0, what="an audio prompt")
     assert frames_read == []  # refused from the header: not one sample decoded
     assert audio_header(path).frames == 20 * 60 * 8000

@@ -89,7 +89,7 @@ def test_not_toml_and_missing_file(tmp_path):
 
 def test_a_byte_order_mark_is_dropped_not_called_bad_toml(tmp_path):
     path = tmp_path / "mine.toml"
-    path.write_bytes(b"\xef\xbb\xbf" + 'name = "mine"\nprompts = ["a steady groove"]\n'.encode())
+    path.write_bytes(b"\xef\xbb\xbf" + b'name = "mine"\nprompts = ["a steady groove"]\n')
     assert load_genre_file(path).prompts == ("a steady groove",)
 
 
