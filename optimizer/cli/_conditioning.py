@@ -18,8 +18,10 @@ __all__ = ["CODEC_SAMPLE_RATE", "add_conditioning_arguments", "add_melody_argume
 
 CODEC_SAMPLE_RATE = 32_000
 """The EnCodec rate of every MusicGen checkpoint (mono, stereo, melody), so files are read before the model."""
-MELODY_SECONDS = 30.0
-"""Seconds of a melody that MusicGen-Melody uses: 30 s at 32 kHz give its 235 chroma frames; the rest is cut."""
+MELODY_SECONDS = 31.0
+"""Seconds of a melody read: MusicGen-Melody uses the chroma of its first 30 s (235 frames at hop 4096) and cuts
+the rest; 1 s more lets the last frames' STFT windows (n_fft / 2 = 0.26 s) and the resampler see the audio that
+follows, so the chroma is the one the whole file gives."""
 
 
 def add_conditioning_arguments(parser: argparse.ArgumentParser) -> None:

@@ -91,6 +91,23 @@ def test_a_long_file_is_read_only_as_far_as_it_is_used(tmp_path, monkeypatch):
     assert audio_header(path).frames == 20 * 60 * 8000
 
 
+def test_the_part_read_gives_the_chroma_of_the_whole_file(tmp_path):
+    import librosa
+
+    from objectives.generation._chroma import melody_chroma
+    from optimizer.cli._conditioning import read_melodies
+
+    sr = 44_100
+    t = np.arange(40 * sr) / sr
+    wave = (0.3 * np.sin(2 * np.pi * (220 + 30 * (np.floor(t / 0.37) % 7)) * t)).astype(np.float32)
+    path = tmp_path / "melody.wav"
+    soundfile.write(path, wave, sr, subtype="FLOAT")
+    (part,) = read_melodies(Namespace(melody=[path]))
+    whole = librosa.resample(soundfile.read(path, dtype="float32")[0], orig_sr=sr, target_sr=SR,
+                             res_type="soxr_hq")  # the whole file, as librosa.load read it before
+    np.testing.assert_array_equal(melody_chroma(part)[:235], melody_chroma(whole)[:235])  # 235: chroma_length
+
+
 def _preset(tmp_path: Path) -> Path:
     from optimizer import build_presets, write_presets
     from tests.optimizer.synthetic import make_study
