@@ -23,17 +23,20 @@ from objectives._registry import (
 
 __all__ = [
     "DEBUG_MODEL_NAME",
+    "AudioInputError",
     "ClipScores",
     "DecodingParams",
     "Evaluation",
     "Evaluator",
     "Objective",
     "UnknownObjectiveError",
+    "audio_header",
     "fixed_objectives",
     "get_objective",
     "load_clap",
     "load_generator",
     "objective_names",
+    "read_audio",
     "register",
     "registered",
     "replicate_seed",
@@ -44,6 +47,9 @@ __all__ = [
 
 _LAZY = {
     "DEBUG_MODEL_NAME": "objectives._debug",
+    "AudioInputError": "objectives._audio_input",
+    "audio_header": "objectives._audio_input",
+    "read_audio": "objectives._audio_input",
     "ClipScores": "objectives._evaluation",
     "Evaluation": "objectives._evaluation",
     "Evaluator": "objectives._evaluation",

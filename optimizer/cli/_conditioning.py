@@ -47,7 +47,7 @@ def read_melodies(args: argparse.Namespace) -> list | None:
     Raises:
         UsageError: a file the audio validator refuses, or one under 1 s.
     """
-    from objectives._audio_input import AudioInputError
+    from objectives import AudioInputError
     from objectives.generation._continuation import read_audio_prompt
 
     if not getattr(args, "melody", None):
@@ -79,7 +79,7 @@ def check_conditioning(args: argparse.Namespace) -> None:
     Raises:
         UsageError: an unreadable file, a prompt under 1 s, or a prompt that leaves no room for ``--duration``.
     """
-    from objectives._audio_input import AudioInputError, audio_header
+    from objectives import AudioInputError, audio_header
     from objectives.generation._continuation import MIN_PROMPT_SECONDS, read_audio_prompt
     from objectives.generation._windows import MAX_WINDOW_SECONDS
 
