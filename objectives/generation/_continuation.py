@@ -13,57 +13,41 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from objectives._audio_input import AudioInputError, read_audio
+
 __all__ = ["MIN_PROMPT_SECONDS", "AudioPromptError", "encode_prompt", "generate_continuation", "read_audio_prompt"]
 
 MIN_PROMPT_SECONDS = 1.0
 """Shortest audio prompt: the continuity measure compares two half-second stretches of it."""
 
 
-class AudioPromptError(ValueError):
+class AudioPromptError(AudioInputError):
     """An audio prompt cannot be used; the message says which file and why."""
 
 
 def read_audio_prompt(path: str | Path, sample_rate: int, *, min_seconds: float = MIN_PROMPT_SECONDS,
-                      max_seconds: float | None = None) -> np.ndarray:
-    """Read an audio file as ``[C, T]`` float32 at ``sample_rate`` (resampled with soxr through librosa).
+                      max_seconds: float | None = None, use_seconds: float | None = None,
+                      what: str = "an audio prompt") -> np.ndarray:
+    """Read an audio file as ``[C, T]`` float32 at ``sample_rate`` through the one audio validator
+    (:func:`objectives._audio_input.read_audio`: header checked first, only ``use_seconds`` read).
 
     Args:
-        path: any file libsndfile or audioread reads (WAV, FLAC, OGG, MP3...).
+        path: a WAV, FLAC, OGG, MP3 or AIFF file (libsndfile).
         sample_rate: the codec's rate, Hz (32 000 for MusicGen).
         min_seconds: shortest accepted length.
         max_seconds: longest accepted length, or None.
+        use_seconds: seconds read from the start (the rest is never decoded), or None for all.
+        what: how messages name the input (``"a melody"``).
 
     Raises:
-        AudioPromptError: missing, not a regular file (folder, FIFO, device), unreadable, too short or too long.
+        AudioPromptError: missing, not a regular file, unreadable, a sample rate under 8 kHz, non-finite
+            samples, too short or too long.
     """
-    import os
-    import stat
-
-    import librosa
-
-    try:  # stat never blocks; opening a FIFO without a writer (or a device) for reading would wait forever
-        regular = stat.S_ISREG(os.stat(path).st_mode)
-    except OSError as exc:
-        raise AudioPromptError(f"cannot read audio file {str(path)!r} ({type(exc).__name__}); give a readable "
-                               "WAV, FLAC, OGG or MP3 file.") from exc
-    if not regular:
-        raise AudioPromptError(f"{str(path)!r} is not a regular file (a folder, FIFO or device); give a WAV, FLAC, "
-                               "OGG or MP3 file.")
     try:
-        wave, _ = librosa.load(str(path), sr=sample_rate, mono=False, res_type="soxr_hq")
-    except Exception as exc:  # librosa raises soundfile, audioread and OS errors alike
-        raise AudioPromptError(f"cannot read audio file {str(path)!r} ({type(exc).__name__}); give a readable "
-                               "WAV, FLAC, OGG or MP3 file.") from exc
-    wave = np.atleast_2d(np.asarray(wave, dtype=np.float32))
-    seconds = wave.shape[-1] / sample_rate
-    if not np.isfinite(wave).all() or seconds < min_seconds:
-        raise AudioPromptError(f"audio file {str(path)!r} lasts {seconds:.2f} s; an audio prompt needs at least "
-                               f"{min_seconds:g} s.")
-    if max_seconds is not None and seconds > max_seconds:
-        raise AudioPromptError(f"audio file {str(path)!r} lasts {seconds:.1f} s but at most {max_seconds:g} s fit "
-                               "before the continuation in MusicGen's 30 s window; trim it or ask for a shorter "
-                               "continuation.")
-    return wave
+        return read_audio(path, sample_rate, min_seconds=min_seconds, max_seconds=max_seconds,
+                          use_seconds=use_seconds, what=what)
+    except AudioInputError as exc:
+        raise AudioPromptError(str(exc)) from None
 
 
 @torch.inference_mode()

@@ -9,7 +9,6 @@ music of the genre, at the clip length. Shipped genres carry that reference in t
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,7 +101,8 @@ class RepetitionCalibration:
         """Parse a ``[calibration]`` table (keys ``source``, ``quantile``, ``durations``, ``repetition``).
 
         Raises:
-            ValueError: an unknown or missing key, or a value of the wrong type or range.
+            ValueError: an unknown or missing key (``source`` may not be empty; ``quantile`` defaults to
+                :data:`DEFAULT_QUANTILE`), or a value of the wrong type or range.
         """
         unknown = set(table) - {"source", "quantile", "durations", "repetition"}
         if unknown:
@@ -119,8 +119,12 @@ class RepetitionCalibration:
         quantile = table.get("quantile", DEFAULT_QUANTILE)
         if not isinstance(quantile, int | float) or isinstance(quantile, bool):
             raise ValueError("quantile must be a number.")
-        return cls(durations=numbers[0], reference=numbers[1], quantile=float(quantile),
-                   source=table.get("source", ""))
+        calibration = cls(durations=numbers[0], reference=numbers[1], quantile=float(quantile),
+                          source=table.get("source", ""))
+        if not calibration.source.strip():
+            raise ValueError("missing key 'source': say where the numbers come from (the benchmark command and the "
+                             "music it measured), as the shipped genre files do.")
+        return calibration
 
 
 def calibrate_repetition(scores: Mapping[float, Sequence[float]], *, quantile: float = DEFAULT_QUANTILE,
@@ -183,8 +187,7 @@ def reference_repetition(files: Sequence[Path], duration: float, *, quantile: fl
     Raises:
         ValueError: an unreadable file, or no excerpt of ``duration`` seconds in any file.
     """
-    import librosa
-
+    from objectives._audio_input import read_audio
     from objectives.scoring._repetition import repetition_score
 
     most_files = max(1, MAX_REFERENCE_EXCERPTS // per_file)
@@ -192,13 +195,7 @@ def reference_repetition(files: Sequence[Path], duration: float, *, quantile: fl
         files = [files[i] for i in np.linspace(0, len(files) - 1, most_files).round().astype(int)]
     clips: list[np.ndarray] = []
     for path in files:
-        try:
-            with warnings.catch_warnings():  # librosa warns before its audioread fallback; the error says enough
-                warnings.simplefilter("ignore")
-                wave, _ = librosa.load(path, sr=SAMPLE_RATE, mono=True)
-        except Exception as exc:  # soundfile/audioread raise many types for a bad file
-            reason = str(exc).strip()[:120] or type(exc).__name__
-            raise ValueError(f"cannot read reference audio {str(path)!r}: {reason}.") from None
+        wave = read_audio(path, SAMPLE_RATE, mono=True, what="reference audio")  # the one audio validator
         inside = interior_excerpts(wave, SAMPLE_RATE, duration, per_file)
         size = round(duration * SAMPLE_RATE)
         if not inside and len(wave) >= size:  # too short to leave intro and ending out: its middle

@@ -6,7 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["EmbeddingStats", "frechet_distance"]
+__all__ = ["MIN_EMBEDDINGS", "EmbeddingStats", "frechet_distance"]
+
+MIN_EMBEDDINGS = 2
+"""Fewest embeddings a covariance (``ddof=1``), hence a Fréchet distance, can be estimated from: a trial needs
+at least this many clips (prompts x replicates) for FAD, and a reference folder this many excerpts."""
+
 
 @dataclass(frozen=True)
 class EmbeddingStats:
@@ -33,8 +38,9 @@ class EmbeddingStats:
             ValueError: fewer than 2 embeddings, or non-finite values.
         """
         x = np.asarray(embeddings, dtype=np.float64)
-        if x.ndim != 2 or x.shape[0] < 2:
-            raise ValueError(f"need at least 2 embeddings of shape [N, D] but got shape {list(x.shape)}.")
+        if x.ndim != 2 or x.shape[0] < MIN_EMBEDDINGS:
+            raise ValueError(f"need at least {MIN_EMBEDDINGS} embeddings of shape [N, D] but got shape "
+                             f"{list(x.shape)}.")
         if not np.all(np.isfinite(x)):
             raise ValueError("embeddings must be finite.")
         mean = x.mean(axis=0)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import librosa
 import numpy as np
 
+from objectives._audio_input import AudioHeader, audio_header, read_audio
 from objectives.scoring._clap import CLAP_SAMPLE_RATE, ClapScorer
-from objectives.scoring._fad import EmbeddingStats
+from objectives.scoring._fad import MIN_EMBEDDINGS, EmbeddingStats
 
 __all__ = [
     "AUDIO_SUFFIXES",
@@ -58,22 +58,46 @@ def default_cache_dir() -> Path:
 
 
 def _audio_files(folder: Path) -> list[Path]:
+    """The folder's audio files, each checked from its header by the one audio validator."""
+    return [h.path for h in _headers(folder)]
+
+
+def _headers(folder: Path) -> list[AudioHeader]:
     if not folder.is_dir():
         raise ValueError(f"reference folder {str(folder)!r} does not exist or is not a folder.")
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
     if not files:
         raise ValueError(f"reference folder {str(folder)!r} holds no audio files ({', '.join(AUDIO_SUFFIXES)}).")
-    return files
+    return [audio_header(path, what="reference audio") for path in files]
+
+
+def excerpt_count(headers: list[AudioHeader], duration: float) -> int:
+    """How many ``duration``-second excerpts :func:`load_reference` cuts from files, from their headers alone
+    (before thinning to :data:`MAX_EXCERPTS`)."""
+    size = round(duration * CLAP_SAMPLE_RATE)
+    return sum(math.ceil(h.frames * CLAP_SAMPLE_RATE / h.sample_rate) // size for h in headers)
 
 
 def reference_digest(folder: str | Path, clap_name: str, duration: float) -> str:
     """The :attr:`ReferenceSet.digest` of ``folder`` without embedding anything (reads every file once).
 
+    Every file's header is checked first (:func:`objectives._audio_input.audio_header`), and the folder must
+    yield the excerpts the FAD statistics need, so a bad folder is refused before any model loads.
+
     Raises:
-        ValueError: not a folder, or no audio files in it.
+        ValueError: not a folder, no audio files, a file the audio validator refuses
+            (:class:`~objectives._audio_input.AudioInputError`), or fewer than 2 excerpts of ``duration``.
     """
     folder = Path(folder)
-    return _digest(_audio_files(folder), folder, clap_name, float(duration))
+    headers = _headers(folder)
+    _check_excerpts(excerpt_count(headers, float(duration)), folder, float(duration))
+    return _digest([h.path for h in headers], folder, clap_name, float(duration))
+
+
+def _check_excerpts(count: int, folder: Path, duration: float) -> None:
+    if count < MIN_EMBEDDINGS:
+        raise ValueError(f"reference folder {str(folder)!r} yields {count} excerpt(s) of {duration:g} s; at least "
+                         f"{MIN_EMBEDDINGS} are needed (add audio or longer files).")
 
 
 def _digest(files: list[Path], folder: Path, clap_name: str, duration: float) -> str:
@@ -91,13 +115,7 @@ def _excerpts(files: list[Path], duration: float) -> list[np.ndarray]:
     size = round(duration * CLAP_SAMPLE_RATE)
     out: list[np.ndarray] = []
     for path in files:
-        try:
-            with warnings.catch_warnings():  # librosa warns before its audioread fallback; the error says enough
-                warnings.simplefilter("ignore")
-                wave, _ = librosa.load(path, sr=CLAP_SAMPLE_RATE, mono=True, res_type="soxr_hq")
-        except Exception as exc:  # soundfile/audioread raise many types for a bad file
-            reason = str(exc).strip()[:120] or type(exc).__name__
-            raise ValueError(f"cannot read reference audio {str(path)!r}: {reason}") from None
+        wave = read_audio(path, CLAP_SAMPLE_RATE, mono=True, what="reference audio")
         out.extend(wave[i:i + size] for i in range(0, len(wave) - size + 1, size))
     if len(out) > MAX_EXCERPTS:
         keep = np.linspace(0, len(out) - 1, MAX_EXCERPTS).round().astype(int)
@@ -138,9 +156,7 @@ def load_reference(folder: str | Path, clap: ClapScorer, *, duration: float, cac
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache file is recomputed
     excerpts = _excerpts(files, duration)
-    if len(excerpts) < 2:
-        raise ValueError(f"reference folder {str(folder)!r} yields {len(excerpts)} excerpt(s) of {duration:g} s; "
-                         "at least 2 are needed (add audio or longer files).")
+    _check_excerpts(len(excerpts), folder, float(duration))
     embedded = [clap.audio_embeddings(np.stack(excerpts[i:i + batch]), CLAP_SAMPLE_RATE).cpu().numpy()
                 for i in range(0, len(excerpts), batch)]
     stats = EmbeddingStats.from_embeddings(np.concatenate(embedded))

@@ -18,6 +18,10 @@ __all__ = ["CODEC_SAMPLE_RATE", "add_conditioning_arguments", "add_melody_argume
 
 CODEC_SAMPLE_RATE = 32_000
 """The EnCodec rate of every MusicGen checkpoint (mono, stereo, melody), so files are read before the model."""
+MELODY_SECONDS = 31.0
+"""Seconds of a melody read: MusicGen-Melody uses the chroma of its first 30 s (235 frames at hop 4096) and cuts
+the rest; 1 s more lets the last frames' STFT windows (n_fft / 2 = 0.26 s) and the resampler see the audio that
+follows, so the chroma is the one the whole file gives."""
 
 
 def add_conditioning_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,19 +41,22 @@ def add_melody_argument(parser) -> None:
 
 
 def read_melodies(args: argparse.Namespace) -> list | None:
-    """The ``--melody`` files as ``[T]`` waveforms at 32 kHz, or None.
+    """The ``--melody`` files as ``[T]`` waveforms at 32 kHz (only the first 30 s that the chroma uses are
+    read), or None.
 
     Raises:
-        UsageError: an unreadable file or one under 1 s.
+        UsageError: a file the audio validator refuses, or one under 1 s.
     """
-    from objectives.generation._continuation import AudioPromptError, read_audio_prompt
+    from objectives import AudioInputError
+    from objectives.generation._continuation import read_audio_prompt
 
     if not getattr(args, "melody", None):
         return None
     try:
-        return [read_audio_prompt(path, CODEC_SAMPLE_RATE).mean(axis=0) for path in args.melody]
-    except AudioPromptError as exc:
-        raise UsageError(f"--melody: {str(exc).replace('an audio prompt', 'a melody')}") from None
+        return [read_audio_prompt(path, CODEC_SAMPLE_RATE, use_seconds=MELODY_SECONDS, what="a melody").mean(axis=0)
+                for path in args.melody]
+    except AudioInputError as exc:
+        raise UsageError(f"--melody: {exc}") from None
 
 
 def check_melody_model(args: argparse.Namespace, generator) -> None:
@@ -72,7 +79,8 @@ def check_conditioning(args: argparse.Namespace) -> None:
     Raises:
         UsageError: an unreadable file, a prompt under 1 s, or a prompt that leaves no room for ``--duration``.
     """
-    from objectives.generation._continuation import MIN_PROMPT_SECONDS, AudioPromptError, read_audio_prompt
+    from objectives import AudioInputError, audio_header
+    from objectives.generation._continuation import MIN_PROMPT_SECONDS, read_audio_prompt
     from objectives.generation._windows import MAX_WINDOW_SECONDS
 
     args.audio_prompts = None
@@ -93,9 +101,15 @@ def check_conditioning(args: argparse.Namespace) -> None:
         raise UsageError(f"--continuation needs --duration of at most {MAX_WINDOW_SECONDS - MIN_PROMPT_SECONDS:g} s "
                          f"(prompt and continuation share MusicGen's 30 s window) but got {args.duration:g}.")
     try:
-        args.audio_prompts = [read_audio_prompt(path, CODEC_SAMPLE_RATE, max_seconds=room)
-                              for path in args.continuation]
-    except AudioPromptError as exc:
+        headers = [audio_header(path, min_seconds=MIN_PROMPT_SECONDS, what="an audio prompt")
+                   for path in args.continuation]  # every file's header before any is decoded
+        for h in headers:
+            if h.seconds > room:
+                raise UsageError(f"--continuation: audio file {str(h.path)!r} lasts {h.seconds:.1f} s but at most "
+                                 f"{room:g} s fit before the continuation in MusicGen's 30 s window; trim it or ask "
+                                 "for a shorter continuation.")
+        args.audio_prompts = [read_audio_prompt(h.path, CODEC_SAMPLE_RATE) for h in headers]
+    except AudioInputError as exc:
         raise UsageError(f"--continuation: {exc}") from None
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 
 from rich.console import Console
 
@@ -14,8 +15,12 @@ __all__ = ["bind_dashboard", "run_dashboard"]
 
 
 def run_dashboard(args: argparse.Namespace, console: Console) -> int:
-    """Serve optuna-dashboard for ``--storage`` and the artifact folder until Ctrl-C."""
-    import optuna_dashboard
+    """Serve optuna-dashboard for ``--storage`` and the artifact folder until Ctrl-C.
+
+    The address is bound first, so a host that does not resolve or a port in use is refused before anything is
+    printed as listening or any folder is created.
+    """
+    import time
 
     from optimizer.search._storage_spec import parse_storage
     from optimizer.search._study import open_storage
@@ -25,20 +30,19 @@ def run_dashboard(args: argparse.Namespace, console: Console) -> int:
         raise UsageError(f"no storage at {spec.display!r}: run the search first.")
     if not 0 < args.port < 65536:
         raise UsageError(f"--port must be in 1-65535 but got {args.port}.")
-    storage = open_storage(args.storage)
-    store = artifact_store(args)
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    console.print(f"optuna-dashboard for {spec.display} (artifacts in {artifact_dir(args)}): "
-                  f"http://{host}:{args.port}/  (Ctrl-C stops it)")
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        console.print(f"[yellow]Listening on {args.host}: reachable from other machines.[/yellow]")
-    try:
-        optuna_dashboard.run_server(storage, host=args.host, port=args.port, artifact_store=store)
-    except KeyboardInterrupt:
-        return 0
-    except OSError as exc:
-        raise UsageError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}.") from None
-    return 0
+    with bind_dashboard(args) as server:
+        storage = open_storage(args.storage)
+        store = artifact_store(args)
+        console.print(f"optuna-dashboard for {spec.display} (artifacts in {artifact_dir(args)}): "
+                      f"{server.url}/  (Ctrl-C stops it)")
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            console.print(f"[yellow]Listening on {args.host}: reachable from other machines.[/yellow]")
+        server.serve(storage=storage, artifact_store=store)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return 0
 
 
 def bind_dashboard(args: argparse.Namespace):
@@ -49,5 +53,6 @@ def bind_dashboard(args: argparse.Namespace):
     try:
         return BackgroundDashboard(host=args.host, port=args.port)
     except OSError as exc:
-        raise UsageError(f"cannot serve the dashboard on {args.host}:{args.port}: {exc.strerror or exc}; "
-                         "pass another --port.") from None
+        reason = exc.strerror or str(exc)
+        fix = "pass another --host" if isinstance(exc, socket.gaierror) else "pass another --port"
+        raise UsageError(f"cannot serve the dashboard on {args.host}:{args.port}: {reason}; {fix}.") from None

@@ -21,7 +21,7 @@ from optimizer.cli._models import load_models, load_reference, size_passes, tria
 from optimizer.cli._outputs import check_presets_path, preset_path, study_kind
 from optimizer.cli._resources import artifact_dir
 
-__all__ = ["existing_study", "export_once", "export_presets", "nothing_to_export_fails",
+__all__ = ["check_given_match_study", "existing_study", "export_once", "export_presets", "nothing_to_export_fails",
            "run_export_only", "show_presets", "validate_and_export", "validate_front", "write_or_refuse"]
 
 
@@ -269,9 +269,60 @@ def export_once(study, setup, args: argparse.Namespace, console: Console, summar
 
 
 def run_export_only(args: argparse.Namespace, setup, console: Console) -> int:
-    """``optimize --export-only``: re-validate and re-export the presets of the existing study; the exit code."""
+    """``optimize --export-only``: re-validate and re-export the presets of the existing study; the exit code.
+
+    Raises:
+        UsageError: no such study, a study-describing option given with a value the study was not run with, or a
+            study with no completed trial (nothing to export from: the input is wrong, not the run).
+    """
+    import optuna
+
+    from optimizer.cli._pairings import export_ignored
     from optimizer.search._study import default_study_name
 
     study = existing_study(args.storage, args.study_name or default_study_name(setup.genre.name, args.model))
+    check_given_match_study(study, setup.spec, getattr(args, "given", frozenset()))
+    if not study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+        raise UsageError(f"study {study.study_name!r} has no completed trial to export; run the search first "
+                         "(without --export-only).")
     check_presets_path(args, setup.genre.name, study.study_name, study_kind(study))
+    ignored = export_ignored(getattr(args, "given", frozenset()))
+    if ignored:
+        verb = "is" if len(ignored) == 1 else "are"
+        console.print(f"note: --export-only exports the study's completed trials; {', '.join(ignored)} {verb} "
+                      "ignored.", markup=False, highlight=False, soft_wrap=True)
     return validate_and_export(study, setup, args, console)
+
+
+_STUDY_OPTIONS = {"model": "--model", "backend": "--backend", "clap": "--clap", "duration": "--duration",
+                  "replicates": "--replicates", "prompts": "--prompts", "reference": "--reference",
+                  "continuation": "--continuation", "melody": "--melody"}
+"""Options that describe the study a search ran (its stored spec key, by destination): given with
+``--export-only``, they must be the study's."""
+
+
+def check_given_match_study(study, spec, given) -> None:
+    """Refuse a study-describing option (:data:`_STUDY_OPTIONS`) that ``given`` holds and whose value the study was
+    not run with: ``--export-only`` re-exports the study as it is, it cannot change its prompts or length.
+
+    Raises:
+        UsageError: one sentence naming the option, both values and the fix.
+    """
+    from optimizer import _keys
+
+    stored = study.user_attrs.get(_keys.STUDY_SPEC, {})
+    wanted = spec.to_dict()
+    for dest, flag in _STUDY_OPTIONS.items():
+        if dest in given and stored.get(dest) != wanted.get(dest):
+            was, asked = _brief(stored.get(dest)), _brief(wanted.get(dest))
+            raise UsageError(f"{flag} does not match study {study.study_name!r}: it was run with {dest} {was} but "
+                             f"{flag} gives {asked}; --export-only re-exports the study as it was run, so drop "
+                             f"{flag}.")
+
+
+def _brief(value) -> str:
+    """A stored value in a message: as written when short, else a list by its length."""
+    text = repr(value)
+    if len(text) <= 60:
+        return text
+    return f"{len(value)} entries" if isinstance(value, list) else text[:57] + "..."

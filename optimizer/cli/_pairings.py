@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from optimizer._errors import UsageError
 
-__all__ = ["MODE_FLAGS", "OPTION_MODES", "check_pairings", "mode_of"]
+__all__ = ["EXPORT_IGNORED", "MODE_FLAGS", "OPTION_MODES", "check_pairings", "export_ignored", "mode_of"]
 
 MODE_FLAGS = {"list_genres": "--list-genres", "dashboard": "--dashboard", "human": "--human",
               "pairwise": "--pairwise", "export_only": "--export-only"}
@@ -65,6 +65,17 @@ _WHY = {
 """Refusals whose wording says more than the generic sentence (kept from before the table existed)."""
 
 
+EXPORT_IGNORED = ("trials", "seed", "sampler", "heartbeat_interval", "save_audio")
+"""Options of a search that ``--export-only`` accepts (so it can be appended to the search's command) but does not
+use: it exports the study's completed trials. Options describing the study itself (``--prompts``, ``--duration``...)
+must match it instead (:func:`optimizer.cli._export.check_given_match_study`)."""
+
+
+def export_ignored(given: Iterable[str]) -> list[str]:
+    """The flags among ``given`` that ``--export-only`` ignores (:data:`EXPORT_IGNORED`), spelled as typed."""
+    return [_flag(dest) for dest in EXPORT_IGNORED if dest in set(given)]
+
+
 def mode_of(args: argparse.Namespace) -> str:
     """The mode the parsed flags choose: ``list-genres``, ``dashboard``, ``human``, ``human-dashboard``,
     ``pairwise``, ``pairwise-export``, ``export`` or ``search`` (call :func:`check_pairings` first)."""
@@ -89,12 +100,14 @@ def check_pairings(given: Iterable[str], args: argparse.Namespace) -> None:
 
     Args:
         given: destinations the command line set (:func:`optimizer.cli._parser.parse_args`).
-        args: the parsed namespace.
+        args: the parsed namespace; ``args.given`` is set to ``given`` (``--export-only`` compares the options
+            typed with the study it re-exports).
 
     Raises:
         UsageError: one sentence naming the two flags that do not go together.
     """
     given = set(given)
+    args.given = frozenset(given)  # modes that compare what was typed with a stored study read it
     modes = [dest for dest in MODE_FLAGS if dest in given and getattr(args, dest)]
     for i, first in enumerate(modes):
         for second in modes[i + 1:]:

@@ -51,7 +51,7 @@ def prepare(args: argparse.Namespace) -> Setup:
     from objectives._debug import DEBUG_MODELS
 
     clap_name = args.clap or ("debug" if args.model in DEBUG_MODELS else DEFAULT_CLAP)
-    reference = reference_digest_of(args, clap_name)
+    reference = reference_digest_of(args, clap_name, clips=len(prompts) * args.replicates)
     repetition = repetition_reference(args, genre)
     space = with_prompt_suffixes(genre.search_space, args.prompt_suffixes)
     spec = StudySpec(genre=genre.name, model=args.model, backend=args.backend, clap=clap_name,
@@ -117,11 +117,17 @@ def with_prompt_suffixes(space, extra: list[str]):
         raise UsageError(f"--prompt-suffix: {exc}") from None
 
 
-def reference_digest_of(args: argparse.Namespace, clap_name: str) -> str | None:
-    """The digest of ``--reference`` (files, CLAP, clip length), or None; a bad folder is a usage error."""
+def reference_digest_of(args: argparse.Namespace, clap_name: str, *, clips: int) -> str | None:
+    """The digest of ``--reference`` (files, CLAP, clip length), or None; a bad folder, or a trial of fewer
+    ``clips`` than FAD needs, is a usage error."""
     if args.reference is None:
         return None
+    from objectives.scoring._fad import MIN_EMBEDDINGS
     from objectives.scoring._reference import reference_digest
+
+    if clips < MIN_EMBEDDINGS:
+        raise UsageError(f"--reference needs at least {MIN_EMBEDDINGS} clips per trial for FAD (prompts x "
+                         f"--replicates) but got {clips}; raise --replicates or --prompts.")
 
     try:
         return reference_digest(args.reference, clap_name, float(args.duration))

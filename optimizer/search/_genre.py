@@ -85,7 +85,7 @@ def load_genre_file(path: str | Path) -> Genre:
     path = Path(path)
     try:
         raw = read_small_file(path, max_bytes=_MAX_FILE_BYTES, what="genre file")
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))  # a byte-order mark (Windows editors) is not TOML: dropped
         check_structure(data, source=str(path))
     except DocumentError as exc:
         raise GenreError(str(exc)) from None

@@ -166,15 +166,15 @@ def test_unusable_reference_folders_are_a_clear_error(tmp_path, case):
 
 
 def test_a_large_reference_folder_is_thinned_before_decoding(tmp_path, monkeypatch):
-    import librosa
-
+    from objectives import _audio_input
     from objectives.scoring import _calibration
 
     for i in range(6):
         soundfile.write(tmp_path / f"take{i}.wav", music(i, 3.0), SR)
     loaded = []
-    real_load = librosa.load
-    monkeypatch.setattr(librosa, "load", lambda path, **kw: (loaded.append(path), real_load(path, **kw))[1])
+    real_load = _audio_input.read_audio
+    monkeypatch.setattr(_audio_input, "read_audio",
+                        lambda path, *a, **kw: (loaded.append(path), real_load(path, *a, **kw))[1])
     monkeypatch.setattr(_calibration, "MAX_REFERENCE_EXCERPTS", 8)  # 8 excerpts / 4 per file: 2 files
     _calibration.reference_repetition(sorted(tmp_path.glob("*.wav")), 2.0)
     assert [p.name for p in loaded] == ["take0.wav", "take5.wav"]

@@ -19,7 +19,7 @@ def _tone(seconds, sr=32_000):
 @pytest.mark.parametrize(
     ("setup", "extra", "match"),
     [
-        ("short", [], "lasts 0.10 s; an audio prompt needs at least 1 s"),
+        ("short", [], "lasts 0.10 s but an audio prompt needs at least 1 s"),
         ("broken", [], "cannot read audio file"),
         ("long", ["--duration", "5"], "at most 25 s fit before the continuation"),
         ("good", ["--duration", "29.5"], "--continuation needs --duration of at most 29 s"),

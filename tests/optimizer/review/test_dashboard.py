@@ -73,3 +73,31 @@ def test_dashboard_without_a_study_is_a_clear_error(tmp_path, capsys, monkeypatc
     assert main(["--dashboard", "--storage", f"sqlite:///{tmp_path / 'none.db'}"]) == 2
     assert "run the search first" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_a_host_that_cannot_be_bound_is_refused_before_listening_or_any_folder(tmp_path):
+    import os
+    import socket
+
+    optuna.create_study(storage=f"sqlite:///{tmp_path / 'optuna.db'}", study_name="jazz/debug",
+                        directions=list(_keys.DIRECTIONS))
+    before = sorted(p.name for p in tmp_path.iterdir())
+    exe = shutil.which("optimize")
+    command = [exe] if exe else [sys.executable, "-m", "optimizer.cli._optimize"]
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    failures = []
+    with taken:
+        for host, port, fix in [("999.1.1.1", 8080, "--host"), ("no-such-host.invalid", 8080, "--host"),
+                                ("::zz", 8080, "--host"), ("127.0.0.1", taken.getsockname()[1], "--port")]:
+            result = subprocess.run([*command, "--dashboard", "--storage", "sqlite:///optuna.db", "--host", host,
+                                     "--port", str(port)], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                                    env={**os.environ, "HF_HUB_OFFLINE": "1"})
+            err = result.stderr.strip()
+            if not (result.returncode == 2 and len(err.splitlines()) == 1 and f"pass another {fix}" in err
+                    and "Listening" not in result.stdout + err and "http://" not in result.stdout + err
+                    and sorted(p.name for p in tmp_path.iterdir()) == before):
+                failures.append(f"{host}:{port}: exit {result.returncode}: {result.stdout[-300:]} {err[-300:]}")
+    assert failures == [], "\n".join(failures)

@@ -85,3 +85,19 @@ def test_not_toml_and_missing_file(tmp_path):
         load_genre_file(_write(tmp_path, "name = [unclosed"))
     with pytest.raises(UsageError, match="no such genre file"):
         load_genre_file(tmp_path / "absent.toml")
+
+
+def test_a_byte_order_mark_is_dropped_not_called_bad_toml(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + b'name = "mine"\nprompts = ["a steady groove"]\n')
+    assert load_genre_file(path).prompts == ("a steady groove",)
+
+
+@pytest.mark.parametrize("source", [None, "", "  "])
+def test_a_calibration_without_its_source_is_refused_naming_the_field(tmp_path, source):
+    path = tmp_path / "mine.toml"
+    line = "" if source is None else f'source = "{source}"\n'
+    path.write_text('name = "mine"\nprompts = ["a steady groove"]\n[calibration]\n' + line
+                    + "quantile = 0.9\ndurations = [5]\nrepetition = [0.1]\n")
+    with pytest.raises(UsageError, match=r"mine.toml: field 'calibration' .*missing key 'source'"):
+        load_genre_file(path)
