@@ -5,15 +5,31 @@ from __future__ import annotations
 import torch
 
 from objectives._debug import DEBUG_MODEL_NAME, build_debug_clap, build_debug_musicgen
+from objectives._errors import ModelLoadError
 from objectives._hub import CLAP, MUSICGEN, resolve_checkpoint
 from objectives.generation._audiocraft import AudiocraftMusicGen
 from objectives.generation._backend import MusicGenBackend
 from objectives.generation._transformers import TransformersMusicGen
 from objectives.scoring._clap import ClapScorer
 
-__all__ = ["BACKENDS", "load_clap", "load_generator"]
+__all__ = ["BACKENDS", "check_backend", "load_clap", "load_generator"]
 
 BACKENDS = ("transformers", "audiocraft")
+
+
+def check_backend(name: str, backend: str) -> None:
+    """Refuse a model the backend cannot run, before anything loads (so a study never records a backend that
+    did not decode).
+
+    Raises:
+        ValueError: unknown backend.
+        ModelLoadError: the debug model (a tiny transformers MusicGen) with the audiocraft backend.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)} but got {backend!r}.")
+    if name == DEBUG_MODEL_NAME and backend != "transformers":
+        raise ModelLoadError(f"the debug model is a tiny transformers MusicGen, which the {backend} backend cannot "
+                             "run; use the transformers backend with it, or an audiocraft checkpoint", option="backend")
 
 
 def load_generator(name: str, *, backend: str = "transformers", device: torch.device,
@@ -27,13 +43,12 @@ def load_generator(name: str, *, backend: str = "transformers", device: torch.de
         max_batch: most rows per decoding pass (transformers backend).
 
     Raises:
-        ModelLoadError: the model or the backend is unavailable, the directory holds something else than a
+        ModelLoadError: the model or the backend is unavailable (or cannot run the debug model), the directory holds something else than a
             MusicGen or damaged weights, or the hub id is neither cached nor reachable (message says what to do;
             see :func:`objectives._hub.resolve_checkpoint`).
         ValueError: unknown backend.
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(BACKENDS)} but got {backend!r}.")
+    check_backend(name, backend)
     if name == DEBUG_MODEL_NAME:
         model, processor = build_debug_musicgen()
         return TransformersMusicGen(model.to(device), processor, name=DEBUG_MODEL_NAME, max_batch=max_batch)

@@ -61,6 +61,8 @@ class TransformersMusicGen:
             Default 30 (MusicGen's training length); tests shorten it so a tiny model crosses a boundary fast.
     """
 
+    backend = "transformers"
+
     def __init__(self, model: MusicgenForConditionalGeneration, processor, *, name: str, max_batch: int = 32,
                  max_duration: float = MAX_WINDOW_SECONDS) -> None:
         self.audio_channels: int = int(model.decoder.config.audio_channels)

@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from optimizer._errors import UsageError
-from optimizer.cli._conditioning import check_conditioning, spec_conditioning
+from optimizer.cli._conditioning import check_conditioning, check_files_used, spec_conditioning
+from optimizer.cli._models import check_backend_runs_model
 from optimizer.cli._parser import DEFAULT_CLAP, MAX_DURATION, MAX_PENDING, MAX_TRIALS
 
 __all__ = ["Setup", "check_genre_name", "prepare", "repetition_reference", "validate_numbers", "with_prompt_suffixes"]
@@ -44,10 +45,12 @@ def prepare(args: argparse.Namespace) -> Setup:
     from optimizer.search._study import StudySpec
 
     validate_numbers(args)
+    check_backend_runs_model(args.model, args.backend)
     check_conditioning(args)
     genre = load_genre_file(args.genre_file) if args.genre_file else load_genre(args.genre)
     check_genre_name(genre.name)
     prompts = tuple(genre.prompts[: args.prompts] if args.prompts else genre.prompts)
+    check_files_used(args, len(prompts))
     clap_name = args.clap or ("debug" if args.model == "debug" else DEFAULT_CLAP)
     reference = reference_digest_of(args, clap_name)
     repetition = repetition_reference(args, genre)
