@@ -228,6 +228,8 @@ class SearchPolicy:
 
 def _save_clips(folder: Path, number: int, evaluation: Evaluation) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    for clip, wave in zip(evaluation.clips, evaluation.audio.audio, strict=True):
+    audio = evaluation.audio
+    waves = audio.audio if audio.channels is None else audio.channels.transpose(0, 2, 1)  # stereo: [T, 2], as generate
+    for clip, wave in zip(evaluation.clips, waves, strict=True):
         name = f"trial_{number:04d}_p{clip.prompt_index:02d}_r{clip.replicate:02d}.wav"
-        soundfile.write(folder / name, wave.clip(-1.0, 1.0), evaluation.audio.sample_rate, subtype="PCM_16")
+        soundfile.write(folder / name, wave.clip(-1.0, 1.0), audio.sample_rate, subtype="PCM_16")
