@@ -55,6 +55,7 @@ def prepare(args: argparse.Namespace) -> Setup:
     reference = reference_digest_of(args, clap_name)
     repetition = repetition_reference(args, genre)
     space = with_prompt_suffixes(genre.search_space, args.prompt_suffixes)
+    check_space_counts(space, genre.name, args)
     spec = StudySpec(genre=genre.name, model=args.model, backend=args.backend, clap=clap_name,
                      duration=float(args.duration), replicates=args.replicates, base_seed=0, prompts=prompts,
                      objectives=("clap", "repetition", *dict.fromkeys(args.extra_objectives),
@@ -100,6 +101,19 @@ def validate_numbers(args: argparse.Namespace) -> None:
         raise UsageError(f"--pending must be between 1 and {MAX_PENDING} but got {args.pending}.")
     if args.human and args.dashboard and not 0 < args.port < 65536:
         raise UsageError(f"--port must be in 1-65535 but got {args.port}.")
+
+
+def check_space_counts(space, genre: str, args: argparse.Namespace) -> None:
+    """Refuse a search of a dimension that changes nothing in this run (export alone searches nothing)."""
+    inert = () if args.export_only else space.inert_dimensions(backend=args.backend, duration=float(args.duration))
+    if "two_step_cfg" in inert:
+        raise UsageError(f"genre {genre!r} searches two_step_cfg, which only the audiocraft backend uses (the "
+                         f"{args.backend} backend guides each step in one pass, so it would change nothing); set "
+                         "two_step_cfg = false in its [search_space] or pass --backend audiocraft.")
+    if "extend_stride" in inert:
+        raise UsageError(f"genre {genre!r} searches extend_stride, which only clips past 30 s use, but --duration is "
+                         f"{args.duration:g} s; remove extend_stride from its [search_space] or pass a --duration "
+                         "over 30.")
 
 
 def check_genre_name(name: str) -> None:
