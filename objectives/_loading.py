@@ -43,9 +43,9 @@ def load_generator(name: str, *, backend: str = "transformers", device: torch.de
         max_batch: most rows per decoding pass (transformers backend).
 
     Raises:
-        ModelLoadError: the model or the backend is unavailable (or cannot run the debug model), the directory holds something else than a
-            MusicGen or damaged weights, or the hub id is neither cached nor reachable (message says what to do;
-            see :func:`objectives._hub.resolve_checkpoint`).
+        ModelLoadError: the model or the backend is unavailable (or cannot run the debug model), the directory
+            holds something else than a MusicGen or damaged weights, or the hub id is neither cached nor reachable
+            (message says what to do; see :func:`objectives._hub.resolve_checkpoint`).
         ValueError: unknown backend.
     """
     check_backend(name, backend)

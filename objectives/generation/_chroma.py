@@ -15,8 +15,9 @@ At 32 kHz, 30 s give 235 frames (the model's ``chroma_length``); shorter melodie
 model. A longer melody is cut to its first 30 s before the STFT (:func:`conditioning_chroma`): the extractor's
 ``__call__`` pads with ``truncation=True`` to ``max_length = chunk_length * sampling_rate`` samples
 (``chunk_length`` 30) before ``_torch_extract_fbank_features``; the chroma of the whole waveform cut to 235
-frames differs in its last frame, whose centred window reaches past 30 s. audiocraft's ``ChromaStemConditioner`` computes the same chroma on the
-Demucs stems (vocals + other) of the melody; transformers and this module take the waveform as given.
+frames differs in its last frame, whose centred window reaches past 30 s. audiocraft's ``ChromaStemConditioner``
+computes the same chroma on the Demucs stems (vocals + other) of the melody; transformers and this module take the
+waveform as given.
 """
 
 from __future__ import annotations

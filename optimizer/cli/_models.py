@@ -8,7 +8,8 @@ from rich.console import Console
 
 from optimizer._errors import UsageError
 
-__all__ = ["check_backend_runs_model", "load_models", "load_reference", "quiet_libraries", "say_estimate", "size_passes", "trials_per_pass"]
+__all__ = ["check_backend_runs_model", "load_models", "load_reference", "quiet_libraries", "say_estimate",
+           "size_passes", "trials_per_pass"]
 
 
 def check_backend_runs_model(model: str, backend: str) -> None:

@@ -41,8 +41,8 @@ class GuardedH11Protocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         host = self.client[0] if self.client else None
-        if host is not None and sum(1 for c in self.connections
-                                    if getattr(c, "client", None) and c.client[0] == host) > MAX_CONNECTIONS_PER_CLIENT:
+        peers = [getattr(c, "client", None) for c in self.connections]
+        if host is not None and sum(1 for p in peers if p and p[0] == host) > MAX_CONNECTIONS_PER_CLIENT:
             transport.write(_BUSY)
             transport.close()
             return

@@ -82,9 +82,9 @@ def test_more_conditioning_files_than_prompts_are_refused_before_anything_is_wri
 def test_the_study_and_presets_record_what_ran(tmp_path):
     """Every field of the provenance against the run: model, the backend the loaded model reports, CLAP, clip
     length, channels, replicates, prompts, and exactly the continuation files the prompts continued."""
-    from objectives._loading import load_generator
-
     import torch
+
+    from objectives._loading import load_generator
 
     for i in range(2):
         _tone(tmp_path / f"p{i}.wav", freq=220.0 * (i + 1))
