@@ -6,15 +6,32 @@ import torch
 
 from objectives._debug import DEBUG_MODEL_NAME, DEBUG_MODELS, build_debug_clap, build_random_musicgen
 from objectives._debug_melody import build_random_musicgen_melody
+from objectives._errors import ModelLoadError
 from objectives._hub import CLAP, MUSICGEN, resolve_checkpoint
 from objectives.generation._audiocraft import AudiocraftMusicGen
 from objectives.generation._backend import MusicGenBackend
 from objectives.generation._transformers import TransformersMusicGen
 from objectives.scoring._clap import ClapScorer
 
-__all__ = ["BACKENDS", "load_clap", "load_generator"]
+__all__ = ["BACKENDS", "check_backend", "load_clap", "load_generator"]
 
 BACKENDS = ("transformers", "audiocraft")
+
+
+def check_backend(name: str, backend: str) -> None:
+    """Refuse a model the backend cannot run, before anything loads (so a study never records a backend that
+    did not decode).
+
+    Raises:
+        ValueError: unknown backend.
+        ModelLoadError: the debug model (a tiny transformers MusicGen) with the audiocraft backend.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)} but got {backend!r}.")
+    if name in DEBUG_MODELS and backend != "transformers":
+        raise ModelLoadError(f"the debug model {name!r} is a tiny transformers MusicGen, which the {backend} "
+                             "backend cannot run; use the transformers backend with it, or an audiocraft checkpoint",
+                             option="backend")
 
 
 def load_generator(name: str, *, backend: str = "transformers", device: torch.device,
@@ -29,13 +46,12 @@ def load_generator(name: str, *, backend: str = "transformers", device: torch.de
         max_batch: most rows per decoding pass (transformers backend).
 
     Raises:
-        ModelLoadError: the model or the backend is unavailable, the directory holds something else than a
-            MusicGen or damaged weights, or the hub id is neither cached nor reachable (message says what to do;
-            see :func:`objectives._hub.resolve_checkpoint`).
+        ModelLoadError: the model or the backend is unavailable (or cannot run the debug model), the directory
+            holds something else than a MusicGen or damaged weights, or the hub id is neither cached nor reachable
+            (message says what to do; see :func:`objectives._hub.resolve_checkpoint`).
         ValueError: unknown backend.
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(BACKENDS)} but got {backend!r}.")
+    check_backend(name, backend)
     from objectives.generation._melody import MelodyMusicGen, is_melody_checkpoint
 
     if DEBUG_MODELS.get(name) == "melody":

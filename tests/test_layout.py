@@ -1,5 +1,5 @@
-"""The layout table of docs/architecture.md matches the tree, and the packages keep the shape it describes: no import cycle
-(module-level or inside functions) and no module over 350 lines."""
+"""The layout table of docs/architecture.md matches the tree, and the packages keep the shape it describes: no import
+cycle (module-level or inside functions) and no module over 350 lines."""
 
 from __future__ import annotations
 

@@ -119,3 +119,29 @@ def test_optimize_a_melody_model_and_generate_refuses_its_preset_without_a_melod
                            "--melody", "tune.wav"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert made.returncode == 0, made.stderr
     assert (tmp_path / "a.wav").exists()
+
+
+def test_save_audio_writes_every_clip_with_the_models_channels_as_generate_does(tmp_path, musicgen_dir, stereo_dir,
+                                                                                clap_dir):
+    import soundfile
+
+    for model, channels in ((musicgen_dir, 1), (stereo_dir, 2)):
+        cwd = tmp_path / f"run{channels}"
+        cwd.mkdir()
+        run = _optimize(["--genre", "jazz", "--trials", "1", "--model", str(model), "--clap", str(clap_dir),
+                         "--prompts", "2", "--replicates", "1", "--duration", "0.5", "--seed", "0",
+                         "--validate-seeds", "0", "--no-artifacts", "--save-audio", "clips"], cwd)
+        assert run.returncode == 0, run.stderr[-3000:]
+        clips = sorted((cwd / "clips").glob("*.wav"))
+        assert len(clips) == 2
+        for clip in clips:
+            wave, rate = soundfile.read(clip, dtype="float32", always_2d=True)
+            assert rate == 32_000 and wave.shape == (16_000, channels), (clip.name, wave.shape)
+        generated = cwd / "generated.wav"
+        made = subprocess.run([shutil.which("generate") or sys.executable, *([] if shutil.which("generate") else
+                               ["-m", "optimizer.cli._generate"]), "--preset", "presets/jazz.json", "a tune",
+                               "--model", str(model), "--duration", "0.5", "-o", str(generated)],
+                              cwd=cwd, capture_output=True, text=True, timeout=600,
+                              env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        assert made.returncode == 0, made.stderr[-3000:]
+        assert soundfile.info(generated).channels == channels

@@ -35,6 +35,8 @@ class AudiocraftMusicGen:
         ModelLoadError: audiocraft is not installed, or the model cannot be loaded.
     """
 
+    backend = "audiocraft"
+
     def __init__(self, name_or_path: str, *, device: torch.device) -> None:
         if not audiocraft_available():
             raise ModelLoadError("the audiocraft backend needs the audiocraft package, which is not installed; "

@@ -43,6 +43,8 @@ class MusicGenBackend(Protocol):
 
     name: str
     """The model name as the user gave it (hub id, local directory or ``debug``)."""
+    backend: str
+    """The library that decodes: ``transformers`` or ``audiocraft`` (what a study and a preset record)."""
     sample_rate: int
     """Output sample rate in Hz."""
     max_batch: int

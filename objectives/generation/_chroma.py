@@ -12,18 +12,40 @@ Reproduces transformers' ``MusicgenMelodyFeatureExtractor._torch_extract_fbank_f
 4. each frame divided by its maximum (``eps = 1e-6``), then replaced by a one-hot vector of its largest bin.
 
 At 32 kHz, 30 s give 235 frames (the model's ``chroma_length``); shorter melodies are repeated by the
-model, longer ones truncated. audiocraft's ``ChromaStemConditioner`` computes the same chroma on the
-Demucs stems (vocals + other) of the melody; transformers and this module take the waveform as given.
+model. A longer melody is cut to its first 30 s before the STFT (:func:`conditioning_chroma`): the extractor's
+``__call__`` pads with ``truncation=True`` to ``max_length = chunk_length * sampling_rate`` samples
+(``chunk_length`` 30) before ``_torch_extract_fbank_features``; the chroma of the whole waveform cut to 235
+frames differs in its last frame, whose centred window reaches past 30 s. audiocraft's ``ChromaStemConditioner``
+computes the same chroma on the Demucs stems (vocals + other) of the melody; transformers and this module take the
+waveform as given.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CHROMA_HOP", "CHROMA_N_FFT", "melody_chroma"]
+__all__ = ["CHROMA_HOP", "CHROMA_N_FFT", "MELODY_CHUNK_SECONDS", "conditioning_chroma", "melody_chroma"]
 
 CHROMA_N_FFT = 16384
 CHROMA_HOP = 4096
+MELODY_CHUNK_SECONDS = 30
+"""The melody seconds the model hears: transformers' feature extractor ``chunk_length``."""
+
+
+def conditioning_chroma(wave: np.ndarray, sample_rate: int = 32_000, *, num_chroma: int = 12) -> np.ndarray:
+    """The chroma a MusicGen-Melody model is conditioned on: :func:`melody_chroma` of the melody's first
+    :data:`MELODY_CHUNK_SECONDS` seconds (the samples after them never reach the STFT, as in transformers).
+
+    Args:
+        wave: ``[T]`` (or ``[C, T]``, mixed down) float waveform at ``sample_rate`` Hz.
+        sample_rate: Hz; MusicGen's 32 000.
+        num_chroma: pitch classes, 12.
+
+    Returns:
+        ``[F, num_chroma]`` one-hot float32, ``F <= 235`` at 32 kHz.
+    """
+    return melody_chroma(np.asarray(wave)[..., : MELODY_CHUNK_SECONDS * sample_rate], sample_rate,
+                         num_chroma=num_chroma)
 
 
 def melody_chroma(wave: np.ndarray, sample_rate: int = 32_000, *, n_fft: int = CHROMA_N_FFT,

@@ -21,7 +21,7 @@ import torch
 
 from objectives._errors import ModelLoadError, first_line
 from objectives.generation._cache import CACHE_ARGUMENT, preallocated_cache
-from objectives.generation._chroma import melody_chroma
+from objectives.generation._chroma import conditioning_chroma
 from objectives.generation._device import default_dtype
 from objectives.generation._text import encode_distinct
 from objectives.generation._transformers import TransformersMusicGen
@@ -47,7 +47,7 @@ class MelodyMusicGen(TransformersMusicGen):
     Args:
         model: a loaded ``MusicgenMelodyForConditionalGeneration``.
         processor: its tokenizer (``AutoTokenizer``; the processor's feature extractor needs torchaudio and
-            is replaced by :func:`~objectives.generation._chroma.melody_chroma`).
+            is replaced by :func:`~objectives.generation._chroma.conditioning_chroma`).
         name, max_batch, max_duration: as for :class:`TransformersMusicGen`.
     """
 
@@ -108,7 +108,7 @@ class MelodyMusicGen(TransformersMusicGen):
             return null
         out = []
         for wave in melodies:
-            chroma = melody_chroma(wave, self.sample_rate, num_chroma=bins)
+            chroma = conditioning_chroma(wave, self.sample_rate, num_chroma=bins)
             chroma = np.tile(chroma, (math.ceil(length / len(chroma)), 1))[:length]
             out.append(torch.from_numpy(chroma))
         return torch.stack(out).to(self.device)

@@ -21,7 +21,7 @@ from objectives.generation._prefix import prefix_into_pattern
 from objectives.generation._sampling import RowParams, sample_next_token
 from objectives.generation._stereo import codebook_delays, decode_channels
 from objectives.generation._text import encode_distinct
-from objectives.generation._windows import MAX_WINDOW_SECONDS, generate_windows, window_plan
+from objectives.generation._windows import MAX_WINDOW_SECONDS, audiocraft_windows, clip_frames, generate_windows
 
 __all__ = ["ModelLoadError", "TransformersMusicGen"]
 
@@ -60,6 +60,8 @@ class TransformersMusicGen:
             generated in windows advanced by each row's ``extend_stride`` (:mod:`objectives.generation._windows`).
             Default 30 (MusicGen's training length); tests shorten it so a tiny model crosses a boundary fast.
     """
+
+    backend = "transformers"
 
     def __init__(self, model: MusicgenForConditionalGeneration, processor, *, name: str, max_batch: int = 32,
                  max_duration: float = MAX_WINDOW_SECONDS) -> None:
@@ -155,8 +157,9 @@ class TransformersMusicGen:
             prompts: N text prompts.
             params: N decoding configurations (may all differ).
             seeds: N seeds; row i's tokens depend only on its prompt, parameters and seed.
-            duration: clip length in seconds; ``round(duration * frame_rate)`` frames (50 Hz for MusicGen). Beyond
-                :attr:`max_duration` the clip is generated in windows (rows grouped by ``extend_stride``).
+            duration: clip length in seconds: :func:`~objectives.generation._windows.clip_frames` frames (50 Hz
+                for MusicGen; audiocraft's whole frames past :attr:`max_duration`, where the clip is generated in
+                windows, rows grouped by ``extend_stride``).
             on_step: progress callback ``(steps_done, steps_total)`` summed over the sub-batches.
             audio_prompts: per row an audio prompt ``[C, T]`` at :attr:`sample_rate` to continue (rows may share
                 one array), or None; ``duration`` is then the continuation's length and the prompt plus the
@@ -176,13 +179,13 @@ class TransformersMusicGen:
         if not (len(params) == n == len(seeds)):
             raise ValueError(f"prompts, params and seeds must have the same length but got {n}, {len(params)}, "
                              f"{len(seeds)}.")
-        frames = max(1, round(duration * self.frame_rate))
-        if melodies is not None and (audio_prompts is not None or frames > round(self.max_duration * self.frame_rate)):
+        frames = clip_frames(duration, self.frame_rate, self.max_duration)
+        if melodies is not None and (audio_prompts is not None or duration > self.max_duration):
             raise ValueError("melody conditioning is not combined with audio prompts or clips past one window yet.")
         if audio_prompts is not None:
             return generate_continuation(self, prompts, params, seeds, audio_prompts, frames, on_step)
-        if frames > round(self.max_duration * self.frame_rate):
-            return self._generate_long(prompts, params, seeds, frames, on_step)
+        if duration > self.max_duration:
+            return self._generate_long(prompts, params, seeds, duration, on_step)
         steps_per_batch = frames + int(codebook_delays(self.num_codebooks, self.audio_channels).max())
         total_steps = steps_per_batch * -(-n // self.max_batch)
         done = 0
@@ -203,16 +206,16 @@ class TransformersMusicGen:
         return GeneratedAudio(audio=channels.mean(axis=1), sample_rate=self.sample_rate, codes=np.concatenate(codes),
                               channels=channels if self.audio_channels > 1 else None)
 
-    def _generate_long(self, prompts, params, seeds, frames: int, on_step: StepCallback | None) -> GeneratedAudio:
+    def _generate_long(self, prompts, params, seeds, duration: float, on_step: StepCallback | None) -> GeneratedAudio:
         """A clip longer than :attr:`max_duration`: audiocraft's windows, rows grouped by ``extend_stride``."""
-        window = round(self.max_duration * self.frame_rate)
+        frames = clip_frames(duration, self.frame_rate, self.max_duration)
         groups: dict[float, list[int]] = {}
         for i, p in enumerate(params):
             groups.setdefault(p.extend_stride, []).append(i)
         batches = [rows[i:i + self.max_batch] for rows in groups.values() for i in range(0, len(rows), self.max_batch)]
         codes = torch.empty((len(prompts), self.num_codebooks, frames), dtype=torch.long)
         for number, rows in enumerate(batches):
-            plan = window_plan(frames, window, round(params[rows[0]].extend_stride * self.frame_rate))
+            plan = audiocraft_windows(duration, params[rows[0]].extend_stride, self.frame_rate, self.max_duration)
             generators = self._generators([seeds[i] for i in rows])
 
             def decode(prefix, length, step, rows=rows, generators=generators):

@@ -21,13 +21,36 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["MAX_CLIP_SECONDS", "MAX_WINDOW_SECONDS", "Window", "generate_windows", "window_plan"]
+__all__ = ["MAX_CLIP_SECONDS", "MAX_WINDOW_SECONDS", "Window", "audiocraft_windows", "clip_frames", "generate_windows",
+           "stride_frames", "window_plan"]
 
 MAX_CLIP_SECONDS = 300.0
 """Longest clip the optimizer generates: ten windows' worth past 30 s (longer clips make a search impractical)."""
 
 MAX_WINDOW_SECONDS = 30.0
 """MusicGen's training length, audiocraft's ``max_duration`` for every published checkpoint."""
+
+
+def clip_frames(duration: float, frame_rate: int, max_duration: float = MAX_WINDOW_SECONDS) -> int:
+    """Codec frames of a ``duration``-second clip.
+
+    Past ``max_duration`` audiocraft's ``total_gen_len = int(duration * frame_rate)``: whole frames, the
+    fraction dropped (``_generate_tokens``), so a preset's long clips have audiocraft's length. Within one window
+    the nearest whole frame, at least 1 (transformers takes a frame count, not seconds).
+
+    Args:
+        duration: seconds, > 0.
+        frame_rate: codec frames per second (50 for MusicGen).
+        max_duration: the window, seconds.
+    """
+    if duration > max_duration:
+        return int(duration * frame_rate)
+    return max(1, round(duration * frame_rate))
+
+
+def stride_frames(extend_stride: float, frame_rate: int) -> int:
+    """audiocraft's ``stride_tokens = int(frame_rate * extend_stride)``: the frames each window advances."""
+    return int(frame_rate * extend_stride)
 
 
 @dataclass(frozen=True)
@@ -69,6 +92,47 @@ def window_plan(total: int, window: int, stride: int) -> list[Window]:
         frames = min(total - offset, window)
         plan.append(Window(offset=offset, context=context, frames=frames))
         context = frames - stride  # the previous window without its first `stride` frames
+        offset += stride
+    return plan
+
+
+def audiocraft_windows(duration: float, extend_stride: float, frame_rate: int,
+                       max_duration: float = MAX_WINDOW_SECONDS) -> list[Window]:
+    """The windows audiocraft's ``_generate_tokens`` decodes for a ``duration``-second clip, with its arithmetic.
+
+    Like :func:`window_plan` on :func:`clip_frames` and :func:`stride_frames`, except that each window's length is
+    audiocraft's ``int(min(duration - offset / frame_rate, max_duration) * frame_rate)`` computed in seconds: where
+    floating point puts that one frame short (60 s at stride 12.34 s), audiocraft ends that window a frame early
+    and adds a window for the frame, and so does this. One difference, at float edges: audiocraft's last window can
+    end a frame before or after its own ``total_gen_len`` (31 s at stride 16.6 s gives it 1549 frames, 32.48 s at
+    5.4 s 1624), or stop on ``assert start_offset < max_gen_len`` when a length rounds down onto its context; here
+    the last window always ends at :func:`clip_frames`, so every clip of a batch has the same length.
+
+    Args:
+        duration: clip length, seconds (> ``max_duration`` for more than one window).
+        extend_stride: seconds each window advances, in (0, ``max_duration``).
+        frame_rate: codec frames per second.
+        max_duration: the window, seconds.
+
+    Returns:
+        The windows in order; their new frames add up to :func:`clip_frames`.
+
+    Raises:
+        ValueError: a stride of less than one frame or not shorter than the window.
+    """
+    total = clip_frames(duration, frame_rate, max_duration)
+    stride = stride_frames(extend_stride, frame_rate)
+    if not 1 <= stride < round(max_duration * frame_rate):
+        raise ValueError(f"extend_stride must be at least one frame and shorter than the {max_duration:g} s window "
+                         f"but got {extend_stride:g} s.")
+    plan, offset, context = [], 0, 0
+    while offset + context < total:
+        frames = int(min(duration - offset / frame_rate, max_duration) * frame_rate)
+        frames = min(max(frames, context + 1), total - offset)
+        if offset + max(frames, stride) >= total:  # the last window: the clip ends at total_gen_len
+            frames = total - offset
+        plan.append(Window(offset=offset, context=context, frames=frames))
+        context = max(0, frames - stride)
         offset += stride
     return plan
 

@@ -14,7 +14,7 @@ from typing import Any
 from optimizer._errors import UsageError
 
 __all__ = ["CODEC_SAMPLE_RATE", "add_conditioning_arguments", "add_melody_argument", "check_conditioning",
-           "check_melody_model", "evaluator_conditioning", "read_melodies", "spec_conditioning"]
+           "check_files_used", "check_melody_model", "evaluator_conditioning", "read_melodies", "spec_conditioning"]
 
 CODEC_SAMPLE_RATE = 32_000
 """The EnCodec rate of every MusicGen checkpoint (mono, stereo, melody), so files are read before the model."""
@@ -111,6 +111,21 @@ def check_conditioning(args: argparse.Namespace) -> None:
         args.audio_prompts = [read_audio_prompt(h.path, CODEC_SAMPLE_RATE) for h in headers]
     except AudioInputError as exc:
         raise UsageError(f"--continuation: {exc}") from None
+
+
+def check_files_used(args: argparse.Namespace, prompts: int) -> None:
+    """Refuse more ``--continuation`` or ``--melody`` files than prompts: prompt i takes file i, so the files past
+    the last prompt would never be used, yet the study and its presets would list them as conditioning.
+
+    Raises:
+        UsageError: more files than ``prompts``.
+    """
+    for flag in ("continuation", "melody"):
+        files = getattr(args, flag, None) or []
+        if len(files) > prompts:
+            raise UsageError(f"--{flag} gives {len(files)} files but the search runs {prompts} prompt(s) and prompt "
+                             f"i takes file i, so files {prompts + 1} to {len(files)} would never be used; give at "
+                             f"most {prompts}.")
 
 
 def evaluator_conditioning(args: argparse.Namespace) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from optimizer._errors import EXIT_USAGE, OneLineArgumentParser, UsageError
 from optimizer.cli._argtypes import seed_arg
 from optimizer.cli._conditioning import add_melody_argument, check_melody_model, read_melodies
 from optimizer.cli._errors import one_line
+from optimizer.cli._models import check_backend_runs_model
 from optimizer.cli._warnings import quiet_library_warnings
 
 __all__ = ["main"]
@@ -83,6 +84,7 @@ def _run(args: argparse.Namespace) -> int:
     sidecar = args.output.with_suffix(".json")
     _check_output(args.output, sidecar, preset_file=presets.path, overwrite=args.overwrite)
     model_name = args.model or presets.provenance["model"]
+    check_backend_runs_model(model_name, args.backend)
 
     from objectives._loading import load_generator
     from objectives.generation._device import resolve_device
@@ -104,7 +106,7 @@ def _run(args: argparse.Namespace) -> int:
                    "study": presets.provenance.get("study")},
         "params": preset.params.to_dict(),
         "model": model_name,
-        "backend": args.backend,
+        "backend": generator.backend,
         "seed": args.seed,
         "duration_s": args.duration,
         "sample_rate": clip.sample_rate,

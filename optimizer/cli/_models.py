@@ -8,7 +8,25 @@ from rich.console import Console
 
 from optimizer._errors import UsageError
 
-__all__ = ["load_models", "load_reference", "quiet_libraries", "say_estimate", "size_passes", "trials_per_pass"]
+__all__ = ["check_backend_runs_model", "load_models", "load_reference", "quiet_libraries", "say_estimate",
+           "size_passes", "trials_per_pass"]
+
+
+def check_backend_runs_model(model: str, backend: str) -> None:
+    """Refuse, before anything is written or loaded, a ``--backend`` that cannot run ``--model`` (studies and
+    presets record the backend, so it must be the one that decodes).
+
+    Raises:
+        UsageError: ``--backend audiocraft`` with ``--model debug``.
+    """
+    from objectives._errors import ModelLoadError
+    from objectives._loading import check_backend
+
+    try:
+        check_backend(model, backend)
+    except ModelLoadError:
+        raise UsageError(f"--backend {backend} cannot run --model debug (a tiny transformers MusicGen); drop "
+                         f"--backend {backend} or pass an audiocraft checkpoint as --model.") from None
 
 
 def load_models(args: argparse.Namespace, clap_name: str, console: Console):

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.console import Console
@@ -84,7 +84,8 @@ def open_run(args: argparse.Namespace, setup: Setup, console: Console, *, before
         before_load()
     generator, clap, device = load_models(args, setup.clap_name, console)
     check_melody_model(args, generator)
-    spec = with_channels(setup.spec, generator)  # the channel count is known once the model is loaded
+    # what ran, from the loaded model: its channel count and the library that decodes it
+    spec = with_channels(replace(setup.spec, backend=generator.backend), generator)
     reference = load_reference(args, clap, console, digest=setup.reference)
     clips = len(setup.prompts) * args.replicates
     batch_trials = trials_per_pass(args, generator, device, clips_per_config=clips)

@@ -14,6 +14,9 @@ from optimizer.cli._warnings import quiet_library_warnings
 
 __all__ = ["main"]
 
+BACKLOG = 2048
+"""Connections the kernel queues before the server accepts them (uvicorn's default)."""
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``serve-presets`` console script."""
@@ -42,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from optimizer.presets._loader import PresetFileError
     from optimizer.presets._schema import PresetValidationError
     from optimizer.service._app import create_app, genre_files, load_servable
+    from optimizer.service._protocol import MAX_CONNECTIONS, MAX_HEADER_BYTES, GuardedH11Protocol
     from optimizer.service._store import FeedbackStore
 
     genres = genre_files(args.presets_dir)
@@ -75,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Serving presets for {len(genres)} genre(s) ({', '.join(genres) or 'none yet'}) from "
           f"{args.presets_dir} at http://{host}:{args.port}/", file=sys.stderr, flush=True)
     print(f"API docs at http://{host}:{args.port}/docs (Ctrl-C stops)", file=sys.stderr, flush=True)
-    config = uvicorn.Config(app, log_level="warning", limit_concurrency=64, timeout_keep_alive=5)
+    config = uvicorn.Config(app, log_level="warning", http=GuardedH11Protocol, limit_concurrency=MAX_CONNECTIONS,
+                            timeout_keep_alive=5, h11_max_incomplete_event_size=MAX_HEADER_BYTES, backlog=BACKLOG)
     uvicorn.Server(config).run(sockets=[sock])
     return 0
 
@@ -92,7 +97,7 @@ def _bind(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
-        sock.listen(2048)
+        sock.listen(BACKLOG)
     except OSError:
         sock.close()
         raise

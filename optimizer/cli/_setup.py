@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from optimizer._errors import UsageError
-from optimizer.cli._conditioning import check_conditioning, spec_conditioning
+from optimizer.cli._conditioning import check_conditioning, check_files_used, spec_conditioning
+from optimizer.cli._models import check_backend_runs_model
 from optimizer.cli._parser import DEFAULT_CLAP, MAX_DURATION, MAX_PENDING, MAX_TRIALS
 
 __all__ = ["Setup", "check_genre_name", "prepare", "repetition_reference", "validate_numbers", "with_prompt_suffixes"]
@@ -44,16 +45,19 @@ def prepare(args: argparse.Namespace) -> Setup:
     from optimizer.search._study import StudySpec
 
     validate_numbers(args)
+    check_backend_runs_model(args.model, args.backend)
     check_conditioning(args)
     genre = load_genre_file(args.genre_file) if args.genre_file else load_genre(args.genre)
     check_genre_name(genre.name)
     prompts = tuple(genre.prompts[: args.prompts] if args.prompts else genre.prompts)
+    check_files_used(args, len(prompts))
     from objectives._debug import DEBUG_MODELS
 
     clap_name = args.clap or ("debug" if args.model in DEBUG_MODELS else DEFAULT_CLAP)
     reference = reference_digest_of(args, clap_name, clips=len(prompts) * args.replicates)
     repetition = repetition_reference(args, genre)
     space = with_prompt_suffixes(genre.search_space, args.prompt_suffixes)
+    check_space_counts(space, genre.name, args)
     spec = StudySpec(genre=genre.name, model=args.model, backend=args.backend, clap=clap_name,
                      duration=float(args.duration), replicates=args.replicates, base_seed=0, prompts=prompts,
                      objectives=("clap", "repetition", *dict.fromkeys(args.extra_objectives),
@@ -99,6 +103,19 @@ def validate_numbers(args: argparse.Namespace) -> None:
         raise UsageError(f"--pending must be between 1 and {MAX_PENDING} but got {args.pending}.")
     if args.human and args.dashboard and not 0 < args.port < 65536:
         raise UsageError(f"--port must be in 1-65535 but got {args.port}.")
+
+
+def check_space_counts(space, genre: str, args: argparse.Namespace) -> None:
+    """Refuse a search of a dimension that changes nothing in this run (export alone searches nothing)."""
+    inert = () if args.export_only else space.inert_dimensions(backend=args.backend, duration=float(args.duration))
+    if "two_step_cfg" in inert:
+        raise UsageError(f"genre {genre!r} searches two_step_cfg, which only the audiocraft backend uses (the "
+                         f"{args.backend} backend guides each step in one pass, so it would change nothing); set "
+                         "two_step_cfg = false in its [search_space] or pass --backend audiocraft.")
+    if "extend_stride" in inert:
+        raise UsageError(f"genre {genre!r} searches extend_stride, which only clips past 30 s use, but --duration is "
+                         f"{args.duration:g} s; remove extend_stride from its [search_space] or pass a --duration "
+                         "over 30.")
 
 
 def check_genre_name(name: str) -> None:

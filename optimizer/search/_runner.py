@@ -234,10 +234,12 @@ def _save_clips(folder: Path, number: int, evaluation: Evaluation) -> None:
     from optimizer._outputs import create_new_files
 
     folder.mkdir(parents=True, exist_ok=True)
+    audio = evaluation.audio
+    waves = audio.audio if audio.channels is None else audio.channels.transpose(0, 2, 1)  # stereo: [T, 2], as generate
     files = {}
-    for clip, wave in zip(evaluation.clips, evaluation.audio.audio, strict=True):
+    for clip, wave in zip(evaluation.clips, waves, strict=True):
         name = f"trial_{number:04d}_p{clip.prompt_index:02d}_r{clip.replicate:02d}.wav"
         data = io.BytesIO()
-        soundfile.write(data, wave.clip(-1.0, 1.0), evaluation.audio.sample_rate, subtype="PCM_16", format="WAV")
+        soundfile.write(data, wave.clip(-1.0, 1.0), audio.sample_rate, subtype="PCM_16", format="WAV")
         files[folder / name] = data.getvalue()
     create_new_files(files)

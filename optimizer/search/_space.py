@@ -10,6 +10,8 @@ import optuna
 
 from objectives._params import DecodingParams
 
+_WINDOW_SECONDS = 30.0  # MusicGen's window (objectives.generation.MAX_WINDOW_SECONDS, which imports torch)
+
 __all__ = ["STRATEGIES", "SearchSpace"]
 
 STRATEGIES = ("top_k", "top_p", "greedy")
@@ -78,6 +80,25 @@ class SearchSpace:
                 raise ValueError("prompt_suffixes must not contain an empty suffix (no suffix is always searched).")
         if len(set(self.prompt_suffixes)) != len(self.prompt_suffixes):
             raise ValueError(f"prompt_suffixes must not repeat but got {list(self.prompt_suffixes)}.")
+
+    def inert_dimensions(self, *, backend: str, duration: float) -> tuple[str, ...]:
+        """The searched dimensions that cannot change any clip of a run, which a study must not search.
+
+        Args:
+            backend: ``transformers`` or ``audiocraft``.
+            duration: clip length, seconds.
+
+        Returns:
+            ``two_step_cfg`` when searched for another backend than audiocraft's (the transformers backend guides
+            each step in one pass: the flag changes nothing), ``extend_stride`` when searched for clips within one
+            30 s window (only windows past it advance by the stride); empty when every dimension counts.
+        """
+        inert = []
+        if self.two_step_cfg and backend != "audiocraft":
+            inert.append("two_step_cfg")
+        if self.extend_stride is not None and duration <= _WINDOW_SECONDS:
+            inert.append("extend_stride")
+        return tuple(inert)
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> SearchSpace:
         """A copy with some fields replaced (from a genre file's ``[search_space]`` table).

@@ -48,10 +48,18 @@ class ServedPreset(BaseModel):
 class Feedback(BaseModel):
     """A listener's verdict on a served preset: a 1-10 rating or thumbs up/down, not both."""
 
-    model_config = ConfigDict(extra="forbid")
+    # strict: JSON true is not the rating 1 nor "7" the rating 7; an explicit null is refused (omit the field)
+    model_config = ConfigDict(extra="forbid", strict=True)
     serve_id: str = Field(pattern=r"^[0-9a-f]{32}$")
     rating: int | None = Field(default=None, ge=1, le=10)
     thumbs: Literal["up", "down"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_null(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(data.get(key, "") is None for key in ("rating", "thumbs")):
+            raise ValueError("rating and thumbs cannot be null; leave out the one not given")
+        return data
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Feedback:

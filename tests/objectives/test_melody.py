@@ -61,3 +61,17 @@ def test_the_melody_changes_the_tokens_and_a_text_model_refuses_one(melody_music
     text_only = TransformersMusicGen(*debug_musicgen, name="debug")
     with pytest.raises(ValueError, match="not a melody model"):
         text_only.generate(["jazz"], greedy, [0], duration=0.3, melodies=[_melody()])
+
+
+def test_a_melody_past_30_s_conditions_on_its_first_30_s_as_transformers_cuts_it(melody_musicgen):
+    # transformers' MusicgenMelodyFeatureExtractor.__call__ pads with truncation=True to max_length =
+    # chunk_length * sampling_rate = 30 * 32000 samples before its STFT: the samples past 30 s are never seen
+    model, tokenizer = melody_musicgen
+    generator = MelodyMusicGen(model, tokenizer, name="melody")
+    rng = np.random.default_rng(0)
+    for seconds in (30.2, 31.0, 31.0, 31.0, 34.0, 45.0):
+        wave = (0.1 * rng.standard_normal(int(seconds * 32_000))).astype(np.float32)
+        expected = melody_chroma(wave[: 30 * 32_000])
+        assert expected.shape == (235, 12)
+        used = generator._chroma([wave], 1, 235, 12)[0].numpy()
+        np.testing.assert_array_equal(used, expected, err_msg=f"{seconds} s")

@@ -79,3 +79,46 @@ def test_a_40_second_debug_generation_crosses_the_30_second_boundary(debug_music
                              on_step=lambda done, total: progress.append((done, total)))
     assert out.codes.shape == (1, 4, 2000)
     assert progress[-1][0] == progress[-1][1]
+
+
+def _audiocraft_calls(duration, extend_stride, max_duration=30.0, frame_rate=50):
+    """The ``lm.generate`` calls of audiocraft's ``_generate_tokens`` (``audiocraft/models/genmodel.py``) for a
+    clip past ``max_duration``, without a prompt, as ``(offset, prompt frames, max_gen_len)``; written from its
+    source: ``total_gen_len = int(duration * frame_rate)``, ``stride_tokens = int(frame_rate * extend_stride)``,
+    each call ``max_gen_len = int(min(duration - offset / frame_rate, max_duration) * frame_rate)`` and the next
+    prompt ``gen_tokens[:, :, stride_tokens:]``. None where its ``assert start_offset < max_gen_len`` (lm.py)
+    would stop it (a float edge: the last call's length rounds down onto its prompt)."""
+    total_gen_len = int(duration * frame_rate)
+    stride_tokens = int(frame_rate * extend_stride)
+    offset, prompt, calls = 0, 0, []
+    while offset + prompt < total_gen_len:
+        max_gen_len = int(min(duration - offset / frame_rate, max_duration) * frame_rate)
+        if prompt >= max_gen_len:
+            return None
+        calls.append((offset, prompt, max_gen_len))
+        prompt = max(0, max_gen_len - stride_tokens)
+        offset += stride_tokens
+    return calls
+
+
+def test_long_clips_have_audiocraft_frames_and_windows_over_a_grid_of_durations_and_strides(debug_musicgen):
+    from objectives.generation._windows import audiocraft_windows, clip_frames
+
+    compared = edges = 0
+    durations = [30.01, 31.0, 40.0, 60.0, 299.99] + [d / 100 for d in range(3001, 12001, 13)]
+    for duration in durations:
+        for extend_stride in [0.5, 1.11, 17.83, 18.0, 29.9] + [s / 10 for s in range(5, 300, 7)]:
+            calls = _audiocraft_calls(duration, extend_stride)
+            plan = audiocraft_windows(duration, extend_stride, 50)
+            assert sum(w.frames - w.context for w in plan) == clip_frames(duration, 50) == int(duration * 50)
+            if calls is None or calls[-1][0] + calls[-1][2] != int(duration * 50):
+                edges += 1  # audiocraft stops on its assertion, or its last window ends a frame past total_gen_len
+                continue
+            compared += 1
+            assert [(w.offset, w.context, w.frames) for w in plan] == calls, (duration, extend_stride)
+    assert compared > 4 * edges  # about 11 % are edges on this grid of non-round values
+    # and the generator decodes that many frames (a 0.4 s window standing for 30 s; 1.23 * 50 = 61.5 -> 61)
+    model, processor = debug_musicgen
+    generator = TransformersMusicGen(model, processor, name="debug", max_duration=0.4)
+    out = generator.generate(["jazz"], [DecodingParams(extend_stride=0.25)], [0], duration=1.23)
+    assert out.codes.shape == (1, 4, 61) and out.audio.shape == (1, 61 * 640)
