@@ -8,26 +8,16 @@ import json
 import pytest
 
 from optimizer import build_presets, write_presets
+from tests.browsers import SCREENSHOTS, chromium, needs_chromium
 from tests.optimizer.report.test_report import _make_study, _report
-from tests.optimizer.review.test_human_browser import CHROMEDRIVER, CHROMIUM, SCREENSHOTS
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
-                                reason="needs Debian's chromium and chromium-driver (apt-get install chromium "
-                                       "chromium-driver; .ci/run installs them)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 def browser_1280():
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
+    with chromium("1280,1000") as driver:
+        yield driver
 
 
 def test_every_table_of_the_report_fits_a_1280_px_window(tmp_path, capsys, monkeypatch, browser_1280):

@@ -5,26 +5,19 @@ dashboard's form. The storage must then hold the trial COMPLETE with the rating 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
-from pathlib import Path
 
 import httpx
 import optuna
 import pytest
 
 from optimizer import _keys
+from tests.browsers import SCREENSHOTS, chromium, needs_chromium
 from tests.optimizer.review.test_human import RUN, optimize_command
 from tests.servers import free_port, wait_until_serving
 
-CHROMIUM = shutil.which("chromium")
-CHROMEDRIVER = shutil.which("chromedriver")
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-
-pytestmark = pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
-                                reason="needs Debian's chromium and chromium-driver (apt-get install chromium "
-                                       "chromium-driver; .ci/run installs them)")
+pytestmark = needs_chromium
 
 
 def _wait(condition, what: str, timeout: float, process: subprocess.Popen | None = None):
@@ -50,17 +43,8 @@ def _awaiting(storage: str) -> list[optuna.trial.FrozenTrial]:
 
 @pytest.fixture
 def browser():
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,2000"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.implicitly_wait(0)
-    yield driver
-    driver.quit()
+    with chromium("1400,2000") as driver:
+        yield driver
 
 
 def test_a_rating_submitted_in_the_browser_completes_the_trial(tmp_path, browser):

@@ -9,7 +9,6 @@ with any password connects). The commands are the real console scripts in subpro
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import subprocess
@@ -18,27 +17,12 @@ from pathlib import Path
 import pytest
 
 from tests.databases import postgres_database, run_together, script, silent_port
-from tests.servers import free_port, wait_for
+from tests.optimizer.search.test_storage_forms import TINY, every_command, tree
+from tests.servers import wait_for
 
 pytestmark = pytest.mark.slow
 
 SECRET = "s3cret-Pw"
-TINY = ["--genre", "jazz", "--model", "debug", "--prompts", "1", "--replicates", "1", "--duration", "0.5",
-        "--validate-seeds", "0", "--heartbeat-interval", "1"]
-
-
-def every_command(storage: str) -> list[list[str]]:
-    """Each command that opens a storage, on ``storage`` (serve-presets serves the folder ``served/``)."""
-    return [["optimize", *TINY, "--trials", "1", "--storage", storage],
-            ["optimize", *TINY, "--export-only", "--storage", storage],
-            ["optimize", "--dashboard", "--storage", storage, "--port", str(free_port())],
-            ["report", "--genre", "jazz", "--model", "debug", "--storage", storage],
-            ["serve-presets", "--presets-dir", "served", "--storage", storage, "--port", str(free_port())]]
-
-
-def tree(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
-            for p in sorted(folder.rglob("*"))}
 
 
 @pytest.mark.parametrize("scheme", ["postgresql+psycopg", "mysql+pymysql"])

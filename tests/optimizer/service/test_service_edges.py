@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import threading
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,10 +17,9 @@ import httpx
 import pytest
 
 from optimizer import build_presets, write_presets
+from tests.databases import postgres_database
 from tests.optimizer.synthetic import make_study
 from tests.servers import free_port, wait_until_serving
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def _command():
@@ -31,20 +29,8 @@ def _command():
 
 @contextmanager
 def _postgres_database():
-    try:
-        import psycopg
-        admin = psycopg.connect(PG_ADMIN, connect_timeout=3, autocommit=True)
-    except Exception as exc:  # ImportError or no server
-        pytest.skip(f"no PostgreSQL on 127.0.0.1:5432 ({str(exc).strip().splitlines()[0]})")
-    name = f"mgopt_svc_{uuid.uuid4().hex[:10]}"
-    with admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    try:
+    with postgres_database() as name:
         yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, connect_timeout=3, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def storage(request, tmp_path):
