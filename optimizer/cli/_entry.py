@@ -43,10 +43,23 @@ def _run(command: str, module: str) -> Callable[[], int]:
         except KeyboardInterrupt:  # Ctrl-C while libraries import or a model loads: one line, not a traceback
             sys.stderr.write(f"{command}: interrupted by Ctrl-C; nothing was written.\n")
             return 130
+        except BrokenPipeError:  # stdout closed by its reader (`optimize --list-genres | head -1`): stop quietly
+            _silence_stdout()
+            return 141  # 128 + SIGPIPE, what a shell reports for a command its pipe's reader left
 
     entry.__name__ = command.replace("-", "_")
     entry.__doc__ = f"The ``{command}`` console script: ``{module}.main`` once the search stack is importable."
     return entry
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush of a closed pipe raises nothing more (the
+    recipe of Python's documentation, "Note on SIGPIPE" in the signal module)."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 optimize = _run("optimize", "optimizer.cli._optimize")

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -59,3 +60,15 @@ def test_report_interrupted_while_loading_is_one_line_and_writes_nothing(tmp_pat
     assert done.returncode == 130, done.stderr
     assert "Traceback" not in done.stderr and "KeyboardInterrupt" not in done.stderr, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_a_reader_that_closes_the_pipe_early_gets_no_traceback():
+    """``optimize --list-genres | head -1``: the command stops quietly when its pipe's reader has gone (``true``
+    exits before the command writes, so every write meets a closed pipe)."""
+    exe = shutil.which("optimize")
+    command = [exe] if exe else [sys.executable, "-c", "from optimizer.cli._entry import optimize; "
+                                                       "raise SystemExit(optimize())"]
+    done = subprocess.run(["bash", "-c", 'set -o pipefail; "$@" --list-genres | true', "_", *command],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "40"})
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+    assert done.returncode in (0, 141), (done.returncode, done.stderr)
