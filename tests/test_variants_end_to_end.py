@@ -132,8 +132,9 @@ def test_save_audio_writes_every_clip_with_the_models_channels_as_generate_does(
                          "--prompts", "2", "--replicates", "1", "--duration", "0.5", "--seed", "0",
                          "--validate-seeds", "0", "--no-artifacts", "--save-audio", "clips"], cwd)
         assert run.returncode == 0, run.stderr[-3000:]
-        clips = sorted((cwd / "clips").glob("*.wav"))
-        assert len(clips) == 2
+        folders = list((cwd / "clips").iterdir())  # one folder per study, named after it
+        clips = sorted(folders[0].glob("*.wav"))
+        assert len(folders) == 1 and len(clips) == 2
         for clip in clips:
             wave, rate = soundfile.read(clip, dtype="float32", always_2d=True)
             assert rate == 32_000 and wave.shape == (16_000, channels), (clip.name, wave.shape)

@@ -180,7 +180,7 @@ def test_rerunning_a_command_replaces_its_own_files(workspace):
 
 def test_two_studies_of_one_genre_keep_two_preset_files_and_reports_find_theirs(workspace):
     storage = f"sqlite:///{workspace / 'optuna.db'}"
-    make_study([(0.6, 0.5), (0.2, 0.05)], storage=storage, name="jazz/other-model")
+    make_study([(0.6, 0.5), (0.2, 0.05)], storage=storage, name="jazz/other-model", model="other-model")
     make_study([(0.45, 0.3)], storage=storage, name="my run")
     (workspace / "presets" / "other.json").unlink()
     own = (workspace / "presets" / "jazz.json").read_bytes()
