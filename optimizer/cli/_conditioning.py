@@ -14,7 +14,8 @@ from typing import Any
 from optimizer._errors import UsageError
 
 __all__ = ["CODEC_SAMPLE_RATE", "add_conditioning_arguments", "add_melody_argument", "check_conditioning",
-           "check_files_used", "check_melody_model", "evaluator_conditioning", "read_melodies", "spec_conditioning"]
+           "check_files_used", "check_melody_model", "evaluator_conditioning", "read_continuations", "read_melodies",
+           "spec_conditioning"]
 
 CODEC_SAMPLE_RATE = 32_000
 """The EnCodec rate of every MusicGen checkpoint (mono, stereo, melody), so files are read before the model."""
@@ -79,11 +80,6 @@ def check_conditioning(args: argparse.Namespace) -> None:
     Raises:
         UsageError: an unreadable file, a prompt under 1 s, or a prompt that leaves no room for ``--duration``.
     """
-    from objectives import AudioInputError, audio_header
-    from objectives.generation._continuation import MIN_PROMPT_SECONDS, read_audio_prompt
-    from objectives.generation._windows import MAX_WINDOW_SECONDS
-
-    args.audio_prompts = None
     args.melodies = read_melodies(args)
     if args.melodies and args.continuation:
         raise UsageError("--melody and --continuation cannot be combined yet; give one of them.")
@@ -94,21 +90,40 @@ def check_conditioning(args: argparse.Namespace) -> None:
                          "melody model directory or hub id, or --model debug-melody.")
     if args.melodies and float(args.duration) > 30.0:
         raise UsageError(f"--melody needs --duration of at most 30 s but got {args.duration:g}.")
-    if not args.continuation:
-        return
-    room = MAX_WINDOW_SECONDS - float(args.duration)
+    args.audio_prompts = read_continuations(args.continuation, float(args.duration))
+
+
+def read_continuations(paths: list[Path] | None, duration: float) -> list | None:
+    """The ``--continuation`` files as ``[C, T]`` waveforms at 32 kHz, or None without any; every file's header is
+    checked before any is decoded.
+
+    Args:
+        paths: the audio prompts to continue, or None.
+        duration: the continuation's length, seconds; prompt and continuation share MusicGen's 30 s window.
+
+    Raises:
+        UsageError: ``duration`` leaves under 1 s for a prompt, a file the audio validator refuses, a prompt under
+            1 s, or one that leaves no room for ``duration``.
+    """
+    from objectives import AudioInputError, audio_header
+    from objectives.generation._continuation import MIN_PROMPT_SECONDS, read_audio_prompt
+    from objectives.generation._windows import MAX_WINDOW_SECONDS
+
+    if not paths:
+        return None
+    room = MAX_WINDOW_SECONDS - duration
     if room < MIN_PROMPT_SECONDS:
         raise UsageError(f"--continuation needs --duration of at most {MAX_WINDOW_SECONDS - MIN_PROMPT_SECONDS:g} s "
-                         f"(prompt and continuation share MusicGen's 30 s window) but got {args.duration:g}.")
+                         f"(prompt and continuation share MusicGen's 30 s window) but got {duration:g}.")
     try:
         headers = [audio_header(path, min_seconds=MIN_PROMPT_SECONDS, what="an audio prompt")
-                   for path in args.continuation]  # every file's header before any is decoded
+                   for path in paths]  # every file's header before any is decoded
         for h in headers:
             if h.seconds > room:
                 raise UsageError(f"--continuation: audio file {str(h.path)!r} lasts {h.seconds:.1f} s but at most "
                                  f"{room:g} s fit before the continuation in MusicGen's 30 s window; trim it or ask "
                                  "for a shorter continuation.")
-        args.audio_prompts = [read_audio_prompt(h.path, CODEC_SAMPLE_RATE) for h in headers]
+        return [read_audio_prompt(h.path, CODEC_SAMPLE_RATE) for h in headers]
     except AudioInputError as exc:
         raise UsageError(f"--continuation: {exc}") from None
 

@@ -15,7 +15,13 @@ from typing import Any
 
 from optimizer._errors import EXIT_USAGE, OneLineArgumentParser, UsageError
 from optimizer.cli._argtypes import seed_arg
-from optimizer.cli._conditioning import add_melody_argument, check_melody_model, read_melodies
+from optimizer.cli._conditioning import (
+    add_melody_argument,
+    check_melody_model,
+    read_continuations,
+    read_melodies,
+    spec_conditioning,
+)
 from optimizer.cli._errors import one_line
 from optimizer.cli._models import check_backend_runs_model
 from optimizer.cli._warnings import quiet_library_warnings
@@ -27,6 +33,7 @@ _EXAMPLES = """\
 examples:
   generate --preset presets/jazz.json:balanced "smooth jazz trio, 90 BPM" --duration 10 -o out.wav
   generate --preset presets/jazz.json "late-night piano trio" --seed 7 --model ./musicgen-small
+  generate --preset jazz "the same trio, going on" --continuation intro.wav --duration 8
 
 The model defaults to the one the preset was optimised for (its provenance). The clip's WAV comment and a
 sidecar out.json record the preset, prompt, model and seed. Existing files are kept unless --overwrite.
@@ -51,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default="transformers", choices=("transformers", "audiocraft"))
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=seed_arg, default=0, help="sampling seed, 0 to 2**32 - 1 (default 0)")
+    p.add_argument("--continuation", action="append", type=Path, metavar="FILE", default=None,
+                   help="audio prompt to continue (WAV, FLAC, OGG, MP3 or AIFF, >= 1 s); --duration is then the "
+                        "continuation's length, prompt + continuation fit 30 s, and the clip holds the "
+                        "continuation only (as the optimizer scores it)")
     add_melody_argument(p)
     return p
 
@@ -81,10 +92,14 @@ def _run(args: argparse.Namespace) -> int:
     except (PresetFileError, PresetValidationError) as exc:
         raise UsageError(str(exc)) from None
     melodies = _melodies_for(args, dict(presets.provenance))
+    audio_prompts = _continuation_for(args, dict(presets.provenance))
     sidecar = args.output.with_suffix(".json")
     _check_output(args.output, sidecar, preset_file=presets.path, overwrite=args.overwrite)
     model_name = args.model or presets.provenance["model"]
     check_backend_runs_model(model_name, args.backend)
+    if audio_prompts and args.backend != "transformers":
+        raise UsageError("--continuation needs --backend transformers (the audiocraft backend generates from text "
+                         "only).")
 
     from objectives._loading import load_generator
     from objectives.generation._device import resolve_device
@@ -98,7 +113,8 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(one_line(exc)) from None
     check_melody_model(args, generator)
     clip = generator.generate([preset.params.apply_suffix(args.prompt)], [preset.params], [args.seed],
-                              duration=args.duration, melodies=melodies[:1] if melodies else None)
+                              duration=args.duration, melodies=melodies[:1] if melodies else None,
+                              audio_prompts=audio_prompts)
     metadata = {
         "prompt": args.prompt,
         "conditioning_prompt": preset.params.apply_suffix(args.prompt),
@@ -108,6 +124,7 @@ def _run(args: argparse.Namespace) -> int:
         "model": model_name,
         "backend": generator.backend,
         "seed": args.seed,
+        **({"conditioning": spec_conditioning(args)} if melodies or audio_prompts else {}),
         "duration_s": args.duration,
         "sample_rate": clip.sample_rate,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -140,6 +157,22 @@ def _melodies_for(args: argparse.Namespace, provenance: dict[str, Any]) -> list 
     if args.melody and len(args.melody) > 1:
         raise UsageError(f"generate makes one clip and takes one --melody but got {len(args.melody)}.")
     return read_melodies(args)
+
+
+def _continuation_for(args: argparse.Namespace, provenance: dict[str, Any]) -> list | None:
+    """``--continuation`` read (one file), or None; a preset tuned on continuations, used without one, gets a note:
+    its decoding parameters were chosen for continuing audio and may suit text-only generation less."""
+    if args.continuation and len(args.continuation) > 1:
+        raise UsageError(f"generate makes one clip and takes one --continuation but got {len(args.continuation)}.")
+    if args.continuation and args.melody:
+        raise UsageError("--melody and --continuation cannot be combined yet; give one of them.")
+    found_for = (provenance.get("conditioning") or {}).get("continuation")
+    if found_for and not args.continuation:
+        files = ", ".join(f.split(" ")[0] for f in found_for)
+        print(f"note: this preset was found continuing audio prompts ({files}); "
+              "without --continuation FILE it generates from text alone, which it was not tuned for.",
+              file=sys.stderr)
+    return read_continuations(args.continuation, float(args.duration))
 
 
 def _check_output(output: Path, sidecar: Path, *, preset_file: Path, overwrite: bool) -> None:

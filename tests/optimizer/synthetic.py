@@ -26,10 +26,11 @@ def _trial(number_hint, clap, repetition, *, feasible=True, params=None, baselin
                                      system_attrs={"constraints:noise": -0.1 if feasible else 0.2})
 
 
-def make_study(points, storage=None, name="jazz/debug", model="debug"):
-    """A study of this tool's shape, run with ``model``, whose trials have the given ``(clap, repetition[, options])``."""
+def make_study(points, storage=None, name="jazz/debug", **spec):
+    """A study of this tool's shape whose trials have the given ``(clap, repetition[, options])``; ``spec`` changes
+    fields of :data:`SPEC` (``model="other"``, ``continuation=(...)``)."""
     study = optuna.create_study(directions=list(_keys.DIRECTIONS), study_name=name, storage=storage)
-    study.set_user_attr(_keys.STUDY_SPEC, dataclasses.replace(SPEC, model=model).to_dict())
+    study.set_user_attr(_keys.STUDY_SPEC, dataclasses.replace(SPEC, **spec).to_dict())
     for i, point in enumerate(points):
         study.add_trial(_trial(i, *point[:2], **(point[2] if len(point) > 2 else {})))
     return study

@@ -1,6 +1,7 @@
-"""Every audio input (``optimize --melody``, ``--continuation``, ``--reference``, ``generate --melody``) goes through
-one validator (objectives/_audio_input.py): each kind of bad file is one sentence and exit 2 before any model
-loads, with no warning, no traceback and nothing written; a long file costs only what is used."""
+"""Every audio input (``optimize --melody``, ``--continuation``, ``--reference``, ``generate --melody`` and
+``--continuation``) goes through one validator (objectives/_audio_input.py): each kind of bad file is one
+sentence and exit 2 before any model loads, with no warning, no traceback and nothing
+written; a long file costs only what is used."""
 
 from __future__ import annotations
 
@@ -121,15 +122,16 @@ def _preset(tmp_path: Path) -> Path:
 
 
 def _argv(option: str, target: Path, preset: Path) -> list[str]:
-    if option == "generate --melody":
+    if option.startswith("generate"):
         return ["generate", "--preset", str(preset), "a tune", "-o", "out.wav", "--model", "debug",
-                "--melody", str(target)]
+                "--duration", "1", option.split()[-1], str(target)]
     flag = option.split()[-1]
     return ["optimize", "--genre", "jazz", "--model", "debug", "--duration", "1", "--prompts", "2",
             "--replicates", "1", flag, str(target)]
 
 
-OPTIONS = ("optimize --melody", "optimize --continuation", "optimize --reference", "generate --melody")
+OPTIONS = ("optimize --melody", "optimize --continuation", "optimize --reference", "generate --melody",
+           "generate --continuation")
 
 
 @pytest.mark.slow
