@@ -8,6 +8,13 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import signal
+
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    # A run started in the background by a script (`pytest &`) inherits Ctrl-C ignored, and so would every command
+    # the interrupt tests send SIGINT to; a Python handler here is reset to the default in each child at exec.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 from pathlib import Path
 
 import pytest
