@@ -192,7 +192,7 @@ class Evaluator:
         self.audio_prompts = tuple(audio_prompts) if audio_prompts else None
         self.melodies = tuple(melodies) if melodies else None
         if self.melodies is not None:
-            from objectives.generation._chroma import conditioning_chroma
+            from objectives._chroma import conditioning_chroma
 
             self._melody_chroma = [conditioning_chroma(m, generator.sample_rate) for m in self.melodies]
         self.seeds = [replicate_seed(base_seed, p, r) for p, r in self._rows]

@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from optimizer._errors import EXIT_USAGE, OneLineArgumentParser, UsageError
+from optimizer._errors import EXIT_USAGE, UsageError
+from optimizer.cli._argparser import OneLineArgumentParser
 from optimizer.cli._argtypes import seed_arg
 from optimizer.cli._conditioning import add_melody_argument, check_melody_model, read_melodies
 from optimizer.cli._errors import one_line

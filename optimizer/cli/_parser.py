@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from optimizer._errors import OneLineArgumentParser
+from optimizer.cli._argparser import OneLineArgumentParser
 from optimizer.cli._conditioning import add_conditioning_arguments
 
 __all__ = ["DEFAULT_CLAP", "DEFAULT_MODEL", "DEFAULT_STORAGE", "MAX_DURATION", "MAX_PENDING", "MAX_TRIALS",

@@ -7,7 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from optimizer._errors import EXIT_USAGE, OneLineArgumentParser, UsageError
+from optimizer._errors import EXIT_USAGE, UsageError
+from optimizer.cli._argparser import OneLineArgumentParser
 from optimizer.cli._errors import one_line
 from optimizer.cli._warnings import quiet_library_warnings
 

@@ -15,8 +15,8 @@ __all__ = ["artifact_dir", "artifact_store", "precheck_artifact_dir", "precheck_
 
 def artifact_dir(args: argparse.Namespace) -> Path:
     """``--artifact-dir``, or the folder beside the storage (see
-    :func:`optimizer.review._artifacts.default_artifact_dir`)."""
-    from optimizer.review._artifacts import default_artifact_dir
+    :func:`optimizer.search._artifacts.default_artifact_dir`)."""
+    from optimizer.search._artifacts import default_artifact_dir
 
     return args.artifact_dir or default_artifact_dir(args.storage)
 
@@ -36,7 +36,7 @@ def precheck_artifact_dir(folder: Path) -> None:
 
 def artifact_store(args: argparse.Namespace):
     """The Optuna artifact store in :func:`artifact_dir` (created); an unwritable folder is a usage error."""
-    from optimizer.review._artifacts import open_artifact_store
+    from optimizer.search._artifacts import open_artifact_store
 
     try:
         return open_artifact_store(artifact_dir(args))

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from optimizer._errors import OneLineArgumentParser
+from optimizer.cli._argparser import OneLineArgumentParser
 from optimizer.cli._argtypes import seed_arg
 from optimizer.cli._warnings import quiet_library_warnings
 

@@ -22,7 +22,7 @@ from optuna_dashboard import ObjectiveUserAttrRef, SliderWidget, register_object
 
 from objectives._evaluation import Evaluation, Evaluator
 from optimizer import _keys
-from optimizer.review._artifacts import upload_trial_artifacts
+from optimizer.search._artifacts import upload_trial_artifacts
 from optimizer.search._baselines import requeue_lost_baselines
 from optimizer.search._loop import Batcher, RunTally, TrialLoop
 from optimizer.search._runner import record_evaluation

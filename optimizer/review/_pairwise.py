@@ -23,8 +23,8 @@ from objectives._params import DecodingParams
 from optimizer import _keys
 from optimizer._errors import IncompatibleStudyError, MissingExtraError
 from optimizer._study_payloads import PairwiseSetup
-from optimizer.review._artifacts import upload_trial_artifacts
 from optimizer.review._pairwise_sampler import ResettingPreferentialSampler
+from optimizer.search._artifacts import upload_trial_artifacts
 from optimizer.search._loop import Batcher, RunTally, TrialLoop
 from optimizer.search._runner import record_evaluation
 from optimizer.search._space import SearchSpace
