@@ -58,7 +58,7 @@ def one_line(exc: Exception) -> str:
     Returns:
         One sentence, ending with a period; the password of any URL in it is shown as ``***``.
     """
-    from optimizer.search._storage_spec import mask_secrets  # no password of a URL is ever printed
+    from optimizer.search import mask_secrets  # no password of a URL is ever printed
 
     message = mask_secrets(str(exc).strip())
     hint = None if type(exc) is UsageError else _hint(exc)

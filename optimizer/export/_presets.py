@@ -13,16 +13,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import optuna
 
-from objectives._params import DecodingParams
-from objectives._registry import get_objective, revalidated_objectives
-from objectives.scoring._feasibility import is_feasible
+from objectives import DecodingParams, get_objective, revalidated_objectives
+from objectives.scoring import is_feasible
 from optimizer import _keys
 from optimizer._outputs import preset_study, replace_own_file
 from optimizer._study_payloads import ListenerFeedback
 from optimizer._trial_payloads import PromptScores
 from optimizer._version import DISTRIBUTION, tool_version
 from optimizer.export._pareto import feasible_front, malformed_trials, name_front, name_points, non_dominated
-from optimizer.presets._schema import SCHEMA_VERSION, validate_presets
+from optimizer.presets import SCHEMA_VERSION, validate_presets
 
 if TYPE_CHECKING:
     from optuna_dashboard.preferential import PreferentialStudy

@@ -9,8 +9,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from objectives._params import DecodingParams
-from objectives.scoring._calibration import RepetitionCalibration
+from objectives import DecodingParams
+from objectives.scoring import RepetitionCalibration
 from optimizer._errors import GenreError
 from optimizer._parsing import DocumentError, check_structure, read_small_file
 from optimizer.search._space import SearchSpace
