@@ -6,7 +6,7 @@ Knows nothing of Optuna. ``DecodingParams`` imports without torch; everything el
 
 from typing import TYPE_CHECKING
 
-from objectives._errors import DeviceError, ModelLoadError
+from objectives._errors import DeviceError, DeviceUnavailableError, ModelLoadError
 from objectives._lazy import lazy_getattr
 from objectives._params import DEFAULT_EXTEND_STRIDE, DecodingParams
 from objectives._registry import (
@@ -36,6 +36,7 @@ __all__ = [
     "ClipScores",
     "DecodingParams",
     "DeviceError",
+    "DeviceUnavailableError",
     "Evaluation",
     "Evaluator",
     "ModelLoadError",

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_USAGE", "EmptyStudyError", "GenreError",
-           "IncompatibleStudyError", "MissingExtraError", "PresetDocumentError", "StorageError",
-           "StorageWriteError", "StudyNotFoundError", "UsageError"]
+           "IncompatibleStudyError", "MissingExtraError", "NoFeasibleTrialError", "NoValidatedCandidateError",
+           "PresetDocumentError", "StorageError", "StorageWriteError", "StudyNotFoundError", "UnknownGenreError",
+           "UsageError"]
 
 EXIT_USAGE = 2
 """Bad input: an argument, a genre file, a model name, a storage URL, an incompatible study."""
@@ -81,6 +82,19 @@ class IncompatibleStudyError(UsageError):
 class GenreError(UsageError):
     """An unknown shipped genre, or a genre file that is missing, unreadable or malformed (the message names the
     file and the field)."""
+
+
+class UnknownGenreError(GenreError):
+    """A genre name that is neither shipped nor a genre file (the message lists the shipped ones)."""
+
+
+class NoFeasibleTrialError(RuntimeError):
+    """The study has no completed, non-degenerate trial to export."""
+
+
+class NoValidatedCandidateError(NoFeasibleTrialError):
+    """Every Pareto candidate turned degenerate when re-generated on the validation prompts (exporting without
+    re-validation keeps the search's values)."""
 
 
 class MissingExtraError(UsageError):
