@@ -44,7 +44,7 @@ from _roofline import copy_bandwidth, decode_step_seconds, matmul_flops, step_co
 from decode_throughput import configs  # noqa: E402  (the same N distinct configurations)
 
 import objectives._evaluation as evaluation_module  # noqa: E402
-import optimizer.review._artifacts as artifacts_module  # noqa: E402
+import optimizer.search._artifacts as artifacts_module  # noqa: E402
 import optimizer.search._runner as runner_module  # noqa: E402
 from objectives import DecodingParams, Evaluator  # noqa: E402
 from objectives._debug import build_random_clap, build_random_musicgen  # noqa: E402
@@ -52,7 +52,7 @@ from objectives.generation import TransformersMusicGen, resolve_device  # noqa: 
 from objectives.generation._memory import configs_per_pass  # noqa: E402
 from objectives.scoring import ClapScorer  # noqa: E402
 from optimizer import SearchSpace, _keys, run_trials  # noqa: E402
-from optimizer.review._artifacts import open_artifact_store  # noqa: E402
+from optimizer.search._artifacts import open_artifact_store  # noqa: E402
 from optimizer.search._samplers import make_sampler  # noqa: E402
 
 PHASE_ORDER = ["text encoder", "decode steps", "EnCodec decode", "CLAP", "repetition/degeneracy",

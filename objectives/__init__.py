@@ -4,10 +4,11 @@ Knows nothing of Optuna. ``DecodingParams`` imports without torch; everything el
 (PEP 562), so a program that only reads presets does not need torch installed.
 """
 
-from __future__ import annotations
+from typing import TYPE_CHECKING
 
+from objectives._errors import DeviceError, DeviceUnavailableError, ModelLoadError
 from objectives._lazy import lazy_getattr
-from objectives._params import DecodingParams
+from objectives._params import DEFAULT_EXTEND_STRIDE, DecodingParams
 from objectives._registry import (
     Objective,
     UnknownObjectiveError,
@@ -21,19 +22,31 @@ from objectives._registry import (
     unregister,
 )
 
+if TYPE_CHECKING:
+    from objectives._audio_input import AudioInputError, audio_header, read_audio
+    from objectives._debug import DEBUG_MODEL_NAME, DEBUG_MODELS
+    from objectives._evaluation import ClipScores, Evaluation, Evaluator, replicate_seed
+    from objectives._loading import check_backend, load_clap, load_generator
+
 __all__ = [
     "DEBUG_MODELS",
     "DEBUG_MODEL_NAME",
+    "DEFAULT_EXTEND_STRIDE",
     "AudioInputError",
     "ClipScores",
     "DecodingParams",
+    "DeviceError",
+    "DeviceUnavailableError",
     "Evaluation",
     "Evaluator",
+    "ModelLoadError",
     "Objective",
     "UnknownObjectiveError",
     "audio_header",
+    "check_backend",
     "fixed_objectives",
     "get_objective",
+    "lazy_getattr",
     "load_clap",
     "load_generator",
     "objective_names",
@@ -47,18 +60,18 @@ __all__ = [
 ]
 
 _LAZY = {
-    "DEBUG_MODELS": "objectives._debug",
-    "DEBUG_MODEL_NAME": "objectives._debug",
     "AudioInputError": "objectives._audio_input",
     "audio_header": "objectives._audio_input",
     "read_audio": "objectives._audio_input",
+    "DEBUG_MODELS": "objectives._debug",
+    "DEBUG_MODEL_NAME": "objectives._debug",
     "ClipScores": "objectives._evaluation",
     "Evaluation": "objectives._evaluation",
     "Evaluator": "objectives._evaluation",
     "replicate_seed": "objectives._evaluation",
+    "check_backend": "objectives._loading",
     "load_clap": "objectives._loading",
     "load_generator": "objectives._loading",
 }
-
 
 __getattr__ = lazy_getattr(__name__, _LAZY)

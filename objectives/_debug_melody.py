@@ -11,7 +11,7 @@ def build_random_musicgen_melody(seed: int = 0, size: str = "debug"):
 
     32 kHz mono, 4 codebooks of 2048 at 50 Hz, 12 chroma bins over 235 frames (30 s at hop 4096), like
     ``facebook/musicgen-melody``. The processor is the tokenizer alone: transformers'
-    ``MusicgenMelodyFeatureExtractor`` needs torchaudio (:mod:`objectives.generation._chroma` reproduces it).
+    ``MusicgenMelodyFeatureExtractor`` needs torchaudio (:mod:`objectives._chroma` reproduces it).
     ``size`` picks the decoder, text encoder and codec widths as :func:`objectives._debug.build_random_musicgen`
     does (``debug``, ``small``, ``medium``; the published melody checkpoint has the medium decoder).
 

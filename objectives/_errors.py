@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DeviceError", "ModelLoadError", "first_line"]
+__all__ = ["DeviceError", "DeviceUnavailableError", "ModelLoadError", "first_line"]
 
 
 class DeviceError(ValueError):
@@ -15,6 +15,10 @@ class DeviceError(ValueError):
     def __init__(self, requested: str, message: str) -> None:
         super().__init__(message)
         self.requested = requested
+
+
+class DeviceUnavailableError(DeviceError):
+    """A device kind this machine or torch build lacks altogether (no CUDA GPU, no MPS): the CPU is the fix."""
 
 
 class ModelLoadError(RuntimeError):

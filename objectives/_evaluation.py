@@ -9,19 +9,26 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from objectives._params import DecodingParams
-from objectives.generation._backend import GeneratedAudio, MusicGenBackend, StepCallback
-from objectives.generation._windows import MAX_CLIP_SECONDS
-from objectives.scoring._calibration import repetition_excess
-from objectives.scoring._clap import ClapScorer
-from objectives.scoring._continuity import seam_continuity
-from objectives.scoring._degeneracy import DegeneracyReport, DegeneracyThresholds, degeneracy
-from objectives.scoring._diversity import embedding_spread
-from objectives.scoring._fad import EmbeddingStats, frechet_distance
-from objectives.scoring._feasibility import is_feasible
-from objectives.scoring._melody import melody_adherence
-from objectives.scoring._repetition import repetition_score, token_repetition
-from objectives.scoring._stats import ScoreSummary, summarize
-from objectives.scoring._stereo import channel_degeneracy, side_mid_ratio
+from objectives.generation import MAX_CLIP_SECONDS, GeneratedAudio, MusicGenBackend, StepCallback
+from objectives.scoring import (
+    ClapScorer,
+    DegeneracyReport,
+    DegeneracyThresholds,
+    EmbeddingStats,
+    ScoreSummary,
+    channel_degeneracy,
+    degeneracy,
+    embedding_spread,
+    frechet_distance,
+    is_feasible,
+    melody_adherence,
+    repetition_excess,
+    repetition_score,
+    seam_continuity,
+    side_mid_ratio,
+    summarize,
+    token_repetition,
+)
 
 __all__ = ["ClipScores", "Evaluation", "Evaluator", "replicate_seed"]
 
@@ -192,7 +199,7 @@ class Evaluator:
         self.audio_prompts = tuple(audio_prompts) if audio_prompts else None
         self.melodies = tuple(melodies) if melodies else None
         if self.melodies is not None:
-            from objectives.generation._chroma import conditioning_chroma
+            from objectives._chroma import conditioning_chroma
 
             self._melody_chroma = [conditioning_chroma(m, generator.sample_rate) for m in self.melodies]
         self.seeds = [replicate_seed(base_seed, p, r) for p, r in self._rows]

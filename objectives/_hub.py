@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from objectives.generation._transformers import ModelLoadError
+from objectives.generation import ModelLoadError
 
 __all__ = ["CLAP", "MUSICGEN", "CheckpointKind", "check_directory", "resolve_checkpoint"]
 

@@ -8,10 +8,8 @@ from objectives._debug import DEBUG_MODEL_NAME, DEBUG_MODELS, build_debug_clap, 
 from objectives._debug_melody import build_random_musicgen_melody
 from objectives._errors import ModelLoadError
 from objectives._hub import CLAP, MUSICGEN, resolve_checkpoint
-from objectives.generation._audiocraft import AudiocraftMusicGen
-from objectives.generation._backend import MusicGenBackend
-from objectives.generation._transformers import TransformersMusicGen
-from objectives.scoring._clap import ClapScorer
+from objectives.generation import AudiocraftMusicGen, MusicGenBackend, TransformersMusicGen
+from objectives.scoring import ClapScorer
 
 __all__ = ["BACKENDS", "check_backend", "load_clap", "load_generator"]
 
@@ -52,7 +50,7 @@ def load_generator(name: str, *, backend: str = "transformers", device: torch.de
         ValueError: unknown backend.
     """
     check_backend(name, backend)
-    from objectives.generation._melody import MelodyMusicGen, is_melody_checkpoint
+    from objectives.generation import MelodyMusicGen, is_melody_checkpoint
 
     if DEBUG_MODELS.get(name) == "melody":
         model, tokenizer = build_random_musicgen_melody()

@@ -3,9 +3,50 @@
 Preset reading and validation import without torch; the rest is loaded on first use (PEP 562).
 """
 
-from __future__ import annotations
+from typing import TYPE_CHECKING
 
-from objectives._lazy import lazy_getattr
+from objectives import lazy_getattr
+
+if TYPE_CHECKING:
+    from optimizer._errors import (
+        EmptyStudyError,
+        GenreError,
+        IncompatibleStudyError,
+        MissingExtraError,
+        NoFeasibleTrialError,
+        NoValidatedCandidateError,
+        PresetDocumentError,
+        StorageError,
+        StudyNotFoundError,
+        UnknownGenreError,
+        UsageError,
+    )
+    from optimizer.export import build_presets, feasible_front, name_front, write_presets
+    from optimizer.presets import (
+        Preset,
+        PresetFile,
+        PresetFileError,
+        PresetValidationError,
+        UnknownPresetError,
+        load_genre_presets,
+        load_presets,
+        load_schema,
+        resolve_preset,
+        validate_presets,
+    )
+    from optimizer.search import (
+        Genre,
+        RunSummary,
+        SearchSpace,
+        StudySpec,
+        enqueue_references,
+        list_genres,
+        load_genre,
+        load_genre_file,
+        load_or_create_study,
+        make_sampler,
+        run_trials,
+    )
 
 __all__ = [
     "EmptyStudyError",
@@ -14,6 +55,7 @@ __all__ = [
     "IncompatibleStudyError",
     "MissingExtraError",
     "NoFeasibleTrialError",
+    "NoValidatedCandidateError",
     "Preset",
     "PresetDocumentError",
     "PresetFile",
@@ -24,6 +66,7 @@ __all__ = [
     "StorageError",
     "StudyNotFoundError",
     "StudySpec",
+    "UnknownGenreError",
     "UnknownPresetError",
     "UsageError",
     "build_presets",
@@ -45,37 +88,42 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Preset": "optimizer.presets._loader",
-    "PresetFile": "optimizer.presets._loader",
-    "PresetFileError": "optimizer.presets._loader",
-    "UnknownPresetError": "optimizer.presets._loader",
-    "load_presets": "optimizer.presets._loader",
-    "load_genre_presets": "optimizer.presets._loader",
-    "resolve_preset": "optimizer.presets._loader",
-    "Genre": "optimizer.search._genre",
-    "list_genres": "optimizer.search._genre",
-    "load_genre": "optimizer.search._genre",
-    "load_genre_file": "optimizer.search._genre",
-    "NoFeasibleTrialError": "optimizer.export._presets",
-    "PresetValidationError": "optimizer.presets._schema",
-    "build_presets": "optimizer.export._presets",
-    "load_schema": "optimizer.presets._schema",
-    "validate_presets": "optimizer.presets._schema",
-    "write_presets": "optimizer.export._presets",
-    "RunSummary": "optimizer.search._runner",
-    "enqueue_references": "optimizer.search._baselines",
-    "run_trials": "optimizer.search._runner",
-    "SearchSpace": "optimizer.search._space",
-    "StudySpec": "optimizer.search._study",
-    "load_or_create_study": "optimizer.search._study",
-    "make_sampler": "optimizer.search._samplers",
-    "feasible_front": "optimizer.export._pareto",
-    "name_front": "optimizer.export._pareto",
-    **{name: "optimizer._errors" for name in ("EmptyStudyError", "GenreError", "IncompatibleStudyError",
-                                              "MissingExtraError", "PresetDocumentError", "StorageError",
-                                              "StudyNotFoundError",
-                                              "UsageError")},
+    "EmptyStudyError": "optimizer._errors",
+    "GenreError": "optimizer._errors",
+    "IncompatibleStudyError": "optimizer._errors",
+    "MissingExtraError": "optimizer._errors",
+    "NoFeasibleTrialError": "optimizer._errors",
+    "NoValidatedCandidateError": "optimizer._errors",
+    "PresetDocumentError": "optimizer._errors",
+    "StorageError": "optimizer._errors",
+    "StudyNotFoundError": "optimizer._errors",
+    "UnknownGenreError": "optimizer._errors",
+    "UsageError": "optimizer._errors",
+    "build_presets": "optimizer.export",
+    "feasible_front": "optimizer.export",
+    "name_front": "optimizer.export",
+    "write_presets": "optimizer.export",
+    "Preset": "optimizer.presets",
+    "PresetFile": "optimizer.presets",
+    "PresetFileError": "optimizer.presets",
+    "PresetValidationError": "optimizer.presets",
+    "UnknownPresetError": "optimizer.presets",
+    "load_genre_presets": "optimizer.presets",
+    "load_presets": "optimizer.presets",
+    "load_schema": "optimizer.presets",
+    "resolve_preset": "optimizer.presets",
+    "validate_presets": "optimizer.presets",
+    "Genre": "optimizer.search",
+    "RunSummary": "optimizer.search",
+    "SearchSpace": "optimizer.search",
+    "StudySpec": "optimizer.search",
+    "enqueue_references": "optimizer.search",
+    "list_genres": "optimizer.search",
+    "load_genre": "optimizer.search",
+    "load_genre_file": "optimizer.search",
+    "load_or_create_study": "optimizer.search",
+    "make_sampler": "optimizer.search",
+    "run_trials": "optimizer.search",
 }
-
 
 __getattr__ = lazy_getattr(__name__, _LAZY)

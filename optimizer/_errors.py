@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
-import re
-from typing import Any, NoReturn
-
-from optimizer._version import tool_version
+from typing import Any
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_USAGE", "EmptyStudyError", "GenreError",
-           "IncompatibleStudyError", "MissingExtraError", "OneLineArgumentParser", "PresetDocumentError",
-           "StorageError", "StorageWriteError", "StudyNotFoundError", "UsageError", "plain_text"]
+           "IncompatibleStudyError", "MissingExtraError", "NoFeasibleTrialError", "NoValidatedCandidateError",
+           "PresetDocumentError", "StorageError", "StorageWriteError", "StudyNotFoundError", "UnknownGenreError",
+           "UsageError"]
 
 EXIT_USAGE = 2
 """Bad input: an argument, a genre file, a model name, a storage URL, an incompatible study."""
@@ -26,37 +23,6 @@ class UsageError(ValueError):
     The CLI raises it directly; library code raises one of its typed subclasses below, whose messages name no
     command-line flag (:func:`optimizer.cli._errors.one_line` adds the flag that fixes it).
     """
-
-
-_ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")
-_LITERAL = re.compile(r"``([^`]+)``")
-
-
-def plain_text(text: str) -> str:
-    """``text`` without reStructuredText inline markup: double-backtick literals and role references
-    (``:func:`name```) become their bare text.
-
-    Module docstrings double as ``--help`` descriptions; a terminal shows markup literally.
-    """
-    return _LITERAL.sub(r"\1", _ROLE.sub(r"\1", text))
-
-
-class OneLineArgumentParser(argparse.ArgumentParser):
-    """argparse that reports a bad argument as one line (not usage + error) and exits with :data:`EXIT_USAGE`,
-    adds ``--version`` (the installed distribution's version) and prints its help as plain text (no
-    reStructuredText markup from docstrings used as descriptions)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.add_argument("--version", action="version", version=f"%(prog)s {tool_version()}",
-                          help="print the version and exit")
-
-    def format_help(self) -> str:
-        """The help text, without reStructuredText markup (see :func:`plain_text`)."""
-        return plain_text(super().format_help())
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 class StorageWriteError(RuntimeError):
@@ -116,6 +82,19 @@ class IncompatibleStudyError(UsageError):
 class GenreError(UsageError):
     """An unknown shipped genre, or a genre file that is missing, unreadable or malformed (the message names the
     file and the field)."""
+
+
+class UnknownGenreError(GenreError):
+    """A genre name that is neither shipped nor a genre file (the message lists the shipped ones)."""
+
+
+class NoFeasibleTrialError(RuntimeError):
+    """The study has no completed, non-degenerate trial to export."""
+
+
+class NoValidatedCandidateError(NoFeasibleTrialError):
+    """Every Pareto candidate turned degenerate when re-generated on the validation prompts (exporting without
+    re-validation keeps the search's values)."""
 
 
 class MissingExtraError(UsageError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from objectives import _registry
+from objectives import fixed_objectives, get_objective, selectable_objectives
 
 __all__ = [
     "AWAITING_RATING",
@@ -87,14 +87,14 @@ SCORING_VERSION = 2
 its spec. 1 (no record): raw repetition share, clipping as any sample at full scale, silence below -60 dBFS.
 2: repetition beyond the genre's reference, hard-clip runs, silence relative to the clip's loudest frame."""
 
-BASE_OBJECTIVES: tuple[str, ...] = _registry.fixed_objectives()
+BASE_OBJECTIVES: tuple[str, ...] = fixed_objectives()
 """The objectives every study has, in the order of ``trial.values`` (from :mod:`objectives._registry`)."""
-DIRECTIONS: tuple[Literal["maximize", "minimize"], ...] = tuple(_registry.get_objective(o).direction
+DIRECTIONS: tuple[Literal["maximize", "minimize"], ...] = tuple(get_objective(o).direction
                                                                   for o in BASE_OBJECTIVES)
 """Their directions: more prompt adherence, less repetition."""
 RATING = "rating"
 """The human objective: told by the dashboard, never computed (see :mod:`optimizer.review._human`)."""
 RATING_RANGE = (1, 10)
 """Lowest and highest rating the dashboard's slider offers."""
-EXTRA_OBJECTIVES: tuple[str, ...] = _registry.selectable_objectives()
+EXTRA_OBJECTIVES: tuple[str, ...] = selectable_objectives()
 """Objectives a study may add after the fixed ones (``fad`` comes with reference audio)."""

@@ -1,9 +1,12 @@
 """The layout table of docs/architecture.md matches the tree, and the packages keep the shape it describes: no import
-cycle (module-level or inside functions) and no module over 350 lines."""
+cycle (module-level or inside functions), no module over 350 lines, every package a face with ``__all__``, and
+imports that follow its layer table (no private reach into another package, no import up or sideways, no cycle
+between packages)."""
 
 from __future__ import annotations
 
 import ast
+import os
 import re
 from pathlib import Path
 
@@ -37,25 +40,31 @@ def _imports(name: str, path: Path, known: set[str]) -> set[str]:
     return {m for m in found if m in known and m != name}
 
 
-def test_no_import_cycle_between_modules():
-    modules = _modules()
-    packages = {m for m, p in modules.items() if p.name == "__init__.py"}
-    graph = {m: _imports(m, p, set(modules) - packages) for m, p in modules.items() if m not in packages}
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every cycle a depth-first walk of ``graph`` meets (each as the path that closes it)."""
     state: dict[str, int] = {}  # 1 visiting, 2 done
     cycles: list[list[str]] = []
 
     def visit(node: str, path: list[str]) -> None:
         state[node] = 1
-        for target in sorted(graph[node]):
+        for target in sorted(graph.get(node, ())):
             if state.get(target) == 1:
                 cycles.append([*path[path.index(target):], target])
             elif target not in state:
                 visit(target, [*path, target])
         state[node] = 2
 
-    for module in sorted(graph):
-        if module not in state:
-            visit(module, [module])
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    return cycles
+
+
+def test_no_import_cycle_between_modules():
+    modules = _modules()
+    packages = {m for m, p in modules.items() if p.name == "__init__.py"}
+    graph = {m: _imports(m, p, set(modules) - packages) for m, p in modules.items() if m not in packages}
+    cycles = _cycles(graph)
     assert cycles == [], "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
 
 
@@ -73,3 +82,128 @@ def test_the_architecture_doc_lists_every_package_and_nothing_else():
     assert packages - {"studies"} <= listed, f"packages missing from docs/architecture.md: {packages - listed}"
     folders = {entry for entry in listed if "/" in entry or (ROOT / entry).is_dir()}
     assert all((ROOT / entry).is_dir() for entry in folders), [e for e in folders if not (ROOT / e).is_dir()]
+
+
+# --- layers and faces (docs/architecture.md, "## Layers") ---------------------------------------------------------
+# Another checkout's code can be checked against this table: MGOPT_LAYOUT_ROOT=/path/to/checkout pytest -k layer
+CODE_ROOT = Path(os.environ.get("MGOPT_LAYOUT_ROOT", ROOT))
+LIBRARY = ("optimizer", "objectives")
+
+
+def _layer_table() -> dict[str, int]:
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## Layers"):]
+    table = {}
+    for number, modules in re.findall(r"^\| (\d+) [^|]*\| (.+) \|$", section, flags=re.M):
+        table |= {name: int(number) for name in re.findall(r"`([a-z_.]+)`", modules)}
+    return table
+
+
+def _library() -> dict[str, tuple[Path, bool]]:
+    """Every library module by dotted name (a package under its own name), with whether it is a package face."""
+    out = {}
+    for top in LIBRARY:
+        for path in (CODE_ROOT / top).rglob("*.py"):
+            parts = path.relative_to(CODE_ROOT).with_suffix("").parts
+            face = parts[-1] == "__init__"
+            out[".".join(parts[:-1] if face else parts)] = (path, face)
+    return out
+
+
+def _type_checking_only(node: ast.AST) -> bool:
+    test = node.test if isinstance(node, ast.If) else None
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _library_imports(path: Path, known: dict) -> list[tuple[str, int, bool]]:
+    """``(imported module or face, line, only under TYPE_CHECKING)`` for every import of library code in ``path``:
+    ``from pkg import name`` names the face ``pkg`` unless ``pkg.name`` is a module."""
+    found = []
+
+    def visit(node: ast.AST, typing_only: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            guarded = typing_only or _type_checking_only(child)
+            if isinstance(child, ast.Import):
+                found.extend((a.name, child.lineno, guarded) for a in child.names if a.name in known)
+            elif isinstance(child, ast.ImportFrom) and child.level == 0 and child.module in known:
+                subs = [f"{child.module}.{a.name}" for a in child.names if f"{child.module}.{a.name}" in known]
+                found.extend((t, child.lineno, guarded) for t in subs)
+                if len(subs) < len(child.names):
+                    found.append((child.module, child.lineno, guarded))
+            if isinstance(child, ast.If) and _type_checking_only(child):
+                for stmt in child.body:
+                    visit(ast.Module(body=[stmt], type_ignores=[]), True)
+                for stmt in child.orelse:
+                    visit(ast.Module(body=[stmt], type_ignores=[]), typing_only)
+            else:
+                visit(child, guarded)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), False)
+    return found
+
+
+def _package(module: str, modules: dict) -> str:
+    return module if modules[module][1] else module.rsplit(".", 1)[0]
+
+
+def _within(package: str, ancestor: str) -> bool:
+    return package == ancestor or package.startswith(ancestor + ".")
+
+
+def _edges() -> list[tuple[str, str, int, bool]]:
+    modules = _library()
+    return [(name, target, line, typing_only) for name, (path, _) in sorted(modules.items())
+            for target, line, typing_only in _library_imports(path, modules)]
+
+
+def test_no_module_imports_another_packages_private_module():
+    modules = _library()
+    reaches = [f"{name}:{line} -> {target}" for name, target, line, _ in _edges()
+               if any(part.startswith("_") for part in target.split("."))
+               and not _within(_package(name, modules), _package(target, modules))]
+    assert reaches == [], f"{len(reaches)} imports reach past a package's face: " + "; ".join(reaches)
+
+
+def test_imports_point_down_the_layer_table():
+    modules, table = _library(), _layer_table()
+
+    def layer(module: str) -> int:
+        owners = [entry for entry in table if _within(module, entry)]
+        assert owners, f"{module} is in no row of the layer table in docs/architecture.md"
+        return table[max(owners, key=len)]
+
+    wrong = []
+    for name, target, line, typing_only in _edges():
+        source, dest = _package(name, modules), _package(target, modules)
+        if typing_only or _within(source, dest):
+            continue
+        if layer(target) > layer(name) or (layer(target) == layer(name) and not _within(dest, source)):
+            wrong.append(f"{name}:{line} (layer {layer(name)}) -> {target} (layer {layer(target)})")
+    assert wrong == [], "imports against the layer table: " + "; ".join(wrong)
+
+
+def test_no_cycle_between_packages():
+    modules = _library()
+    graph: dict[str, set[str]] = {}
+    for name, target, _, _ in _edges():
+        source, dest = _package(name, modules), _package(target, modules)
+        if not _within(source, dest):
+            graph.setdefault(source, set()).add(dest)
+    cycles = _cycles(graph)
+    assert cycles == [], "package cycles: " + "; ".join(" -> ".join(c) for c in cycles)
+
+
+def test_every_package_face_exports_the_names_in_its_all():
+    import importlib
+
+    faces = {name: path for name, (path, face) in _library().items() if face}
+    no_all = [name for name, path in faces.items()
+              if not any(isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets)
+                         for node in ast.parse(path.read_text(encoding="utf-8")).body)]
+    assert no_all == [], f"package faces without __all__: {sorted(no_all)}"
+    if CODE_ROOT != ROOT:
+        return  # the names below are looked up in the imported (this checkout's) code
+    missing = {name: [n for n in module.__all__ if not hasattr(module, n)]
+               for name in sorted(faces) if (module := importlib.import_module(name))}
+    assert {name: names for name, names in missing.items() if names} == {}

@@ -1,23 +1,37 @@
 """MusicGen backends (transformers, audiocraft) and audiocraft's next-token rule."""
 
+from objectives.generation._audiocraft import AudiocraftMusicGen
 from objectives.generation._backend import GeneratedAudio, MusicGenBackend, StepCallback
+from objectives.generation._continuation import MIN_PROMPT_SECONDS, read_audio_prompt
 from objectives.generation._device import default_dtype, resolve_device
-from objectives.generation._memory import free_memory_bytes, is_out_of_memory, release_memory
+from objectives.generation._melody import MelodyMusicGen, is_melody_checkpoint
+from objectives.generation._memory import configs_per_pass, free_memory_bytes, is_out_of_memory, release_memory
 from objectives.generation._sampling import RowParams, next_token_probs, sample_next_token
+from objectives.generation._stereo import with_channels
 from objectives.generation._transformers import ModelLoadError, TransformersMusicGen
+from objectives.generation._windows import MAX_CLIP_SECONDS, MAX_WINDOW_SECONDS
 
 __all__ = [
+    "MAX_CLIP_SECONDS",
+    "MAX_WINDOW_SECONDS",
+    "MIN_PROMPT_SECONDS",
+    "AudiocraftMusicGen",
     "GeneratedAudio",
+    "MelodyMusicGen",
     "ModelLoadError",
     "MusicGenBackend",
     "RowParams",
     "StepCallback",
     "TransformersMusicGen",
+    "configs_per_pass",
     "default_dtype",
     "free_memory_bytes",
+    "is_melody_checkpoint",
     "is_out_of_memory",
     "next_token_probs",
+    "read_audio_prompt",
     "release_memory",
     "resolve_device",
     "sample_next_token",
+    "with_channels",
 ]

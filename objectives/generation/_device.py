@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from objectives._errors import DeviceError
+from objectives._errors import DeviceError, DeviceUnavailableError
 
 __all__ = ["default_dtype", "resolve_device"]
 
@@ -42,13 +42,14 @@ def resolve_device(requested: str = "auto") -> torch.device:
         raise DeviceError(requested, f"the device must be auto, cpu, cuda, cuda:N or mps (there is one CPU device) "
                                      f"but got {requested!r}.")
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise DeviceError(requested, f"the device {requested!r} was asked for but this torch build sees no CUDA GPU; "
-                                     "use the CPU.")
+        raise DeviceUnavailableError(requested, f"the device {requested!r} was asked for but this torch build sees no "
+                                                "CUDA GPU; use the CPU.")
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
         raise DeviceError(requested, f"the device {requested!r} was asked for but this machine has "
                                      f"{torch.cuda.device_count()} CUDA GPU(s), numbered from 0.")
     if device.type == "mps" and (device.index not in (None, 0) or not torch.backends.mps.is_available()):
-        raise DeviceError(requested, f"the device {requested!r} was asked for but MPS is not available; use the CPU.")
+        raise DeviceUnavailableError(requested, f"the device {requested!r} was asked for but MPS is not available; "
+                                                "use the CPU.")
     return device
 
 

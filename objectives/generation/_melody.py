@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from objectives._chroma import conditioning_chroma
 from objectives._errors import ModelLoadError, first_line
 from objectives.generation._cache import CACHE_ARGUMENT, preallocated_cache
-from objectives.generation._chroma import conditioning_chroma
 from objectives.generation._device import default_dtype
 from objectives.generation._text import encode_distinct
 from objectives.generation._transformers import TransformersMusicGen
@@ -47,7 +47,7 @@ class MelodyMusicGen(TransformersMusicGen):
     Args:
         model: a loaded ``MusicgenMelodyForConditionalGeneration``.
         processor: its tokenizer (``AutoTokenizer``; the processor's feature extractor needs torchaudio and
-            is replaced by :func:`~objectives.generation._chroma.conditioning_chroma`).
+            is replaced by :func:`~objectives._chroma.conditioning_chroma`).
         name, max_batch, max_duration: as for :class:`TransformersMusicGen`.
     """
 

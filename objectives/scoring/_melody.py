@@ -12,7 +12,7 @@ def melody_adherence(melody_chroma: np.ndarray, clip: np.ndarray, sample_rate: i
 
     The metric of the MusicGen paper (Copet et al., "Simple and Controllable Music Generation", NeurIPS 2023,
     section 4, "melody conditioning"): the chromagrams of the reference melody and of the output, computed
-    the way the conditioning is (:func:`~objectives.generation._chroma.melody_chroma`: quantised, one-hot per
+    the way the conditioning is (:func:`~objectives._chroma.melody_chroma`: quantised, one-hot per
     frame), compared frame by frame with the cosine similarity and averaged over time. With one-hot frames
     the cosine is 1 where the dominant pitch classes agree and 0 elsewhere, so the score is the share of
     frames on the melody's pitch class.
@@ -26,7 +26,7 @@ def melody_adherence(melody_chroma: np.ndarray, clip: np.ndarray, sample_rate: i
     Returns:
         Mean cosine similarity over the clip's frames, in [0, 1].
     """
-    from objectives.generation._chroma import melody_chroma as chroma_of
+    from objectives._chroma import melody_chroma as chroma_of
 
     generated = chroma_of(clip, sample_rate)
     reference = np.tile(melody_chroma, (-(-len(generated) // len(melody_chroma)), 1))[: len(generated)]

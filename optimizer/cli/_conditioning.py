@@ -49,7 +49,7 @@ def read_melodies(args: argparse.Namespace) -> list | None:
         UsageError: a file the audio validator refuses, or one under 1 s.
     """
     from objectives import AudioInputError
-    from objectives.generation._continuation import read_audio_prompt
+    from objectives.generation import read_audio_prompt
 
     if not getattr(args, "melody", None):
         return None
@@ -66,7 +66,7 @@ def check_melody_model(args: argparse.Namespace, generator) -> None:
     Raises:
         UsageError: ``--melody`` with a text-only model.
     """
-    from objectives.generation._melody import MelodyMusicGen
+    from objectives.generation import MelodyMusicGen
 
     if getattr(args, "melody", None) and not isinstance(generator, MelodyMusicGen):
         raise UsageError(f"--melody needs a MusicGen-Melody model (facebook/musicgen-melody or "
@@ -83,7 +83,7 @@ def check_conditioning(args: argparse.Namespace) -> None:
     args.melodies = read_melodies(args)
     if args.melodies and args.continuation:
         raise UsageError("--melody and --continuation cannot be combined yet; give one of them.")
-    from objectives._debug import DEBUG_MODELS
+    from objectives import DEBUG_MODELS
 
     if args.melodies and DEBUG_MODELS.get(args.model, "melody") != "melody":
         raise UsageError(f"--melody needs a MusicGen-Melody model but --model {args.model} is text-only; pass a "
@@ -106,8 +106,7 @@ def read_continuations(paths: list[Path] | None, duration: float) -> list | None
             1 s, or one that leaves no room for ``duration``.
     """
     from objectives import AudioInputError, audio_header
-    from objectives.generation._continuation import MIN_PROMPT_SECONDS, read_audio_prompt
-    from objectives.generation._windows import MAX_WINDOW_SECONDS
+    from objectives.generation import MAX_WINDOW_SECONDS, MIN_PROMPT_SECONDS, read_audio_prompt
 
     if not paths:
         return None

@@ -16,14 +16,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from objectives._registry import get_objective, objective_names, registered
+from objectives import get_objective, objective_names, registered
 from optimizer import _keys
 from optimizer._trial_payloads import Degeneracy
 from optimizer.cli._eta import RunClock, SteadyEstimate, format_left
-from optimizer.search._runner import TrialHooks
+from optimizer.search import TrialHooks
 
 if TYPE_CHECKING:
-    from optimizer.review._human import RatingHooks
+    from optimizer.review import RatingHooks
 
 __all__ = ["FrontView", "front_table", "rating_progress", "trial_progress"]
 
@@ -201,7 +201,7 @@ def _interval(score: dict[str, Any] | None) -> str:
 def rating_progress(console: Console, *, done: int, target: int, where: str) -> Iterator[RatingHooks]:
     """A bar of rated trials out of the target (its label says how many await a rating), the decoding bar, and
     one line per trial offered for rating, saying where to rate it (``where``: a URL or a command)."""
-    from optimizer.review._human import RatingHooks
+    from optimizer.review import RatingHooks
 
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=console, transient=False)

@@ -22,8 +22,7 @@ def run_dashboard(args: argparse.Namespace, console: Console) -> int:
     """
     import time
 
-    from optimizer.search._storage_spec import parse_storage
-    from optimizer.search._study import open_storage
+    from optimizer.search import open_storage, parse_storage
 
     spec = parse_storage(args.storage)
     if spec.file is not None and not spec.file.exists():
@@ -48,7 +47,7 @@ def run_dashboard(args: argparse.Namespace, console: Console) -> int:
 def bind_dashboard(args: argparse.Namespace):
     """The port of ``--human --dashboard``, bound before anything is loaded or written (a port in use is a usage
     error); the run serves the dashboard on it once the study is open."""
-    from optimizer.review._dashboard_server import BackgroundDashboard
+    from optimizer.review import BackgroundDashboard
 
     try:
         return BackgroundDashboard(host=args.host, port=args.port)

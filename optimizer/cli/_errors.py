@@ -7,12 +7,17 @@ command-line flags named.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from objectives import DeviceError, DeviceUnavailableError, ModelLoadError
 from optimizer._errors import (
-    GenreError,
     IncompatibleStudyError,
     MissingExtraError,
+    NoValidatedCandidateError,
     PresetDocumentError,
     StorageError,
+    UnknownGenreError,
     UsageError,
 )
 
@@ -26,25 +31,29 @@ _PRESET_HINTS = {"missing": "pass --presets PATH or leave it out", "too_many": "
 """Flag hints of :class:`PresetDocumentError` (the ``report`` command) by reason."""
 
 
+def _model_hint(exc: ModelLoadError) -> str | None:
+    if not exc.option:
+        return None
+    return f"pass it as --{exc.belongs_to}" if exc.belongs_to else f"to --{exc.option}"
+
+
+_HINTS: dict[type[Exception], Callable[[Any], str | None]] = {
+    IncompatibleStudyError: lambda exc: _STUDY_HINTS.get(exc.field, "pass --study-name NEW"),
+    UnknownGenreError: lambda exc: "pass --genre-file PATH; --list-genres describes them",
+    PresetDocumentError: lambda exc: _PRESET_HINTS.get(exc.reason),
+    StorageError: lambda exc: "check --storage",
+    MissingExtraError: lambda exc: "needed by --pairwise" if exc.feature == "pairwise mode" else None,
+    NoValidatedCandidateError: lambda exc: "pass --validate-seeds 0",
+    ModelLoadError: _model_hint,
+    DeviceUnavailableError: lambda exc: "pass --device cpu",
+    DeviceError: lambda exc: "pass --device auto, cpu, cuda or mps",
+}
+"""The flag that fixes each error type (the most specific type in the error's MRO wins); None: no hint."""
+
+
 def _hint(exc: Exception) -> str | None:
-    if isinstance(exc, IncompatibleStudyError):
-        return _STUDY_HINTS.get(exc.field, "pass --study-name NEW")
-    if isinstance(exc, GenreError) and str(exc).startswith("unknown genre"):
-        return "pass --genre-file PATH; --list-genres describes them"
-    if isinstance(exc, PresetDocumentError) and exc.reason in _PRESET_HINTS:
-        return _PRESET_HINTS[exc.reason]
-    if isinstance(exc, StorageError):
-        return "check --storage"
-    if isinstance(exc, MissingExtraError) and exc.feature == "pairwise mode":
-        return "needed by --pairwise"
-    if type(exc).__name__ == "NoFeasibleTrialError" and str(exc).endswith("without re-validation."):
-        return "pass --validate-seeds 0"
-    if type(exc).__name__ == "ModelLoadError" and getattr(exc, "option", None):  # objectives.generation's
-        belongs_to = getattr(exc, "belongs_to", None)
-        return f"pass it as --{belongs_to}" if belongs_to else f"to --{exc.option}"  # type: ignore[attr-defined]
-    if type(exc).__name__ == "DeviceError":  # objectives._errors.DeviceError (objectives is not imported here)
-        return "pass --device cpu" if str(exc).endswith("use the CPU.") else "pass --device auto, cpu, cuda or mps"
-    return None
+    owner = next((cls for cls in type(exc).__mro__ if cls in _HINTS), None)
+    return None if owner is None else _HINTS[owner](exc)
 
 
 def one_line(exc: Exception) -> str:
@@ -58,7 +67,7 @@ def one_line(exc: Exception) -> str:
     Returns:
         One sentence, ending with a period; the password of any URL in it is shown as ``***``.
     """
-    from optimizer.search._storage_spec import mask_secrets  # no password of a URL is ever printed
+    from optimizer.search import mask_secrets  # no password of a URL is ever printed
 
     message = mask_secrets(str(exc).strip())
     hint = None if type(exc) is UsageError else _hint(exc)

@@ -28,7 +28,7 @@ __all__ = ["check_given_match_study", "existing_study", "export_once", "export_p
 def nothing_to_export_fails(export: Callable[[], int], console: Console) -> int:
     """Run ``export``; a study without a feasible trial (:class:`~optimizer.export._presets.NoFeasibleTrialError`)
     is printed in red and returns :data:`~optimizer._errors.EXIT_FAILED` in every mode."""
-    from optimizer.export._presets import NoFeasibleTrialError
+    from optimizer.export import NoFeasibleTrialError
 
     try:
         return export()
@@ -41,7 +41,7 @@ def write_or_refuse(document: dict, path: Path) -> None:
     """Write ``document`` to ``path`` atomically; an unwritable path, or one that is not this study's preset file
     (:mod:`optimizer._outputs`, checked again: the folder may have changed during the run), is a usage error."""
     from optimizer.cli._outputs import PRESETS_HINT
-    from optimizer.export._presets import write_presets
+    from optimizer.export import write_presets
 
     try:
         write_presets(document, path, hint=PRESETS_HINT)
@@ -66,7 +66,7 @@ def existing_study(url: str, name: str):
         UsageError: no storage or no such study (the message names the studies there), or a pairwise study.
     """
     from optimizer import _keys
-    from optimizer.search._study import load_existing_study
+    from optimizer.search import load_existing_study
 
     study = load_existing_study(url, name, no_storage="run the search first (without --export-only)",
                                 no_study="pass --model or --study-name as given to the search, or run it first")
@@ -83,7 +83,7 @@ def validate_front(study, genre, args: argparse.Namespace, console: Console, *, 
     candidate still needs generating.
     """
     from optimizer import _keys
-    from optimizer.export._validation import DEFAULT_VALIDATE_SEEDS, ValidationSetup, candidates, validate_candidates
+    from optimizer.export import DEFAULT_VALIDATE_SEEDS, ValidationSetup, candidates, validate_candidates
 
     seeds = DEFAULT_VALIDATE_SEEDS if args.validate_seeds is None else args.validate_seeds
     if seeds == 0:
@@ -98,8 +98,8 @@ def validate_front(study, genre, args: argparse.Namespace, console: Console, *, 
     results = validate_candidates(study, trials, setup, None)
     missing = len(trials) - len(results)
     if missing:
-        from objectives._evaluation import Evaluator
-        from optimizer.search._runner import Batcher
+        from objectives import Evaluator
+        from optimizer.search import Batcher
 
         generator, clap, device = models or load_models(args, clap_name, console)
         if reference is None and args.reference is not None:
@@ -155,7 +155,7 @@ def _evaluate_in_passes(batcher, console: Console, bar: Callable[[float, int, st
     import time
 
     from optimizer.cli._eta import SteadyEstimate, format_left, format_seconds
-    from optimizer.search._interrupts import raise_if_stopping
+    from optimizer.search import raise_if_stopping
 
     def evaluate(configs: list) -> list:
         out: list = []
@@ -205,11 +205,9 @@ def export_presets(study, genre: str, path: Path, console: Console, storage: str
         NoFeasibleTrialError: the study has no feasible trial (see :func:`nothing_to_export_fails`).
         UsageError: ``path`` cannot be written.
     """
-    from optimizer.export._pareto import malformed_trials
-    from optimizer.export._presets import build_presets
-    from optimizer.review._preset_marks import mark_presets
-    from optimizer.review._review_command import dashboard_command
-    from optimizer.service._fold import fold_feedback
+    from optimizer.export import build_presets, malformed_trials
+    from optimizer.review import dashboard_command, mark_presets
+    from optimizer.service import fold_feedback
 
     rated = fold_feedback(study, storage, genre=genre) if "://" in storage else 0
     if rated:
@@ -247,8 +245,8 @@ def export_once(study, setup, args: argparse.Namespace, console: Console, summar
     """Export the presets of a study that holds its trials, exactly once across workers: the worker that
     completed the last trial claims the export in the study (``mgopt:export:v1``); every other worker waits
     until the file is current (then says so) or takes the export over from a claim holder that died."""
-    from optimizer.export._export_claim import ClaimKeeper, take_export_turn
-    from optimizer.search._workers import is_last_finisher
+    from optimizer.export import ClaimKeeper, take_export_turn
+    from optimizer.search import is_last_finisher
 
     path = preset_path(args, setup.genre.name, study.study_name, study_kind(study))
 
@@ -278,7 +276,7 @@ def run_export_only(args: argparse.Namespace, setup, console: Console) -> int:
     import optuna
 
     from optimizer.cli._pairings import export_ignored
-    from optimizer.search._study import default_study_name
+    from optimizer.search import default_study_name
 
     study = existing_study(args.storage, args.study_name or default_study_name(setup.genre.name, args.model))
     check_given_match_study(study, setup.spec, getattr(args, "given", frozenset()))

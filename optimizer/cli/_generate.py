@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from optimizer._errors import EXIT_USAGE, OneLineArgumentParser, UsageError
+from optimizer._errors import EXIT_USAGE, UsageError
+from optimizer.cli._argparser import OneLineArgumentParser
 from optimizer.cli._argtypes import seed_arg
 from optimizer.cli._conditioning import (
     add_melody_argument,
@@ -78,8 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from optimizer.presets._loader import PresetFileError, resolve_preset
-    from optimizer.presets._schema import PresetValidationError
+    from optimizer.presets import PresetFileError, PresetValidationError, resolve_preset
 
     if not args.prompt.strip() or len(args.prompt) > _MAX_PROMPT_CHARS:
         raise UsageError(f"the prompt must have 1 to {_MAX_PROMPT_CHARS} characters.")
@@ -101,9 +101,8 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--continuation needs --backend transformers (the audiocraft backend generates from text "
                          "only).")
 
-    from objectives._loading import load_generator
-    from objectives.generation._device import resolve_device
-    from objectives.generation._transformers import ModelLoadError
+    from objectives import load_generator
+    from objectives.generation import ModelLoadError, resolve_device
     from optimizer.cli._models import quiet_libraries
 
     quiet_libraries()
@@ -131,7 +130,7 @@ def _run(args: argparse.Namespace) -> int:
     }
     wave = clip.audio[0] if clip.channels is None else clip.channels[0].T  # a stereo model writes [T, 2]
     _write(args.output, sidecar, wave, clip.sample_rate, metadata, overwrite=args.overwrite)
-    from objectives._debug import DEBUG_MODELS
+    from objectives import DEBUG_MODELS
 
     if model_name in DEBUG_MODELS:
         print(f"note: the {model_name} model is random weights; the clip is noise.", file=sys.stderr)

@@ -10,13 +10,12 @@ import optuna
 from optuna.artifacts import FileSystemArtifactStore
 from rich.console import Console
 
-from objectives._evaluation import Evaluator
+from objectives import Evaluator
 from optimizer.cli._export import validate_and_export
 from optimizer.cli._resources import artifact_dir, resume_command
 from optimizer.cli._search import open_run, report_failures
 from optimizer.cli._setup import Setup
-from optimizer.search._space import SearchSpace
-from optimizer.search._study import StudySpec
+from optimizer.search import SearchSpace, StudySpec
 
 __all__ = ["run_human", "run_human_mode"]
 
@@ -52,10 +51,8 @@ def run_human(args: argparse.Namespace, console: Console, *, storage: optuna.sto
         code: 1 after repeated failures, 130 on Ctrl-C (trials awaiting a rating stay open for the next run).
     """
     from optimizer.cli._console import rating_progress
-    from optimizer.review._human import awaiting_trials, register_rating_form, run_rated_trials
-    from optimizer.review._review_command import dashboard_command
-    from optimizer.search._runner import count_complete
-    from optimizer.search._study import open_storage
+    from optimizer.review import awaiting_trials, dashboard_command, register_rating_form, run_rated_trials
+    from optimizer.search import count_complete, open_storage
 
     register_rating_form(study, spec.objectives)
     study_id = storage.get_study_id_from_name(study.study_name)
@@ -79,15 +76,14 @@ def run_human(args: argparse.Namespace, console: Console, *, storage: optuna.sto
                                            objectives=spec.objectives, batch_trials=batch_trials, hooks=hooks,
                                            heartbeat_interval=args.heartbeat_interval)
         except KeyboardInterrupt:
-            from optimizer.search import _interrupts
-            from optimizer.search._runner import running_trials_of_this_worker
+            from optimizer.search import exit_code, interrupt_name, running_trials_of_this_worker
 
             left = len(awaiting_trials(study))
             stuck = running_trials_of_this_worker(study)
             stuck_text = (f" Trial(s) {stuck} could not be failed and stay RUNNING until a run fails them as stale."
                           if stuck else "")
-            console.print(f"Interrupted by {_interrupts.interrupt_name()}: {left} trial(s) still await a rating and "
+            console.print(f"Interrupted by {interrupt_name()}: {left} trial(s) still await a rating and "
                           f"can be rated at any time.{stuck_text} Wait for more ratings with:\n  {resume_command()}")
-            return _interrupts.exit_code()
+            return exit_code()
     return report_failures(summary, console)
 

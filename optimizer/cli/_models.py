@@ -19,8 +19,7 @@ def check_backend_runs_model(model: str, backend: str) -> None:
     Raises:
         UsageError: ``--backend audiocraft`` with ``--model debug``.
     """
-    from objectives._errors import ModelLoadError
-    from objectives._loading import check_backend
+    from objectives import ModelLoadError, check_backend
 
     try:
         check_backend(model, backend)
@@ -30,10 +29,8 @@ def check_backend_runs_model(model: str, backend: str) -> None:
 
 
 def load_models(args: argparse.Namespace, clap_name: str, console: Console):
-    from objectives._errors import DeviceError
-    from objectives._loading import load_clap, load_generator
-    from objectives.generation._device import resolve_device
-    from objectives.generation._transformers import ModelLoadError
+    from objectives import DeviceError, load_clap, load_generator
+    from objectives.generation import ModelLoadError, resolve_device
     from optimizer.cli._errors import one_line
 
     quiet_libraries()
@@ -48,7 +45,7 @@ def load_models(args: argparse.Namespace, clap_name: str, console: Console):
             clap = load_clap(clap_name, device=device)
         except ModelLoadError as exc:
             raise UsageError(one_line(exc)) from None
-    from objectives._debug import DEBUG_MODELS
+    from objectives import DEBUG_MODELS
 
     if args.model in DEBUG_MODELS or clap_name == "debug":
         console.print("[yellow]Using tiny random-weight debug model(s): the audio is noise and the scores "
@@ -61,7 +58,7 @@ def load_reference(args: argparse.Namespace, clap, console: Console, *, duration
     """CLAP embedding statistics of ``--reference`` (cached after the first time), or None."""
     if args.reference is None:
         return None
-    from objectives.scoring._reference import load_reference
+    from objectives.scoring import load_reference
 
     with console.status(f"Embedding the reference audio in {args.reference} (once; cached)..."):
         try:
@@ -76,7 +73,7 @@ def load_reference(args: argparse.Namespace, clap, console: Console, *, duration
 def trials_per_pass(args: argparse.Namespace, generator, device, *, clips_per_config: int) -> int:
     """``--batch-trials`` resolved (``auto``: what fits the device), and the generator's rows per pass
     (:attr:`~objectives.generation._backend.MusicGenBackend.max_batch`) sized to hold that many trials' clips."""
-    from objectives.generation._memory import configs_per_pass
+    from objectives.generation import configs_per_pass
 
     if args.batch_trials == "auto":
         k = configs_per_pass(row_bytes=generator.row_bytes(args.duration), clips_per_config=clips_per_config,
@@ -95,7 +92,7 @@ def size_passes(args: argparse.Namespace, generator, *, batch_trials: int, clips
 def say_estimate(args: argparse.Namespace, console: Console, generator, prompts, device, *, trials: int,
                   batch_trials: int) -> None:
     """Print the decoding time ahead (a warning from an hour up); goes on either way (CI has no stdin)."""
-    from optimizer.search._estimate import RATE_ENV, estimate_run, rate_from_env
+    from optimizer.search import RATE_ENV, estimate_run, rate_from_env
 
     if args.backend != "transformers":  # audiocraft's backend reports clips, not decoding steps
         return

@@ -45,12 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         (one sentence on stderr, nothing written), 130 Ctrl-C, 143 SIGTERM.
     """
     from optimizer._errors import StorageWriteError  # a full disk mid-run: one sentence, exit 1
-    from optimizer.search import _interrupts
+    from optimizer.search import exit_code, handle_interrupts, interrupt_name
 
     console = Console(stderr=True)
     args, given = parse_args(argv)
     quiet_library_warnings()
-    with _interrupts.handle_interrupts():  # SIGTERM as Ctrl-C; a second signal cannot cut the cleanup short
+    with handle_interrupts():  # SIGTERM as Ctrl-C; a second signal cannot cut the cleanup short
         try:
             check_pairings(given, args)
             return _run(args, console)
@@ -61,9 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             console.print(f"optimize: error: {exc}.", markup=False, highlight=False, soft_wrap=True)
             return EXIT_FAILED
         except KeyboardInterrupt:  # while loading models, validating or exporting: no trial of ours is running
-            console.print(f"optimize: interrupted by {_interrupts.interrupt_name()}; no file was left half-written. "
+            console.print(f"optimize: interrupted by {interrupt_name()}; no file was left half-written. "
                           f"Resume with: {resume_command()}", markup=False, highlight=False, soft_wrap=True)
-            return _interrupts.exit_code()
+            return exit_code()
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
@@ -86,7 +86,7 @@ def _list_genres() -> int:
     import shutil
     import textwrap
 
-    from optimizer.search._genre import list_genres, load_genre
+    from optimizer.search import list_genres, load_genre
 
     width = shutil.get_terminal_size().columns  # $COLUMNS, the terminal's, else 80
     for name in list_genres():

@@ -33,7 +33,7 @@ PRESETS_HINT = "pass another --presets-dir"
 
 def default_name(genre: str, model: str, kind: str = "") -> str:
     """The study ``optimize`` names by default: ``<genre>/<model>``, ``+ /human`` or ``+ /pairwise``."""
-    from optimizer.search._study import default_study_name
+    from optimizer.search import default_study_name
 
     return default_study_name(genre, model) + (f"/{kind}" if kind else "")
 
@@ -93,7 +93,7 @@ def clips_folder(args: argparse.Namespace, study: str) -> Path | None:
     """The folder ``--save-audio`` clips of ``study`` go to (:func:`optimizer._outputs.clip_folder`), or None."""
     if args.save_audio is None:
         return None
-    from optimizer.search._study import storage_file
+    from optimizer.search import storage_file
 
     file = storage_file(args.storage)
     return clip_folder(args.save_audio, study=study, storage=str(file.resolve()) if file else args.storage)

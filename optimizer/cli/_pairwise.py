@@ -26,7 +26,7 @@ def check_pairwise_args(args: argparse.Namespace) -> None:
     Raises:
         UsageError: one sentence naming the option and the fix.
     """
-    from optimizer.review._pairwise import check_preferential_installed
+    from optimizer.review import check_preferential_installed
 
     if args.compare is not None and not 2 <= args.compare <= MAX_COMPARE:
         raise UsageError(f"--compare must be between 2 and {MAX_COMPARE} clips but got {args.compare}.")
@@ -39,7 +39,7 @@ def run_pairwise_mode(args: argparse.Namespace, setup: Any, console: Console) ->
     Raises:
         UsageError: bad options, BoTorch missing, an incompatible existing study, unwritable outputs.
     """
-    from optimizer.review._pairwise import pairwise_study_name
+    from optimizer.review import pairwise_study_name
 
     genre, spec, prompts, clap_name = setup.genre, setup.spec, setup.prompts, setup.clap_name
     check_pairwise_args(args)
@@ -48,8 +48,7 @@ def run_pairwise_mode(args: argparse.Namespace, setup: Any, console: Console) ->
     if args.export_only:
         return _export(_existing(args.storage, name), genre.name, presets, console)
 
-    from optimizer.search._storage_spec import parse_storage
-    from optimizer.search._study import open_storage
+    from optimizer.search import open_storage, parse_storage
 
     given = parse_storage(args.storage)
     file, shown = given.file, given.display
@@ -61,10 +60,9 @@ def run_pairwise_mode(args: argparse.Namespace, setup: Any, console: Console) ->
     generator, clap, device = load_models(args, clap_name, console)
     batch_trials = trials_per_pass(args, generator, device, clips_per_config=len(prompts) * args.replicates)
 
-    from objectives._evaluation import Evaluator
-    from optimizer.review._pairwise import fail_unready_trials, load_or_create_pairwise_study, run_pairwise
-    from optimizer.review._review_command import dashboard_command
-    from optimizer.search._runner import enqueue_references
+    from objectives import Evaluator
+    from optimizer.review import dashboard_command, fail_unready_trials, load_or_create_pairwise_study, run_pairwise
+    from optimizer.search import enqueue_references
 
     store = artifact_store(args)
     study, created = load_or_create_pairwise_study(storage, name, spec, compare=args.compare, seed=args.seed)
@@ -99,11 +97,11 @@ def run_pairwise_mode(args: argparse.Namespace, setup: Any, console: Console) ->
                                artifact_store=store, batch_trials=batch_trials, on_generated=generated,
                                on_wait=waiting)
     except KeyboardInterrupt:
-        from optimizer.search import _interrupts
+        from optimizer.search import exit_code, interrupt_name
 
-        console.print(f"Interrupted by {_interrupts.interrupt_name()}: the clips made so far stay in the study. "
+        console.print(f"Interrupted by {interrupt_name()}: the clips made so far stay in the study. "
                       f"Resume with:\n  {resume_command()}")
-        return _interrupts.exit_code()
+        return exit_code()
     if summary.stopped_reason:
         console.print(f"[red]Stopped: {summary.stopped_reason}.[/red] Fix the cause and resume with:\n"
                       f"  {resume_command()}")
@@ -116,7 +114,7 @@ def _check_existing(storage, name: str, spec, compare: int | None) -> None:
     import optuna
 
     from optimizer import _keys
-    from optimizer.search._study import check_same_setup, find_study
+    from optimizer.search import check_same_setup, find_study
 
     existing = find_study(storage, name)
     if existing is None:
@@ -136,8 +134,8 @@ def _existing(url: str, name: str):
     from optuna_dashboard.preferential import load_study
 
     from optimizer import _keys
-    from optimizer.review._pairwise import ResettingPreferentialSampler
-    from optimizer.search._study import load_existing_study, open_storage
+    from optimizer.review import ResettingPreferentialSampler
+    from optimizer.search import load_existing_study, open_storage
 
     found = load_existing_study(url, name, no_storage="run the pairwise search first (without --export-only)",
                                 no_study="pass --model or --study-name as given to the search, or run it first")
@@ -152,7 +150,7 @@ def _study_id(storage, name: str) -> int:
 
 
 def _export(study, genre: str, path, console: Console) -> int:
-    from optimizer.export._pairwise_presets import build_pairwise_presets
+    from optimizer.export import build_pairwise_presets
 
     def export() -> int:
         document = build_pairwise_presets(study, genre=genre)

@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from optimizer._errors import OneLineArgumentParser
+from optimizer.cli._argparser import OneLineArgumentParser
 from optimizer.cli._conditioning import add_conditioning_arguments
 
 __all__ = ["DEFAULT_CLAP", "DEFAULT_MODEL", "DEFAULT_STORAGE", "MAX_DURATION", "MAX_PENDING", "MAX_TRIALS",
@@ -53,8 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (``--help`` shows examples)."""
     from optimizer._keys import EXTRA_OBJECTIVES
     from optimizer.cli._argtypes import seed_arg
-    from optimizer.review._review_command import dashboard_command
-    from optimizer.search._samplers import DEFAULT_SAMPLER, SAMPLERS
+    from optimizer.review import dashboard_command
+    from optimizer.search import DEFAULT_SAMPLER, SAMPLERS
 
     # Path("artifacts") is default_artifact_dir(DEFAULT_STORAGE), spelled out: _artifacts imports torch.
     review_command = dashboard_command(DEFAULT_STORAGE, Path("artifacts"))

@@ -7,7 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from optimizer._errors import EXIT_USAGE, OneLineArgumentParser, UsageError
+from optimizer._errors import EXIT_USAGE, UsageError
+from optimizer.cli._argparser import OneLineArgumentParser
 from optimizer.cli._errors import one_line
 from optimizer.cli._warnings import quiet_library_warnings
 
@@ -64,11 +65,11 @@ def _run(args: argparse.Namespace) -> Path:
         raise UsageError("give exactly one of --genre NAME or --genre-file PATH (see optimize --list-genres).")
     if args.study_name is not None and not (0 < len(args.study_name) <= 512):
         raise UsageError("--study-name must have 1 to 512 characters.")
-    from optimizer.search._genre import load_genre, load_genre_file
+    from optimizer.search import load_genre, load_genre_file
 
     genre = (load_genre_file(args.genre_file) if args.genre_file else load_genre(args.genre)).name
     from optimizer.cli._outputs import find_presets, report_path
-    from optimizer.search._study import default_study_name
+    from optimizer.search import default_study_name
 
     name = args.study_name or default_study_name(genre, args.model)
     out = report_path(args.out, genre, name, args.model)  # before the study is read or a figure drawn
@@ -78,8 +79,8 @@ def _run(args: argparse.Namespace) -> Path:
     matplotlib.use("Agg")  # a file is written; no window is ever opened
     import optuna
 
-    from optimizer.export._presets import NoFeasibleTrialError, build_presets
-    from optimizer.report._report import build_report, read_presets_document, write_report
+    from optimizer.export import NoFeasibleTrialError, build_presets
+    from optimizer.report import build_report, read_presets_document, write_report
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = _existing_study(args.storage, name)
@@ -102,7 +103,7 @@ def _run(args: argparse.Namespace) -> Path:
 
 def _existing_study(url: str, name: str):
     from optimizer._keys import STUDY_SPEC
-    from optimizer.search._study import load_existing_study
+    from optimizer.search import load_existing_study
 
     study = load_existing_study(url, name, no_storage="run optimize first or pass --storage",
                                 no_study="pass --model or --study-name as given to optimize", write=False)

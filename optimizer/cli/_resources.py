@@ -15,8 +15,8 @@ __all__ = ["artifact_dir", "artifact_store", "precheck_artifact_dir", "precheck_
 
 def artifact_dir(args: argparse.Namespace) -> Path:
     """``--artifact-dir``, or the folder beside the storage (see
-    :func:`optimizer.review._artifacts.default_artifact_dir`)."""
-    from optimizer.review._artifacts import default_artifact_dir
+    :func:`optimizer.search._artifacts.default_artifact_dir`)."""
+    from optimizer.search import default_artifact_dir
 
     return args.artifact_dir or default_artifact_dir(args.storage)
 
@@ -36,7 +36,7 @@ def precheck_artifact_dir(folder: Path) -> None:
 
 def artifact_store(args: argparse.Namespace):
     """The Optuna artifact store in :func:`artifact_dir` (created); an unwritable folder is a usage error."""
-    from optimizer.review._artifacts import open_artifact_store
+    from optimizer.search import open_artifact_store
 
     try:
         return open_artifact_store(artifact_dir(args))
@@ -49,8 +49,7 @@ def precheck_storage(url: str, name: str, spec) -> None:
     """Refuse a storage that cannot be used (:func:`~optimizer.search._storage_spec.parse_storage`, then the
     checks of :func:`~optimizer.search._study.open_storage`) or an incompatible existing study, before any model
     is loaded or any file is created; every storage form goes through here."""
-    from optimizer.search._storage_spec import parse_storage
-    from optimizer.search._study import check_compatible, check_new_storage_file, find_study, open_storage
+    from optimizer.search import check_compatible, check_new_storage_file, find_study, open_storage, parse_storage
 
     storage = parse_storage(url)
     path = storage.file
@@ -68,6 +67,6 @@ def precheck_storage(url: str, name: str, spec) -> None:
 def resume_command() -> str:
     """The command line that resumes this run (``optimize`` and its arguments, shell-quoted), with the password
     of a storage URL shown as ``***`` (type it back in)."""
-    from optimizer.search._storage_spec import mask_secrets
+    from optimizer.search import mask_secrets
 
     return " ".join(shlex.quote(mask_secrets(a)) for a in ["optimize", *sys.argv[1:]])

@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.console import Console
 
-from objectives.generation._stereo import with_channels
+from objectives.generation import with_channels
 from optimizer._errors import EXIT_FAILED
 from optimizer.cli._conditioning import check_melody_model, evaluator_conditioning
 from optimizer.cli._export import export_once
@@ -67,11 +67,15 @@ def open_run(args: argparse.Namespace, setup: Setup, console: Console, *, before
     Raises:
         UsageError: an incompatible study, an unwritable folder or storage, a model that cannot be loaded.
     """
-    from objectives._evaluation import Evaluator
-    from optimizer.search._runner import count_complete, enqueue_references
-    from optimizer.search._samplers import make_sampler
-    from optimizer.search._storage_spec import parse_storage
-    from optimizer.search._study import load_or_create_study, open_storage
+    from objectives import Evaluator
+    from optimizer.search import (
+        count_complete,
+        enqueue_references,
+        load_or_create_study,
+        make_sampler,
+        open_storage,
+        parse_storage,
+    )
 
     kind = "human" if args.human else ""  # a rated study has its own name and preset file, as pairwise has
     name = args.study_name or default_name(setup.genre.name, args.model, kind)
@@ -111,7 +115,7 @@ def open_run(args: argparse.Namespace, setup: Setup, console: Console, *, before
 def run_search(args: argparse.Namespace, setup: Setup, console: Console) -> int:
     """Run the search until the study holds ``--trials`` completed trials, then export; returns the exit code."""
     from optimizer.cli._console import trial_progress
-    from optimizer.search._runner import run_trials
+    from optimizer.search import run_trials
 
     run = open_run(args, setup, console)
     clips = clips_folder(args, run.study.study_name)
@@ -139,17 +143,16 @@ def run_search(args: argparse.Namespace, setup: Setup, console: Console) -> int:
 def _interrupted(study, console: Console, *, grace: float) -> int:
     """After the runner failed its running trials on an interrupt: say what storage shows (not what was meant
     to happen) and return 130 (Ctrl-C) or 143 (SIGTERM)."""
-    from optimizer.search import _interrupts
-    from optimizer.search._runner import running_trials_of_this_worker
+    from optimizer.search import exit_code, interrupt_name, running_trials_of_this_worker
 
-    how = _interrupts.interrupt_name()
+    how = interrupt_name()
     try:
         left = running_trials_of_this_worker(study)
     except Exception as exc:  # the storage went away: say so rather than guess
         console.print(f"Interrupted by {how}; could not check the study ({type(exc).__name__}): trials of this run "
                       f"still RUNNING are failed by the next run after {grace:g} s without a heartbeat. Resume with:"
                       f"\n  {resume_command()}", markup=False, highlight=False)
-        return _interrupts.exit_code()
+        return exit_code()
     if left:
         console.print(f"Interrupted by {how}: trial(s) {left} could not be failed and stay RUNNING until a run fails "
                       f"them after {grace:g} s without a heartbeat. Resume with:\n  {resume_command()}",
@@ -157,7 +160,7 @@ def _interrupted(study, console: Console, *, grace: float) -> int:
     else:
         console.print(f"Interrupted by {how}: the trials this run was evaluating are failed ('interrupted'); none is "
                       f"left running. Resume with:\n  {resume_command()}", markup=False, highlight=False)
-    return _interrupts.exit_code()
+    return exit_code()
 
 
 def report_failures(summary, console: Console) -> int | None:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from optimizer._errors import OneLineArgumentParser
+from optimizer.cli._argparser import OneLineArgumentParser
 from optimizer.cli._argtypes import seed_arg
 from optimizer.cli._warnings import quiet_library_warnings
 
@@ -42,11 +42,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from optimizer._errors import StorageError
     from optimizer.cli._errors import one_line
-    from optimizer.presets._loader import PresetFileError
-    from optimizer.presets._schema import PresetValidationError
-    from optimizer.service._app import create_app, genre_files, load_servable
-    from optimizer.service._protocol import MAX_CONNECTIONS, MAX_HEADER_BYTES, GuardedH11Protocol
-    from optimizer.service._store import FeedbackStore
+    from optimizer.presets import PresetFileError, PresetValidationError
+    from optimizer.service import (
+        MAX_CONNECTIONS,
+        MAX_HEADER_BYTES,
+        FeedbackStore,
+        GuardedH11Protocol,
+        create_app,
+        genre_files,
+        load_servable,
+    )
 
     genres = genre_files(args.presets_dir)
     for genre in genres:  # refuse at start what would fail every request for that genre

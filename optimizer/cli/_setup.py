@@ -41,8 +41,7 @@ def prepare(args: argparse.Namespace) -> Setup:
         UsageError: a number out of range, an unknown or malformed genre, a bad ``--reference`` folder or
             ``--prompt-suffix``.
     """
-    from optimizer.search._genre import load_genre, load_genre_file
-    from optimizer.search._study import StudySpec
+    from optimizer.search import StudySpec, load_genre, load_genre_file
 
     validate_numbers(args)
     check_backend_runs_model(args.model, args.backend)
@@ -51,7 +50,7 @@ def prepare(args: argparse.Namespace) -> Setup:
     check_genre_name(genre.name)
     prompts = tuple(genre.prompts[: args.prompts] if args.prompts else genre.prompts)
     check_files_used(args, len(prompts))
-    from objectives._debug import DEBUG_MODELS
+    from objectives import DEBUG_MODELS
 
     clap_name = args.clap or ("debug" if args.model in DEBUG_MODELS else DEFAULT_CLAP)
     reference = reference_digest_of(args, clap_name, clips=len(prompts) * args.replicates)
@@ -69,7 +68,7 @@ def prepare(args: argparse.Namespace) -> Setup:
 
 
 def validate_numbers(args: argparse.Namespace) -> None:
-    from optimizer.search._estimate import rate_from_env
+    from optimizer.search import rate_from_env
 
     try:
         rate_from_env()
@@ -139,8 +138,7 @@ def reference_digest_of(args: argparse.Namespace, clap_name: str, *, clips: int)
     ``clips`` than FAD needs, is a usage error."""
     if args.reference is None:
         return None
-    from objectives.scoring._fad import MIN_EMBEDDINGS
-    from objectives.scoring._reference import reference_digest
+    from objectives.scoring import MIN_EMBEDDINGS, reference_digest
 
     if clips < MIN_EMBEDDINGS:
         raise UsageError(f"--reference needs at least {MIN_EMBEDDINGS} clips per trial for FAD (prompts x "
@@ -157,7 +155,7 @@ def repetition_reference(args: argparse.Namespace, genre) -> float:
     measured beyond: from ``--reference DIR`` when given (cached), else the genre file's ``[calibration]``, else
     0 (raw repetition). A bad folder is a usage error."""
     if args.reference is not None:
-        from objectives.scoring._reference import reference_repetition_cached
+        from objectives.scoring import reference_repetition_cached
 
         try:
             return reference_repetition_cached(args.reference, float(args.duration))

@@ -35,7 +35,7 @@ import optuna
 from optuna.trial import TrialState
 
 from optimizer import _keys
-from optimizer.search._workers import WORKER_ID
+from optimizer.search import WORKER_ID
 
 __all__ = ["STALE_INTERVALS", "ClaimKeeper", "ExportClaim", "presets_current", "read_claim", "take_export_turn"]
 

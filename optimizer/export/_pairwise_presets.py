@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import optuna
 
-from objectives.scoring._feasibility import is_feasible
+from objectives.scoring import is_feasible
 from optimizer import _keys
 from optimizer._study_payloads import PairwiseSetup
 from optimizer.export._presets import NoFeasibleTrialError, baseline_entries, preset_entry, provenance
-from optimizer.presets._schema import SCHEMA_VERSION
+from optimizer.presets import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from optuna_dashboard.preferential import PreferentialStudy

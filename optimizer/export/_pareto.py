@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import optuna
 
-from objectives.scoring._feasibility import is_feasible
+from objectives.scoring import is_feasible
 from optimizer import _keys
 
 __all__ = ["feasible_front", "malformed_trials", "name_front", "name_points", "non_dominated"]

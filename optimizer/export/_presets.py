@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import optuna
 
-from objectives._params import DecodingParams
-from objectives._registry import get_objective, revalidated_objectives
-from objectives.scoring._feasibility import is_feasible
+from objectives import DecodingParams, get_objective, revalidated_objectives
+from objectives.scoring import is_feasible
 from optimizer import _keys
+from optimizer._errors import NoFeasibleTrialError, NoValidatedCandidateError
 from optimizer._outputs import preset_study, replace_own_file
 from optimizer._study_payloads import ListenerFeedback
 from optimizer._trial_payloads import PromptScores
 from optimizer._version import DISTRIBUTION, tool_version
 from optimizer.export._pareto import feasible_front, malformed_trials, name_front, name_points, non_dominated
-from optimizer.presets._schema import SCHEMA_VERSION, validate_presets
+from optimizer.presets import SCHEMA_VERSION, validate_presets
 
 if TYPE_CHECKING:
     from optuna_dashboard.preferential import PreferentialStudy
@@ -36,10 +36,6 @@ __all__ = [
     "rating_summaries",
     "write_presets",
 ]
-
-class NoFeasibleTrialError(RuntimeError):
-    """The study has no completed, non-degenerate trial to export."""
-
 
 def _mean(score: Any) -> float | None:
     """The mean of a ``{mean, stderr, n}`` score or a plain number; None when absent."""
@@ -156,12 +152,12 @@ def _validated_front(front: list[optuna.trial.FrozenTrial], results: dict[int, d
     measure, such as a rating, keep their search values); candidates degenerate on validation drop out.
 
     Raises:
-        NoFeasibleTrialError: no candidate stayed non-degenerate on validation.
+        NoValidatedCandidateError: no candidate stayed non-degenerate on validation.
     """
     passed = [t for t in front if results.get(t.number, {}).get("feasible")]
     revalidated = revalidated_objectives()
     if not passed:
-        raise NoFeasibleTrialError(
+        raise NoValidatedCandidateError(
             f"none of the {len(front)} Pareto candidate(s) stayed non-degenerate when re-generated on the "
             "validation prompts; run more trials, or export without re-validation.")
     values = np.array([[_mean(results[t.number].get(name)) if name in revalidated else t.values[i]

@@ -20,9 +20,7 @@ import numpy as np
 import optuna
 from scipy import stats
 
-from objectives._evaluation import Evaluation
-from objectives._params import DecodingParams
-from objectives._registry import registered
+from objectives import DecodingParams, Evaluation, registered
 from optimizer import _keys
 from optimizer._study_payloads import ValidationCache
 from optimizer.export._pareto import feasible_front

@@ -9,8 +9,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from objectives._params import DEFAULT_EXTEND_STRIDE, DecodingParams
-from objectives.scoring._stats import ScoreSummary
+from objectives import DEFAULT_EXTEND_STRIDE, DecodingParams
+from objectives.scoring import ScoreSummary
 from optimizer._parsing import DocumentError, read_json_file
 from optimizer.presets._schema import PresetValidationError, validate_presets
 

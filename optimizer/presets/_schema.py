@@ -10,7 +10,7 @@ from typing import Any
 
 import jsonschema
 
-from objectives._registry import registered
+from objectives import registered
 
 __all__ = ["READABLE_VERSIONS", "SCHEMA_VERSION", "PresetValidationError", "load_schema", "validate_presets"]
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from objectives._registry import registered
+from objectives import registered
 from optimizer._errors import PresetDocumentError
 from optimizer.report._html import finite
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import optuna
 
-from objectives.scoring._feasibility import is_feasible
+from objectives.scoring import is_feasible
 
 __all__ = [
     "MIN_TRIALS_FOR_IMPORTANCE",

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import optuna
 
-from objectives._registry import get_objective
-from objectives.scoring._feasibility import is_feasible
+from objectives import get_objective
+from objectives.scoring import is_feasible
 from optimizer import _keys
 from optimizer._trial_payloads import PromptScores
 from optimizer.report._document import SCORES, chart_label

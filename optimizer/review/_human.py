@@ -20,14 +20,18 @@ from optuna.artifacts import FileSystemArtifactStore
 from optuna.trial import TrialState
 from optuna_dashboard import ObjectiveUserAttrRef, SliderWidget, register_objective_form_widgets
 
-from objectives._evaluation import Evaluation, Evaluator
+from objectives import Evaluation, Evaluator
 from optimizer import _keys
-from optimizer.review._artifacts import upload_trial_artifacts
-from optimizer.search._baselines import requeue_lost_baselines
-from optimizer.search._loop import Batcher, RunTally, TrialLoop
-from optimizer.search._runner import record_evaluation
-from optimizer.search._space import SearchSpace
-from optimizer.search._workers import Heartbeat
+from optimizer.search import (
+    Batcher,
+    Heartbeat,
+    RunTally,
+    SearchSpace,
+    TrialLoop,
+    record_evaluation,
+    requeue_lost_baselines,
+    upload_trial_artifacts,
+)
 
 __all__ = ["RatingHooks", "RatingPolicy", "RatingSummary", "awaiting_trials", "offer_for_rating",
            "register_rating_form", "run_rated_trials"]

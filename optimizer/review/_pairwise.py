@@ -18,18 +18,22 @@ from typing import TYPE_CHECKING
 import optuna
 from optuna.artifacts import FileSystemArtifactStore
 
-from objectives._evaluation import Evaluation, Evaluator
-from objectives._params import DecodingParams
+from objectives import DecodingParams, Evaluation, Evaluator
 from optimizer import _keys
 from optimizer._errors import IncompatibleStudyError, MissingExtraError
 from optimizer._study_payloads import PairwiseSetup
-from optimizer.review._artifacts import upload_trial_artifacts
 from optimizer.review._pairwise_sampler import ResettingPreferentialSampler
-from optimizer.search._loop import Batcher, RunTally, TrialLoop
-from optimizer.search._runner import record_evaluation
-from optimizer.search._space import SearchSpace
-from optimizer.search._study import StudySpec, check_same_setup
-from optimizer.search._trials import fail_trial
+from optimizer.search import (
+    Batcher,
+    RunTally,
+    SearchSpace,
+    StudySpec,
+    TrialLoop,
+    check_same_setup,
+    fail_trial,
+    record_evaluation,
+    upload_trial_artifacts,
+)
 
 if TYPE_CHECKING:
     from optuna_dashboard.preferential import PreferentialStudy
@@ -68,7 +72,7 @@ def check_preferential_installed() -> None:
 
 def pairwise_study_name(genre: str, model: str) -> str:
     """``<genre>/<model>/pairwise``: apart from the study of the same genre and model scored by CLAP."""
-    from optimizer.search._study import default_study_name
+    from optimizer.search import default_study_name
 
     return f"{default_study_name(genre, model)}/pairwise"
 

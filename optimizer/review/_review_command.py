@@ -19,7 +19,7 @@ def dashboard_command(storage: str, artifact_dir: Path | None, *, host: str | No
         host: ``--host`` to pass, or None for optuna-dashboard's default (127.0.0.1).
         port: ``--port`` to pass, or None for its default (8080).
     """
-    from optimizer.search._storage_spec import mask_secrets
+    from optimizer.search import mask_secrets
 
     words = ["optuna-dashboard", mask_secrets(storage)]  # a password is shown as ***: type it back in
     if artifact_dir is not None:

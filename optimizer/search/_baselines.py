@@ -11,7 +11,7 @@ from __future__ import annotations
 import optuna
 from optuna.trial import TrialState
 
-from objectives._params import DecodingParams
+from objectives import DecodingParams
 from optimizer import _keys
 from optimizer._trial_payloads import BaselineLabel, Failure, RetryOf
 from optimizer.search._space import SearchSpace

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from objectives._params import DecodingParams
+from objectives import DecodingParams
 
 if TYPE_CHECKING:
-    from objectives.generation._backend import MusicGenBackend
+    from objectives.generation import MusicGenBackend
 
 __all__ = ["FRAME_RATE", "LONG_RUN_S", "RATE_ENV", "RunEstimate", "estimate_run", "measure_step_rate",
            "rate_from_env"]

@@ -9,9 +9,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from objectives._params import DecodingParams
-from objectives.scoring._calibration import RepetitionCalibration
-from optimizer._errors import GenreError
+from objectives import DecodingParams
+from objectives.scoring import RepetitionCalibration
+from optimizer._errors import GenreError, UnknownGenreError
 from optimizer._parsing import DocumentError, check_structure, read_small_file
 from optimizer.search._space import SearchSpace
 
@@ -65,12 +65,14 @@ def load_genre(name: str) -> Genre:
     """Load a shipped genre by name.
 
     Raises:
-        GenreError: unknown genre (the message lists the known ones) or a malformed file.
+        GenreError: a malformed file; :class:`~optimizer._errors.UnknownGenreError` for an unknown genre (the
+            message lists the known ones).
     """
     known = list_genres()
     if name not in known:
         shown = name if len(name) <= 40 else name[:40] + "..."
-        raise GenreError(f"unknown genre {shown!r}; known genres: {', '.join(known)}, or a genre file of your own.")
+        raise UnknownGenreError(f"unknown genre {shown!r}; known genres: {', '.join(known)}, "
+                                "or a genre file of your own.")
     return load_genre_file(_studies_dir() / f"{name}.toml")
 
 

@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import optuna
 
-from objectives._evaluation import Evaluation, Evaluator
-from objectives._params import DecodingParams
-from objectives.generation._memory import is_out_of_memory, release_memory
+from objectives import DecodingParams, Evaluation, Evaluator
+from objectives.generation import is_out_of_memory, release_memory
 from optimizer import _keys
 from optimizer.search._interrupts import raise_if_stopping, shielded
 from optimizer.search._space import SearchSpace

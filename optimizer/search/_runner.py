@@ -17,11 +17,10 @@ import optuna
 import soundfile
 from optuna.artifacts import FileSystemArtifactStore
 
-from objectives._evaluation import Evaluation, Evaluator
-from objectives._registry import get_objective, registered
+from objectives import Evaluation, Evaluator, get_objective, registered
 from optimizer import _keys
 from optimizer._trial_payloads import Degeneracy, Timing
-from optimizer.review._artifacts import upload_trial_artifacts
+from optimizer.search._artifacts import upload_trial_artifacts
 from optimizer.search._baselines import enqueue_references, requeue_lost_baselines
 from optimizer.search._loop import (
     MAX_CONSECUTIVE_FAILURES,

@@ -8,7 +8,7 @@ from typing import Any
 
 import optuna
 
-from objectives._params import DecodingParams
+from objectives import DecodingParams
 
 _WINDOW_SECONDS = 30.0  # MusicGen's window (objectives.generation.MAX_WINDOW_SECONDS, which imports torch)
 

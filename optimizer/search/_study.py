@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import optuna
 
-from objectives._registry import fixed_objectives, get_objective, objective_names
+from objectives import fixed_objectives, get_objective, objective_names
 from optimizer import _keys
 from optimizer._errors import IncompatibleStudyError, StorageError, StudyNotFoundError
 from optimizer.search._storage_spec import open_error, parse_storage

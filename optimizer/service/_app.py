@@ -18,8 +18,7 @@ from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from optimizer.presets._loader import Preset, PresetFile, PresetFileError, load_genre_presets
-from optimizer.presets._schema import PresetValidationError
+from optimizer.presets import Preset, PresetFile, PresetFileError, PresetValidationError, load_genre_presets
 from optimizer.service._bandit import ArmStats, feedback_reward, thompson_choice
 from optimizer.service._store import STUDY_NAME_MAX, DuplicateFeedbackError, FeedbackStore, UnknownServeError
 

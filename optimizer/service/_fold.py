@@ -23,7 +23,7 @@ def fold_feedback(study: optuna.Study, storage_url: str, *, genre: str) -> int:
     Returns:
         Number of trials with feedback.
     """
-    from optimizer.search._storage import engine_options
+    from optimizer.search import engine_options
 
     engine = sa.create_engine(storage_url, **engine_options(storage_url))
     try:

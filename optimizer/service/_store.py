@@ -64,9 +64,7 @@ class FeedbackStore:
 
     def __init__(self, url: str) -> None:
         from optimizer._errors import StorageError
-        from optimizer.search._storage import connect_args, engine_options
-        from optimizer.search._storage_check import check_rdb
-        from optimizer.search._storage_spec import open_error, parse_storage
+        from optimizer.search import check_rdb, connect_args, engine_options, open_error, parse_storage
 
         spec = parse_storage(url)
         if spec.kind == "journal":

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import soundfile
 
-from tests.objectives.test_scoring import music
+from tests.objectives.scoring.test_scoring import music
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "validate_repetition.py"
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from tests.objectives.test_scoring import music
+from tests.objectives.scoring.test_scoring import music
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 LAST_LINE = (r"real music: originals (\S+) \| loops (\S+) \| auc third 5s (\S+) 10s (\S+) \| false positives noise "

@@ -3,7 +3,7 @@
 import numpy as np
 from transformers.audio_utils import chroma_filter_bank
 
-from objectives.generation._chroma import melody_chroma
+from objectives._chroma import melody_chroma
 
 
 def _note(freq, seconds, sr=32_000):

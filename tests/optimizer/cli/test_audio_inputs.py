@@ -100,7 +100,7 @@ def test_a_long_file_is_read_only_as_far_as_it_is_used(tmp_path, monkeypatch):
 def test_the_part_read_gives_the_chroma_of_the_whole_file(tmp_path):
     import librosa
 
-    from objectives.generation._chroma import melody_chroma
+    from objectives._chroma import melody_chroma
     from optimizer.cli._conditioning import read_melodies
 
     sr = 44_100

@@ -10,8 +10,7 @@ import pytest
 import soundfile
 
 from objectives import DecodingParams
-from objectives.generation import TransformersMusicGen
-from objectives.generation._continuation import read_audio_prompt
+from objectives.generation import TransformersMusicGen, read_audio_prompt
 from optimizer import build_presets, write_presets
 from optimizer.cli._generate import main
 from tests.optimizer.synthetic import make_study

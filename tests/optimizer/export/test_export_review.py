@@ -102,8 +102,8 @@ def test_the_dashboard_shows_which_trial_is_which_preset(exported, dashboard):
 
 def test_help_names_the_default_artifact_folder():
     from optimizer.cli._optimize import DEFAULT_STORAGE, build_parser
-    from optimizer.review._artifacts import default_artifact_dir
     from optimizer.review._review_command import dashboard_command
+    from optimizer.search._artifacts import default_artifact_dir
 
     expected = dashboard_command(DEFAULT_STORAGE, default_artifact_dir(DEFAULT_STORAGE))
     assert "--artifact-dir" in expected and expected in build_parser().format_help()

@@ -14,7 +14,7 @@ from objectives import Evaluator
 from objectives.generation import TransformersMusicGen
 from objectives.scoring import ClapScorer
 from optimizer import SearchSpace, _keys, run_trials
-from optimizer.review._artifacts import open_artifact_store
+from optimizer.search._artifacts import open_artifact_store
 from tests.servers import free_port, wait_until_serving
 
 

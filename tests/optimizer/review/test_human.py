@@ -167,8 +167,8 @@ def _rated_study(storage=None):
 
 def test_ctrl_c_fails_only_trials_not_yet_offered_and_a_rerun_waits_for_the_rest(evaluator, tmp_path):
     from optimizer import SearchSpace
-    from optimizer.review._artifacts import open_artifact_store
     from optimizer.review._human import RatingHooks, awaiting_trials, run_rated_trials
+    from optimizer.search._artifacts import open_artifact_store
 
     study = _rated_study()
     store = open_artifact_store(tmp_path / "artifacts")

@@ -15,7 +15,7 @@ import soundfile
 
 from optimizer import UsageError, _keys, load_genre, load_genre_file
 from optimizer.cli._optimize import main
-from tests.objectives.test_scoring import SR, loop
+from tests.objectives.scoring.test_scoring import SR, loop
 from tests.optimizer.synthetic import SPEC, make_study
 
 

@@ -15,7 +15,7 @@ from objectives.scoring import RepetitionCalibration, repetition_excess, repetit
 from objectives.scoring._calibration import MAX_REFERENCE, calibrate_repetition, interior_excerpts
 from objectives.scoring._reference import reference_repetition_cached
 from optimizer.search._genre import list_genres, load_genre
-from tests.objectives.test_scoring import LOOP_SECONDS, SR, _kick, _tone, loop, music
+from tests.objectives.scoring.test_scoring import LOOP_SECONDS, SR, _kick, _tone, loop, music
 
 GENRES = list_genres()
 

@@ -12,7 +12,7 @@ from optuna_dashboard import get_note
 from objectives import DecodingParams, Evaluator
 from objectives.generation import GeneratedAudio, TransformersMusicGen
 from objectives.scoring import ClapScorer
-from optimizer.review._artifacts import CLIP_MIMETYPE, open_artifact_store, spectrogram_sheet, upload_trial_artifacts
+from optimizer.search._artifacts import CLIP_MIMETYPE, open_artifact_store, spectrogram_sheet, upload_trial_artifacts
 
 RATE = 32_000
 

@@ -15,8 +15,7 @@ from optuna.artifacts import FileSystemArtifactStore, upload_artifact
 from optuna_dashboard import save_note
 from optuna_dashboard.artifact import get_artifact_path
 
-from objectives._evaluation import Evaluation
-from objectives._registry import registered
+from objectives import Evaluation, registered
 
 __all__ = ["CLIP_MIMETYPE", "default_artifact_dir", "open_artifact_store", "spectrogram_sheet",
            "upload_trial_artifacts"]

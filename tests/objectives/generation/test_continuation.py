@@ -85,7 +85,7 @@ def test_files_that_are_not_regular_are_refused_without_waiting(tmp_path):
             "for path in sys.argv[1:]:\n"
             "    try:\n        read_audio_prompt(path, 32_000)\n    except AudioPromptError as exc:\n"
             "        print(exc)\n")
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     result = subprocess.run([sys.executable, "-c", code, str(fifo), str(tmp_path), str(tmp_path / "none.wav")],
                             cwd=root, capture_output=True, text=True, timeout=120)
     lines = result.stdout.splitlines()

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from objectives import DecodingParams
-from objectives.generation._chroma import melody_chroma
+from objectives._chroma import melody_chroma
 from objectives.generation._melody import MelodyMusicGen
 
 pytestmark = pytest.mark.usefixtures("one_thread")
