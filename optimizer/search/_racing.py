@@ -6,13 +6,15 @@ every prompt, then everything). After each stage but the last, :func:`decide` lo
 * **infeasible**: a degeneracy constraint (silence, noise, clipping) is violated. A trial's constraint is its worst
   clip's value (:class:`~objectives.Evaluator`), so a violation among some clips is a violation of the whole
   trial: this verdict is exact, not estimated.
-* **dominated**: on every objective, the trial's *optimistic* one-sided bound at level ``alpha`` (mean plus or minus
-  ``t(1 - alpha, n - 1)`` prompt-clustered standard errors, towards better) is still dominated by one fully
-  evaluated feasible trial. This is an intersection-union test (Berger 1982): the trial is stopped only when each
-  of the M one-sided tests rejects "this objective could still beat that point", so the chance of stopping a
-  trial whose true means are *not* dominated by that point is at most ``alpha`` with no multiplicity correction
-  across objectives. Front points are taken as known (they are full evaluations; their own noise, and the
-  winner's curse that makes them optimistic, are what ``benchmarks/racing.py`` measures the effect of).
+* **dominated**: for one fully evaluated feasible trial, on every objective the *optimistic* one-sided bound at
+  level ``alpha`` of the trial's per-prompt difference to it (mean plus or minus ``t(1 - alpha, n - 1)``
+  prompt-clustered standard errors, towards the trial being better) still says the trial is no better. Prompts
+  and seeds are shared by all trials (common random numbers), so the comparison is paired on prompts and a
+  prompt's difficulty cancels. This is an intersection-union test (Berger 1982): the trial is stopped only when
+  each of the M one-sided tests rejects "this objective could still beat that trial", so against one front trial
+  the chance of stopping a trial that is not worse is at most ``alpha`` with no correction across objectives.
+  Testing against several front trials, and at several stages, adds chances; the front trials' own noise and
+  the winner's curse that makes them optimistic add more: ``benchmarks/racing.py`` measures what that costs.
 * otherwise **continue**.
 
 This is F-Race's idea (Birattari et al. 2002; irace, López-Ibáñez et al. 2016) with a multi-objective elimination
@@ -33,7 +35,7 @@ from scipy import stats
 
 from objectives.scoring._feasibility import is_feasible
 
-__all__ = ["DEFAULT_LEVEL", "Samples", "Verdict", "decide", "optimistic_bounds", "stage_plan"]
+__all__ = ["DEFAULT_LEVEL", "Samples", "Verdict", "decide", "paired_bounds", "stage_plan"]
 
 DEFAULT_LEVEL = 0.05
 """One-sided level ``alpha`` of the dominance test: the conventional 5 %; ``benchmarks/racing.py`` prints the
@@ -81,33 +83,39 @@ def stage_plan(prompts: int, replicates: int) -> tuple[tuple[Row, ...], ...]:
     return tuple(stages)
 
 
-def optimistic_bounds(samples: Sequence[Samples | None], directions: Sequence[str], level: float) -> np.ndarray:
-    """Each objective's one-sided bound towards better at ``level``, from prompt-clustered standard errors.
+def paired_bounds(samples: Sequence[Samples | None], reference: np.ndarray, directions: Sequence[str],
+                  level: float) -> np.ndarray:
+    """Each objective's one-sided bound, towards the trial being better, on its per-prompt difference to one point.
 
-    Clips are averaged per prompt and the spread is taken across prompt means, as re-validation's
-    ``prompt_clustered`` does (seeds of one prompt are not independent draws of the genre; with one prompt the
-    clips are the units). The bound is ``mean + s * t(1 - level, n - 1) * stderr`` with ``s`` = +1 to maximise,
-    -1 to minimise (Student's t, ``n`` units). Fewer than 2 units, or no samples, give an unbounded value.
+    Seeds and prompts are shared by every trial (common random numbers), so the trial is compared with a fully
+    evaluated trial prompt by prompt: the units are ``trial's mean on prompt p - reference's mean on prompt p`` over
+    the prompts evaluated so far (a prompt's difficulty cancels; seeds of one prompt are not independent draws of
+    the genre, so prompts are the units, as re-validation's ``prompt_clustered`` takes them; with one prompt the
+    clips are). The bound is ``mean + s * t(1 - level, n - 1) * stderr`` with ``s`` = +1 to maximise, -1 to
+    minimise (Student's t, ``n`` units). Fewer than 2 units, no samples, or no reference value on those prompts
+    give an unbounded value.
 
     Args:
         samples: per objective, ``(values, prompt of each)`` or None (not measured at this stage).
+        reference: ``[P, M]`` the reference trial's per-prompt means (NaN where not measured).
         directions: ``maximize`` / ``minimize`` per objective.
         level: one-sided ``alpha`` in (0, 0.5].
 
     Returns:
-        ``[M]`` float64 bounds (``±inf`` where unbounded).
+        ``[M]`` float64 bounds on the difference (``±inf`` where unbounded).
 
     Raises:
         ValueError: ``level`` out of range, lengths differ, or a NaN/infinite score.
     """
     if not 0.0 < level <= 0.5:
         raise ValueError(f"the racing level must be in (0, 0.5] but got {level}.")
-    if len(samples) != len(directions):
-        raise ValueError(f"{len(samples)} objectives' samples but {len(directions)} directions.")
+    if not len(samples) == len(directions) == reference.shape[1]:
+        raise ValueError(f"{len(samples)} objectives' samples, {len(directions)} directions, "
+                         f"{reference.shape[1]} reference columns.")
     out = np.empty(len(directions))
     for j, (sample, direction) in enumerate(zip(samples, directions, strict=True)):
         sign = 1.0 if direction == "maximize" else -1.0
-        units = None if sample is None else _prompt_units(*sample)
+        units = None if sample is None else _prompt_differences(*sample, reference[:, j])
         if units is None or units.size < 2:
             out[j] = sign * math.inf
             continue
@@ -117,45 +125,45 @@ def optimistic_bounds(samples: Sequence[Samples | None], directions: Sequence[st
 
 
 def decide(*, constraints: Mapping[str, float], samples: Sequence[Samples | None], directions: Sequence[str],
-           front: np.ndarray | Sequence[Sequence[float]], level: float = DEFAULT_LEVEL) -> Verdict:
+           front: np.ndarray, level: float = DEFAULT_LEVEL) -> Verdict:
     """Whether a partly evaluated trial stops (infeasible, dominated with confidence) or continues.
 
     Args:
         constraints: the constraint values over the clips so far (worst clip's measurement minus its limit).
         samples: per objective, the clips' (or prompts') scores so far and their prompt indices, or None.
         directions: ``maximize`` / ``minimize`` per objective, the study's order.
-        front: ``[N, M]`` objective values of fully evaluated feasible trials (any of them, not only the
-            non-dominated ones: dominance is transitive); ``N`` may be 0.
+        front: ``[N, P, M]`` per-prompt means of fully evaluated feasible trials (any of them, not only the
+            non-dominated ones: dominance is transitive; NaN where not measured); ``N`` may be 0.
         level: one-sided ``alpha`` of each objective's test, in (0, 0.5] (:data:`DEFAULT_LEVEL`).
 
     Returns:
-        :attr:`Verdict.INFEASIBLE` when a constraint is violated, :attr:`Verdict.DOMINATED` when one front point is
-        at least as good as every optimistic bound and better on one, else :attr:`Verdict.CONTINUE`.
+        :attr:`Verdict.INFEASIBLE` when a constraint is violated; :attr:`Verdict.DOMINATED` when, for one front
+        trial, every objective's :func:`paired_bounds` says the trial is no better (and on one, worse) even
+        optimistically; else :attr:`Verdict.CONTINUE`.
 
     Raises:
-        ValueError: see :func:`optimistic_bounds`; a front whose width is not the number of objectives.
+        ValueError: see :func:`paired_bounds`.
     """
     if not is_feasible(constraints):
         return Verdict.INFEASIBLE
-    bounds = optimistic_bounds(samples, directions, level)
-    points = np.asarray(front, dtype=np.float64).reshape(-1, len(directions))
-    if points.size == 0:
-        return Verdict.CONTINUE
     sign = np.array([1.0 if d == "maximize" else -1.0 for d in directions])
-    better_or_equal = points * sign >= bounds * sign
-    strictly = points * sign > bounds * sign
-    dominated = np.any(np.all(better_or_equal, axis=1) & np.any(strictly, axis=1))
-    return Verdict.DOMINATED if dominated else Verdict.CONTINUE
+    for reference in np.asarray(front, dtype=np.float64):
+        better = paired_bounds(samples, reference, directions, level) * sign  # > 0: the trial may still be better
+        if np.all(better <= 0.0) and np.any(better < 0.0):
+            return Verdict.DOMINATED
+    return Verdict.CONTINUE
 
 
-def _prompt_units(values: Sequence[float], prompt_of: Sequence[int]) -> np.ndarray | None:
-    """Per-prompt means (clips when there is one prompt); None for no values. Re-validation's ``prompt_clustered``
-    (optimizer.export) does the same, but search may not import export (export imports search)."""
+def _prompt_differences(values: Sequence[float], prompt_of: Sequence[int], reference: np.ndarray) -> np.ndarray | None:
+    """Per-prompt mean minus the reference's mean on that prompt (clips minus it when there is one prompt); prompts
+    the reference lacks are left out; None for no values."""
     x = np.asarray(values, dtype=np.float64)
     if x.size == 0:
         return None
     if not np.all(np.isfinite(x)):
         raise ValueError(f"scores must be finite but got {x[~np.isfinite(x)][:3].tolist()}.")
     prompts = np.asarray(prompt_of)
-    distinct = np.unique(prompts)
-    return np.array([x[prompts == p].mean() for p in distinct]) if distinct.size > 1 else x
+    distinct = [p for p in np.unique(prompts) if p < reference.size and np.isfinite(reference[p])]
+    if len(distinct) == 1:
+        return x[prompts == distinct[0]] - reference[distinct[0]]
+    return np.array([x[prompts == p].mean() - reference[p] for p in distinct])
