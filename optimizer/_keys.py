@@ -21,6 +21,7 @@ __all__ = [
     "PAIRWISE_CLIP",
     "PARAMS",
     "PER_PROMPT",
+    "RACING",
     "RATING",
     "RATING_RANGE",
     "RETRY_OF",
@@ -71,6 +72,9 @@ makes the trial ready for comparison in optuna-dashboard)."""
 PRESET_MARKS = "mgopt:presets:v1"
 """Study user attr set by the last export: ``{"file": path, "generated_at": ISO time, "presets": {name: trial
 number}}``. Trials are marked in their dashboard notes, since a finished trial's user attrs cannot change."""
+RACING = "mgopt:racing:v1"
+"""Trial user attr of a trial that racing stopped before its full evaluation (``optimize --racing``): the stage,
+the verdict and the partial scores (:class:`optimizer._trial_payloads.RacingStop`). Such a trial is PRUNED."""
 AWAITING_RATING = "mgopt:awaiting_rating:v1"
 """Trial user attr of a ``--human`` trial that is evaluated, has its artifacts, and waits (RUNNING) for a listener's
 rating in the dashboard: Unix time it was offered. Such trials are exempt from stale-trial recovery."""

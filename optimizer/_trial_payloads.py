@@ -23,6 +23,7 @@ __all__ = [
     "HeartbeatTime",
     "PairwiseClip",
     "PromptScores",
+    "RacingStop",
     "RetryOf",
     "StoredScore",
     "Timing",
@@ -141,6 +142,51 @@ class Degeneracy:
         feasible = (data or {}).get("feasible")
         return cls(constraints=constraints,
                    feasible=bool(feasible) if feasible is not None else all(v <= 0 for v in constraints.values()))
+
+
+@dataclass(frozen=True)
+class RacingStop:
+    """``mgopt:racing:v1`` of a trial racing stopped before its full evaluation (``optimize --racing``).
+
+    Attributes:
+        verdict: ``infeasible`` (a degeneracy constraint is violated by a clip so far) or ``dominated`` (every
+            objective's optimistic bound at ``level`` is dominated by a fully evaluated feasible trial).
+        stage: the stage after which it stopped, 1-based (of ``stages``).
+        stages: stages in the trial's plan.
+        clips: clips decoded and scored (of ``clips_full`` in a full evaluation).
+        clips_full: clips of a full evaluation (prompts x replicates).
+        level: one-sided level of the dominance test, in (0, 0.5].
+        scores: partial score of each objective measured so far: mean, prompt-clustered standard error and the
+            number of units (prompts; clips with one prompt).
+        constraints: constraint values over the clips so far (the trial's constraints, since a worse clip
+            later can only raise them).
+    """
+
+    verdict: str
+    stage: int
+    stages: int
+    clips: int
+    clips_full: int
+    level: float
+    scores: dict[str, StoredScore] = field(default_factory=dict)
+    constraints: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "stage": self.stage, "stages": self.stages, "clips": self.clips,
+                "clips_full": self.clips_full, "level": self.level,
+                "scores": {k: s.to_dict() for k, s in self.scores.items()}, "constraints": dict(self.constraints)}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RacingStop | None:
+        """None for anything but a dict with a string ``verdict`` and integer ``stage`` (a foreign attr)."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("verdict"), str) \
+                or not isinstance(data.get("stage"), int):
+            return None
+        return cls(verdict=data["verdict"], stage=int(data["stage"]), stages=int(data.get("stages", data["stage"])),
+                   clips=int(data.get("clips", 0)), clips_full=int(data.get("clips_full", 0)),
+                   level=float(data.get("level", math.nan)),
+                   scores={k: StoredScore.from_dict(v) for k, v in (data.get("scores") or {}).items()},
+                   constraints={k: float(v) for k, v in (data.get("constraints") or {}).items()})
 
 
 @dataclass(frozen=True)
