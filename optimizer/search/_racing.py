@@ -33,7 +33,7 @@ from enum import StrEnum
 import numpy as np
 from scipy import stats
 
-from objectives.scoring._feasibility import is_feasible
+from objectives.scoring import is_feasible
 
 __all__ = ["DEFAULT_LEVEL", "Samples", "Verdict", "decide", "paired_bounds", "stage_plan"]
 

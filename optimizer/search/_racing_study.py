@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import optuna
 
-from objectives.scoring._feasibility import is_feasible
+from objectives.scoring import is_feasible
 from optimizer import _keys
 from optimizer._trial_payloads import PromptScores, RacingStop, StoredScore
 from optimizer.search._racing import Samples, Verdict
