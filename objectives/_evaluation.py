@@ -130,10 +130,13 @@ class Evaluation:
         return is_feasible(self.constraints)
 
     def per_prompt(self) -> list[dict[str, float | str]]:
-        """Per prompt: the prompt and its mean CLAP and repetition over replicates."""
+        """Per prompt with clips (every prompt, unless this evaluation covers some rows): the prompt and its mean
+        CLAP and repetition over replicates."""
         out: list[dict[str, float | str]] = []
         for i, prompt in enumerate(self.prompts):
             mine = [c for c in self.clips if c.prompt_index == i]
+            if not mine:
+                continue
             out.append({"prompt": prompt, "clap": float(np.mean([c.clap for c in mine])),
                         "repetition": float(np.mean([c.repetition for c in mine]))})
         return out
@@ -251,13 +254,13 @@ class Evaluator:
         clap_scores, embeddings = self.clap.adherence(generated.audio, generated.sample_rate, prompts)
         results = []
         for k, config in enumerate(configs):
-            rows = slice(k * n, (k + 1) * n)
-            audio = GeneratedAudio(audio=generated.audio[rows], sample_rate=generated.sample_rate,
-                                   codes=None if generated.codes is None else generated.codes[rows],
-                                   channels=None if generated.channels is None else generated.channels[rows],
+            mine = slice(k * n, (k + 1) * n)
+            audio = GeneratedAudio(audio=generated.audio[mine], sample_rate=generated.sample_rate,
+                                   codes=None if generated.codes is None else generated.codes[mine],
+                                   channels=None if generated.channels is None else generated.channels[mine],
                                    prompt_audio=None if generated.prompt_audio is None
-                                   else generated.prompt_audio[rows])
-            results.append(self._score(config, chosen, audio, clap_scores[rows], embeddings[rows]))
+                                   else generated.prompt_audio[mine])
+            results.append(self._score(config, chosen, audio, clap_scores[mine], embeddings[mine]))
         scored_at = time.perf_counter()
         share = 1.0 / len(configs)
         return [_with_times(e, (generated_at - started) * share, (scored_at - generated_at) * share) for e in results]

@@ -72,5 +72,5 @@ def join_rows(parts: Sequence[Evaluation]) -> tuple[list[ClipScores], GeneratedA
                             sample_rate=audio[0].sample_rate, codes=stack([a.codes for a in audio]),
                             channels=stack([a.channels for a in audio]),
                             prompt_audio=None if prompt_audio is None else tuple(prompt_audio[i] for i in order))
-    embeddings = np.concatenate([p.embeddings for p in parts])[order]  # type: ignore[misc]
+    embeddings = np.concatenate([p.embeddings for p in parts])[order]
     return [clips[i] for i in order], joined, embeddings
