@@ -185,9 +185,8 @@ def run_trials(
     policy = SearchPolicy(study, n_trials=n_trials, objectives=objectives, hooks=hooks, save_audio=save_audio,
                           artifact_store=artifact_store, poll_interval=poll_interval, summary=summary,
                           shared=heartbeat is not None)
-    prompts = len(evaluator.prompts)
     batcher = Batcher(evaluator, batch_trials=batch_trials) if racing_level is None else RacingBatcher(
-        evaluator, batch_trials=batch_trials, front=lambda: race_front(study, objectives, prompts),
+        evaluator, batch_trials=batch_trials, front=lambda: race_front(study, objectives, len(evaluator.prompts)),
         objectives=objectives, level=racing_level)
     TrialLoop(study, space, batcher, policy, heartbeat=heartbeat,
               surplus_target=n_trials if heartbeat is not None else None,
