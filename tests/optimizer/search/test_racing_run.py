@@ -91,7 +91,7 @@ def test_batched_trials_race_together_and_only_complete_ones_reach_the_front():
     study, summary, _ = _race([*GOOD, CLEARLY_WORSE, CLOSE, SILENT], batch_trials=3)
     # the first pass has no front yet: the good trials complete; the next pass races the other three together
     assert [t.state for t in study.trials] == [COMPLETE] * 3 + [PRUNED, COMPLETE, PRUNED]
-    assert {t.number for t in study.best_trials} <= {0, 1, 2, 4}
+    assert {t.number for t in study.best_trials} <= {0, 1, 2, 4} and summary.stopped == 2
 
 
 def test_the_stored_payload_round_trips():
@@ -105,3 +105,25 @@ def test_the_stored_payload_round_trips():
 def test_a_level_outside_the_open_interval_is_refused():
     with pytest.raises(ValueError, match="racing level"):
         _race(GOOD[:1], level=0.5)
+
+
+def test_the_dashboard_note_shows_a_stopped_trial_as_stopped_with_its_partial_scores(tmp_path):
+    from optuna_dashboard import get_note
+
+    from optimizer.search import open_artifact_store
+
+    evaluator = Evaluator(generator=_ToneModel(), clap=_PeakClap(), prompts=PROMPTS, replicates=2, duration=0.5)
+    study = optuna.create_study(directions=list(_keys.DIRECTIONS))
+    space = SearchSpace()
+    for params in [*GOOD, CLEARLY_WORSE]:
+        study.enqueue_trial(space.trial_params(params))
+    run_trials(study, evaluator=evaluator, space=space, n_trials=4, racing_level=0.05,
+               artifact_store=open_artifact_store(tmp_path / "artifacts"))
+    def note_of(number):
+        return get_note(optuna.trial.Trial(study, study.trials[number]._trial_id))
+
+    note = note_of(3)
+    assert "(stopped)" in note and "**stopped by racing** at stage 1/3 after 2 clips" in note
+    assert "dominated" in note and "failed" not in note.lower()
+    assert "| p0 |" in note and "| p2 |" in note and "| p1 |" not in note  # the prompts decoded so far
+    assert "stopped" not in note_of(0)
