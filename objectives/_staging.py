@@ -9,12 +9,11 @@ full evaluation clip by clip.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from objectives._evaluation import ClipScores, Evaluation
     from objectives.generation import GeneratedAudio
 
 __all__ = ["check_rows", "join_rows", "replicate_seed"]
@@ -46,8 +45,10 @@ def check_rows(rows: Sequence[Row] | None, full: Sequence[Row]) -> list[Row]:
     return chosen
 
 
-def join_rows(parts: Sequence[Evaluation]) -> tuple[list[ClipScores], GeneratedAudio, np.ndarray]:
+def join_rows(parts: Sequence[Any]) -> tuple[list[Any], GeneratedAudio, np.ndarray]:
     """The clips, audio and CLAP embeddings of evaluations of one configuration on disjoint rows, in row order.
+
+    ``parts`` are :class:`~objectives.Evaluation` objects (typed loosely: that module imports this one).
 
     Raises:
         ValueError: no parts, different configurations, a row in two parts, or a part without embeddings.
