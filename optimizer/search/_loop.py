@@ -116,10 +116,11 @@ class Batcher:
         self.evaluator = evaluator
         self.batch_trials = batch_trials
 
-    def evaluate(self, configs: list[DecodingParams], *, on_step: Callable[[int, int], None]
-                 ) -> list[Evaluation | Stopped | BaseException]:
-        """One evaluation or exception per configuration, in order (a racing batcher may also stop some:
-        :class:`~optimizer.search._racing.Stopped`); ``KeyboardInterrupt`` propagates."""
+    def evaluate(self, configs: list[DecodingParams], *, on_step: Callable[[int, int], None],
+                 stoppable: Sequence[bool] | None = None) -> list[Evaluation | Stopped | BaseException]:
+        """One evaluation or exception per configuration, in order (a racing batcher may also stop those
+        ``stoppable`` marks, all when None: :class:`~optimizer.search._racing.Stopped`); ``KeyboardInterrupt``
+        propagates."""
         return list(self.evaluate_rows(configs, on_step=on_step))
 
     def evaluate_rows(self, configs: list[DecodingParams], *, on_step: Callable[[int, int], None],
@@ -204,8 +205,10 @@ def suggest_and_evaluate(trials: Sequence[optuna.Trial], space: SearchSpace, bat
         except Exception as exc:  # a sampler fault fails this trial only
             suggested.append((trial, exc))
     ready = [(t, p) for t, p in suggested if isinstance(p, DecodingParams)]
-    results = dict(zip([t.number for t, _ in ready], batch.evaluate([p for _, p in ready], on_step=on_step),
-                       strict=True))
+    # The reference trials are the presets' yardsticks: racing never stops them (the preset file names both).
+    stoppable = [_keys.BASELINE not in t.user_attrs for t, _ in ready]
+    results = dict(zip([t.number for t, _ in ready],
+                       batch.evaluate([p for _, p in ready], on_step=on_step, stoppable=stoppable), strict=True))
     return [(trial, params if isinstance(params, BaseException) else results[trial.number])
             for trial, params in suggested]
 

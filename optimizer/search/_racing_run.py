@@ -55,10 +55,12 @@ class RacingBatcher(Batcher):
         self.level = level
         self.plan = stage_plan(len(evaluator.prompts), evaluator.replicates)
 
-    def evaluate(self, configs: list[DecodingParams], *, on_step: Callable[[int, int], None]
-                 ) -> list[Evaluation | Stopped | BaseException]:
-        """Per configuration, in order: its full evaluation, its :class:`Stopped`, or the exception that failed
-        it (at any stage); ``KeyboardInterrupt`` propagates."""
+    def evaluate(self, configs: list[DecodingParams], *, on_step: Callable[[int, int], None],
+                 stoppable: Sequence[bool] | None = None) -> list[Evaluation | Stopped | BaseException]:
+        """Per configuration, in order: its full evaluation, its :class:`Stopped` (only where ``stoppable``
+        says so; all when None), or the exception that failed it (at any stage); ``KeyboardInterrupt``
+        propagates."""
+        raced = [i for i in range(len(configs)) if stoppable is None or stoppable[i]]
         outcomes: list[Evaluation | Stopped | BaseException | None] = [None] * len(configs)
         done: set[tuple[int, int]] = set()
         for stage, rows in enumerate(self.plan, start=1):
@@ -72,7 +74,7 @@ class RacingBatcher(Batcher):
                 outcomes[i] = part if before is None or isinstance(part, BaseException) else self._join(before, part)
             done.update(new)
             if stage < len(self.plan):
-                self._race(outcomes, live, stage)
+                self._race(outcomes, [i for i in live if i in raced], stage)
         return [o for o in outcomes if o is not None]
 
     def _join(self, before: Evaluation | Stopped | BaseException, part: Evaluation) -> Evaluation | BaseException:

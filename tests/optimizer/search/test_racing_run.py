@@ -61,13 +61,14 @@ CLOSE = DecodingParams(cfg_coef=6.0, temperature=0.8)  # the front's mean, other
 SILENT = DecodingParams(cfg_coef=1.0, temperature=1.3)
 
 
-def _race(configs, *, batch_trials=1, level=0.05):
+def _race(configs, *, batch_trials=1, level=0.05, references=()):
     model = _ToneModel()
     evaluator = Evaluator(generator=model, clap=_PeakClap(), prompts=PROMPTS, replicates=2, duration=0.5)
     study = optuna.create_study(directions=list(_keys.DIRECTIONS))
     space = SearchSpace()
-    for params in configs:
-        study.enqueue_trial(space.trial_params(params))
+    for i, params in enumerate(configs):
+        study.enqueue_trial(space.trial_params(params),
+                            user_attrs={_keys.BASELINE: "genre_baseline"} if i in references else None)
     summary = run_trials(study, evaluator=evaluator, space=space, n_trials=len(configs), batch_trials=batch_trials,
                          racing_level=level)
     return study, summary, model
@@ -127,3 +128,9 @@ def test_the_dashboard_note_shows_a_stopped_trial_as_stopped_with_its_partial_sc
     assert "dominated" in note and "failed" not in note.lower()
     assert "| p0 |" in note and "| p2 |" in note and "| p1 |" not in note  # the prompts decoded so far
     assert "stopped" not in note_of(0)
+
+
+def test_a_reference_trial_is_never_raced_even_when_clearly_worse():
+    study, summary, model = _race([*GOOD, CLEARLY_WORSE, CLEARLY_WORSE], references={3})
+    assert [t.state for t in study.trials] == [COMPLETE] * 4 + [PRUNED]  # the same configuration, not a reference
+    assert summary.stopped == 1 and model.rows == 4 * 8 + 2
