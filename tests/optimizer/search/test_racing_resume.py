@@ -49,6 +49,7 @@ def test_a_raced_run_killed_mid_trial_resumes_and_exports_only_complete_trials(t
         assert retry.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     document = json.loads((tmp_path / "presets" / "jazz.json").read_text())
     validate_presets(document)
+    assert set(document["baselines"]) == {"musicgen_default", "genre_baseline"}  # references are never raced
     complete = {t.number for t in trials if t.state == optuna.trial.TrialState.COMPLETE}
     assert {t.number for t, _ in stopped_trials(study)}.isdisjoint(complete)
     for group in ("presets", "baselines"):
