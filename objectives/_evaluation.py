@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from objectives._params import DecodingParams
+from objectives._staging import check_rows, join_rows, replicate_seed
 from objectives.generation import MAX_CLIP_SECONDS, GeneratedAudio, MusicGenBackend, StepCallback
 from objectives.scoring import (
     ClapScorer,
@@ -31,16 +32,6 @@ from objectives.scoring import (
 )
 
 __all__ = ["ClipScores", "Evaluation", "Evaluator", "replicate_seed"]
-
-
-def replicate_seed(base_seed: int, prompt_index: int, replicate: int) -> int:
-    """The seed of (prompt, replicate): the same in every trial (common random numbers).
-
-    Derived with ``numpy.random.SeedSequence([base_seed, prompt_index, replicate])`` so seeds of
-    neighbouring indices are independent streams. Returns a value in [0, 2**63).
-    """
-    state = np.random.SeedSequence([base_seed, prompt_index, replicate]).generate_state(2, dtype=np.uint32)
-    return int((int(state[0]) << 31) ^ int(state[1]))
 
 
 @dataclass(frozen=True)
@@ -99,6 +90,13 @@ class Evaluation:
             without melodies.
         generation_seconds, scoring_seconds: wall-clock time, shared equally among configurations
             evaluated together.
+        embeddings: ``[N, D]`` the clips' CLAP audio embeddings, in the order of ``clips`` (what diversity and
+            the Fréchet distance are computed from; kept so a staged evaluation's parts can be joined,
+            :meth:`Evaluator.combine`).
+
+    An evaluation of some rows (``Evaluator.evaluate_many(rows=...)``) holds those clips only; its
+    ``prompt_diversity`` still has one value per prompt (0 for a prompt with fewer than 2 clips), and ``fad``
+    needs at least 2 clips.
     """
 
     params: DecodingParams
@@ -117,6 +115,7 @@ class Evaluation:
     melody: ScoreSummary | None = None
     generation_seconds: float = 0.0
     scoring_seconds: float = 0.0
+    embeddings: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def diversity(self) -> ScoreSummary:
@@ -131,10 +130,13 @@ class Evaluation:
         return is_feasible(self.constraints)
 
     def per_prompt(self) -> list[dict[str, float | str]]:
-        """Per prompt: the prompt and its mean CLAP and repetition over replicates."""
+        """Per prompt with clips (every prompt, unless this evaluation covers some rows): the prompt and its mean
+        CLAP and repetition over replicates."""
         out: list[dict[str, float | str]] = []
         for i, prompt in enumerate(self.prompts):
             mine = [c for c in self.clips if c.prompt_index == i]
+            if not mine:
+                continue
             out.append({"prompt": prompt, "clap": float(np.mean([c.clap for c in mine])),
                         "repetition": float(np.mean([c.repetition for c in mine]))})
         return out
@@ -213,45 +215,74 @@ class Evaluator:
         """Evaluate one configuration (see :meth:`evaluate_many`)."""
         return self.evaluate_many([params], on_step=on_step)[0]
 
-    def evaluate_many(self, configs: Sequence[DecodingParams], *,
+    @property
+    def rows(self) -> tuple[tuple[int, int], ...]:
+        """Every ``(prompt, replicate)`` of a full evaluation, prompt-major (the order of ``Evaluation.clips``)."""
+        return tuple(self._rows)
+
+    def evaluate_many(self, configs: Sequence[DecodingParams], *, rows: Sequence[tuple[int, int]] | None = None,
                       on_step: StepCallback | None = None) -> list[Evaluation]:
-        """Evaluate K configurations in one batched generation of K x P x R rows.
+        """Evaluate K configurations in one batched generation of K x (rows) rows.
+
+        Args:
+            configs: the K configurations.
+            rows: the ``(prompt, replicate)`` rows to decode and score, a non-empty subset of :attr:`rows`
+                (sorted here); None for all (a full evaluation). A clip's seed is
+                :func:`replicate_seed` of its row, so its tokens do not depend on which other rows run with it:
+                evaluations of disjoint rows joined with :meth:`combine` equal a full one clip by clip.
+            on_step: decoding progress, ``(done, total)`` steps.
 
         Raises:
-            ValueError: a score came out NaN or infinite.
+            ValueError: a row not in :attr:`rows`, no rows, or a score came out NaN or infinite.
         """
-        n = self.clips_per_config
-        prompts = [self.prompts[p] for _ in configs for p, _ in self._rows]
+        chosen = check_rows(rows, self._rows)
+        seeds = [replicate_seed(self.base_seed, p, r) for p, r in chosen]
+        n = len(chosen)
+        prompts = [self.prompts[p] for _ in configs for p, _ in chosen]
         params = [c for c in configs for _ in range(n)]
         started = time.perf_counter()
         # A configuration's prompt suffix conditions the generation only; CLAP judges against the bare prompt.
         conditioning = [c.apply_suffix(prompt) for prompt, c in zip(prompts, params, strict=True)]
         extra = {} if self.audio_prompts is None else {"audio_prompts": [
-            self.audio_prompts[p % len(self.audio_prompts)] for _ in configs for p, _ in self._rows]}
+            self.audio_prompts[p % len(self.audio_prompts)] for _ in configs for p, _ in chosen]}
         if self.melodies is not None:
-            extra["melodies"] = [self.melodies[p % len(self.melodies)] for _ in configs for p, _ in self._rows]
-        generated = self.generator.generate(conditioning, params, self.seeds * len(configs),
+            extra["melodies"] = [self.melodies[p % len(self.melodies)] for _ in configs for p, _ in chosen]
+        generated = self.generator.generate(conditioning, params, seeds * len(configs),
                                             duration=self.duration, on_step=on_step, **extra)
         generated_at = time.perf_counter()
         # CLAP hears the mono mix of a stereo clip (``audio``); degeneracy looks at every channel.
         clap_scores, embeddings = self.clap.adherence(generated.audio, generated.sample_rate, prompts)
         results = []
         for k, config in enumerate(configs):
-            rows = slice(k * n, (k + 1) * n)
-            audio = GeneratedAudio(audio=generated.audio[rows], sample_rate=generated.sample_rate,
-                                   codes=None if generated.codes is None else generated.codes[rows],
-                                   channels=None if generated.channels is None else generated.channels[rows],
+            mine = slice(k * n, (k + 1) * n)
+            audio = GeneratedAudio(audio=generated.audio[mine], sample_rate=generated.sample_rate,
+                                   codes=None if generated.codes is None else generated.codes[mine],
+                                   channels=None if generated.channels is None else generated.channels[mine],
                                    prompt_audio=None if generated.prompt_audio is None
-                                   else generated.prompt_audio[rows])
-            results.append(self._score(config, audio, clap_scores[rows], embeddings[rows]))
+                                   else generated.prompt_audio[mine])
+            results.append(self._score(config, chosen, audio, clap_scores[mine], embeddings[mine]))
         scored_at = time.perf_counter()
         share = 1.0 / len(configs)
         return [_with_times(e, (generated_at - started) * share, (scored_at - generated_at) * share) for e in results]
 
-    def _score(self, config: DecodingParams, audio: GeneratedAudio, clap_scores: np.ndarray,
-               embeddings: np.ndarray) -> Evaluation:
+    def combine(self, parts: Sequence[Evaluation]) -> Evaluation:
+        """Join evaluations of one configuration on disjoint rows (stages of a staged evaluation) into the
+        evaluation of their union, as :meth:`evaluate_many` would have scored it in one pass (clips in row order;
+        times added up).
+
+        Raises:
+            ValueError: no parts, parts of different configurations, a row in two parts, or a part without
+                embeddings.
+        """
+        clips, audio, embeddings = join_rows(parts)
+        joined = self._assemble(parts[0].params, clips, audio, embeddings)
+        return _with_times(joined, sum(p.generation_seconds for p in parts), sum(p.scoring_seconds for p in parts))
+
+    def _score(self, config: DecodingParams, rows: Sequence[tuple[int, int]], audio: GeneratedAudio,
+               clap_scores: np.ndarray, embeddings: np.ndarray) -> Evaluation:
         clips = []
-        for i, ((p, r), seed) in enumerate(zip(self._rows, self.seeds, strict=True)):
+        for i, (p, r) in enumerate(rows):
+            seed = replicate_seed(self.base_seed, p, r)
             wave = audio.audio[i]
             raw = repetition_score(wave, audio.sample_rate)
             stereo = None if audio.channels is None else audio.channels[i]
@@ -267,10 +298,15 @@ class Evaluator:
                 melody=None if self.melodies is None else melody_adherence(
                     self._melody_chroma[p % len(self.melodies)], wave, audio.sample_rate),
             ))
+        return self._assemble(config, clips, audio, embeddings)
+
+    def _assemble(self, config: DecodingParams, clips: Sequence[ClipScores], audio: GeneratedAudio,
+                  embeddings: np.ndarray) -> Evaluation:
+        """The evaluation of scored clips (any rows, prompt-major): summaries, constraints, diversity, FAD."""
         violations = [c.degeneracy.violations(self.thresholds) for c in clips]
         constraints = {key: max(v[key] for v in violations) for key in violations[0]}
         prompt_diversity = tuple(
-            embedding_spread(embeddings[[i for i, (p, _) in enumerate(self._rows) if p == prompt]])
+            embedding_spread(embeddings[[i for i, c in enumerate(clips) if c.prompt_index == prompt]])
             for prompt in range(len(self.prompts))
         )
         token_values = [c.token_repetition for c in clips if c.token_repetition is not None]
@@ -278,7 +314,7 @@ class Evaluator:
         seams = [c.continuity for c in clips if c.continuity is not None]
         melody = [c.melody for c in clips if c.melody is not None]
         return Evaluation(
-            params=config, prompts=self.prompts, clips=tuple(clips),
+            params=config, prompts=self.prompts, clips=tuple(clips), embeddings=embeddings,
             clap=summarize([c.clap for c in clips]), repetition=summarize([c.repetition for c in clips]),
             token_repetition=summarize(token_values) if token_values else None,
             raw_repetition=summarize([c.raw_repetition for c in clips]),
@@ -286,8 +322,8 @@ class Evaluator:
             continuity=summarize(seams) if seams else None,
             melody=summarize(melody) if melody else None,
             prompt_diversity=prompt_diversity, constraints=constraints, audio=audio,
-            fad=None if self.reference is None else frechet_distance(EmbeddingStats.from_embeddings(embeddings),
-                                                                     self.reference),
+            fad=None if self.reference is None or len(clips) < 2
+            else frechet_distance(EmbeddingStats.from_embeddings(embeddings), self.reference),
         )
 
 

@@ -50,6 +50,9 @@ class Objective:
             None for objectives told by a person (``rating``), which are never computed.
         samples: the per-unit values and the prompt index of each (``(values, prompts)``), for re-validation's
             prompt-clustered interval; None stores :attr:`read`'s number as the validation result.
+        per_clip: :attr:`samples` has one value per clip (CLAP, repetition, melody), so a partial evaluation's
+            samples are meaningful and racing (``optimize --racing``) may test it; diversity (one value per
+            prompt, over its seeds) is not.
         revalidated: re-generation on held-out prompts measures it again (a listener rating cannot be).
         fixed: always one of a study's objectives, first and in registry order (``clap``, ``repetition``).
         selectable: a study may add it on request (the CLI's ``--objective`` choices).
@@ -63,6 +66,7 @@ class Objective:
     title_text: str | None = None
     read: Callable[[Evaluation], Any] | None = None
     samples: Callable[[Evaluation], tuple[Sequence[float], Sequence[int]]] | None = None
+    per_clip: bool = False
     revalidated: bool = True
     fixed: bool = False
     selectable: bool = False
@@ -168,11 +172,11 @@ def _by_clip(field: str) -> Callable[[Evaluation], tuple[list[float], list[int]]
 register(Objective(
     name="clap", direction="maximize", label="CLAP", title_text="CLAP adherence", fixed=True,
     description="CLAP prompt adherence: cosine of prompt text and clip audio embeddings (higher is better)",
-    read=lambda e: e.clap, samples=_by_clip("clap")))
+    read=lambda e: e.clap, samples=_by_clip("clap"), per_clip=True))
 register(Objective(
     name="repetition", direction="minimize", label="repetition", fixed=True,
     description="share of the clip that repeats another segment near-exactly, 0-1 (lower is better)",
-    read=lambda e: e.repetition, samples=_by_clip("repetition")))
+    read=lambda e: e.repetition, samples=_by_clip("repetition"), per_clip=True))
 register(Objective(
     name="diversity", direction="maximize", label="diversity", selectable=True,
     description="mean pairwise cosine distance of CLAP audio embeddings across seeds of a prompt (higher is "
@@ -188,7 +192,7 @@ register(Objective(
     name="melody", direction="maximize", label="melody",
     description="melody adherence: cosine similarity of the one-hot chromagrams of the conditioning melody and the "
                 "clip, averaged over frames, 0-1 (Copet et al. 2023, sec. 4; higher follows the melody)",
-    read=lambda e: e.melody, samples=_by_clip("melody")))
+    read=lambda e: e.melody, samples=_by_clip("melody"), per_clip=True))
 register(Objective(
     name="rating", direction="maximize", label="rating", revalidated=False, precision=1,
     description="a listener's rating of the trial's clips in optuna-dashboard, 1-10 (higher is better); "

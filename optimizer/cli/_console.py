@@ -80,7 +80,16 @@ def trial_progress(console: Console, *, done: int, target: int, clock: Callable[
             progress.console.print(f"trial {trial.number}: {shown}{flag}")
             progress.update(trials, eta=format_left(steady.update(eta.remaining()), bound=eta.bound))
 
-        yield TrialHooks(on_batch_start=start, on_step=step, on_trial_end=end)
+        def stopped(trial, stop) -> None:  # racing stopped it: a finished configuration, not a failure
+            eta.trial_end()
+            progress.advance(trials)
+            shown = ", ".join(f"{get_objective(name).label} {sum(values) / len(values):.3f}"
+                              for name, (values, _) in stop.samples.items() if len(values))
+            progress.console.print(f"trial {trial.number}: stopped by racing at stage {stop.stage}/{stop.stages} "
+                                   f"({stop.verdict}) after {len(stop.evaluation.clips)} clips: {shown}",
+                                   markup=False, highlight=False)
+
+        yield TrialHooks(on_batch_start=start, on_step=step, on_trial_end=end, on_trial_stopped=stopped)
 
 
 def _fmt(score: dict[str, Any] | None) -> str:

@@ -36,6 +36,8 @@ OPTION_MODES: dict[str, frozenset[str]] = {
     "reference": frozenset({"search", "human"}),
     "sampler": frozenset({"search", "human"}),
     "validate_seeds": frozenset({"search", "human"}),
+    "racing": frozenset({"search"}),
+    "racing_level": frozenset({"search"}),
     "save_audio": frozenset({"search"}),
     "no_artifacts": frozenset({"search"}),
     "pending": frozenset({"human"}),
@@ -61,11 +63,15 @@ _WHY = {
     ("continuation", "pairwise"): "--continuation does not apply to --pairwise yet: pairwise studies generate from "
                                   "text alone.",
     ("melody", "pairwise"): "--melody does not apply to --pairwise yet: pairwise studies generate from text alone.",
+    ("racing", "human"): "--racing does not apply to --human: a rated trial's rating comes after all its clips are "
+                         "heard, so it cannot be stopped early; drop --racing.",
+    ("racing", "pairwise"): "--racing does not apply to --pairwise: a compared trial has no scores to race on; drop "
+                            "--racing.",
 }
 """Refusals whose wording says more than the generic sentence (kept from before the table existed)."""
 
 
-EXPORT_IGNORED = ("trials", "seed", "sampler", "heartbeat_interval", "save_audio")
+EXPORT_IGNORED = ("trials", "seed", "sampler", "heartbeat_interval", "save_audio", "racing", "racing_level")
 """Options of a search that ``--export-only`` accepts (so it can be appended to the search's command) but does not
 use: it exports the study's completed trials. Options describing the study itself (``--prompts``, ``--duration``...)
 must match it instead (:func:`optimizer.cli._export.check_given_match_study`)."""
@@ -134,6 +140,8 @@ def check_pairings(given: Iterable[str], args: argparse.Namespace) -> None:
         if mode_flag:
             raise UsageError(f"{_flag(dest)} does not apply to {mode_flag}; drop it.")
         raise UsageError(f"{_flag(dest)} applies only with {_needed(allowed)}; drop it or add {_needed(allowed)}.")
+    if "racing_level" in given and not args.racing:
+        raise UsageError("--racing-level applies only with --racing; add --racing or drop --racing-level.")
     if "artifact_dir" in given and args.no_artifacts:
         raise UsageError("--artifact-dir cannot be combined with --no-artifacts: one keeps clips there, the other "
                          "keeps none; drop one.")

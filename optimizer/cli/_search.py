@@ -69,7 +69,7 @@ def open_run(args: argparse.Namespace, setup: Setup, console: Console, *, before
     """
     from objectives import Evaluator
     from optimizer.search import (
-        count_complete,
+        count_finished,
         enqueue_references,
         load_or_create_study,
         make_sampler,
@@ -101,7 +101,7 @@ def open_run(args: argparse.Namespace, setup: Setup, console: Console, *, before
     evaluator = Evaluator(generator=generator, clap=clap, prompts=setup.prompts, replicates=args.replicates,
                           duration=args.duration, reference=reference,
                           repetition_reference=spec.repetition_reference, **evaluator_conditioning(args))
-    done = count_complete(study)
+    done = count_finished(study)  # COMPLETE, and trials racing stopped: --trials counts both
     verb = "Creating" if created else "Resuming"
     shown = parse_storage(args.storage).display
     console.print(f"{verb} study [bold]{name}[/bold] in {shown}: {done} of {args.trials} trials "
@@ -115,7 +115,7 @@ def open_run(args: argparse.Namespace, setup: Setup, console: Console, *, before
 def run_search(args: argparse.Namespace, setup: Setup, console: Console) -> int:
     """Run the search until the study holds ``--trials`` completed trials, then export; returns the exit code."""
     from optimizer.cli._console import trial_progress
-    from optimizer.search import run_trials
+    from optimizer.search import DEFAULT_LEVEL, run_trials
 
     run = open_run(args, setup, console)
     clips = clips_folder(args, run.study.study_name)
@@ -124,17 +124,28 @@ def run_search(args: argparse.Namespace, setup: Setup, console: Console) -> int:
     generator, _, device = run.models
     say_estimate(args, console, generator, setup.prompts, device, trials=args.trials - run.done,
                  batch_trials=run.batch_trials)
+    racing_level = (args.racing_level or DEFAULT_LEVEL) if args.racing else None
+    if racing_level is not None:
+        console.print(f"Racing at level {racing_level:g}: each trial is decoded in stages and stopped once degenerate "
+                      "or dominated by the feasible front; stopped trials count towards --trials, never as presets.",
+                      markup=False, highlight=False)
     try:
         with trial_progress(console, done=run.done, target=args.trials) as hooks:
             summary = run_trials(run.study, evaluator=run.evaluator, space=setup.genre.search_space,
                                  n_trials=args.trials, batch_trials=run.batch_trials, hooks=hooks,
                                  save_audio=clips, heartbeat_interval=args.heartbeat_interval,
-                                 artifact_store=run.artifact_store, objectives=setup.spec.objectives)
+                                 artifact_store=run.artifact_store, objectives=setup.spec.objectives,
+                                 racing_level=racing_level)
     except KeyboardInterrupt:
         return _interrupted(run.study, console, grace=5 * args.heartbeat_interval)
     stopped = report_failures(summary, console)
     if stopped is not None:
         return stopped
+    if summary.stopped:
+        console.print(f"Racing stopped {summary.stopped} of this run's {summary.stopped + summary.completed} trial(s) "
+                      "early (PRUNED, with their partial scores in mgopt:racing:v1); presets come from fully "
+                      "evaluated trials only.",
+                      markup=False, highlight=False)
     if summary.recovered:
         console.print(f"Recovered {summary.recovered} stale trial(s) of crashed workers (failed, parameters retried).")
     return export_once(run.study, setup, args, console, summary, models=run.models, reference=run.reference)

@@ -17,6 +17,7 @@ from optimizer._errors import EmptyStudyError
 from optimizer._outputs import replace_own_file, report_meta, report_study
 from optimizer.report._document import MAX_REPORT_ENTRIES, read_presets_document, report_entries
 from optimizer.report._html import PAGE, Z95, confidence_interval, escape
+from optimizer.report._racing_section import racing_section
 from optimizer.report._sections import (
     hypervolume_section,
     importance_section,
@@ -67,9 +68,11 @@ def build_report(study: optuna.Study, *, genre: str, document: Mapping[str, Any]
         importance_section(study, names, directions),
         presets_section(entries, has_document=document is not None),
         per_prompt_section(entries, by_number, list(spec.get("prompts", []))),
+        racing_section(study, names),
     ]
     title = f"{genre}: MusicGen decoding report"
-    return PAGE.format(meta=report_meta(study.study_name), title=escape(title), body="\n".join(sections))
+    return PAGE.format(meta=report_meta(study.study_name), title=escape(title),
+                       body="\n".join(s for s in sections if s))
 
 
 def write_report(text: str, path: Path, *, study: str, hint: str) -> Path:

@@ -35,6 +35,7 @@ from optimizer.report._plots import (
     per_prompt_heatmap_png,
     preset_intervals_png,
 )
+from optimizer.search import stopped_trials
 
 __all__ = ["hypervolume_section", "importance_section", "pareto_section", "per_prompt_section", "presets_section",
            "summary_section"]
@@ -45,6 +46,7 @@ def summary_section(study: optuna.Study, genre: str, spec: Mapping[str, Any], co
     """The summary table: genre, study, model, setup, trial counts, where the presets came from."""
     states = [t.state for t in study.get_trials(deepcopy=False)]
     feasible = sum(1 for t in complete if is_feasible(t.constraints))
+    stopped = stopped_trials(study)
     rows = [
         ("genre", genre), ("study", study.study_name), ("model", spec.get("model", "?")),
         ("CLAP checkpoint", spec.get("clap", "?")), ("clip length", f"{spec.get('duration', '?')} s"),
@@ -52,7 +54,8 @@ def summary_section(study: optuna.Study, genre: str, spec: Mapping[str, Any], co
         ("audio channels", "stereo (2)" if spec.get("audio_channels", 1) == 2 else "mono (1)"),
         ("conditioning", _conditioning(spec)),
         ("trials", f"{len(complete)} complete ({feasible} feasible, {len(complete) - feasible} degenerate), "
-                   f"{states.count(optuna.trial.TrialState.FAIL)} failed, "
+                   + (f"{len(stopped)} stopped by racing, " if stopped else "")
+                   + f"{states.count(optuna.trial.TrialState.FAIL)} failed, "
                    f"{states.count(optuna.trial.TrialState.RUNNING)} running"),
         ("presets", presets_source),
         ("generated", datetime.now(timezone.utc).isoformat(timespec="seconds")),

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from optimizer.search._genre import Genre, list_genres, load_genre, load_genre_file
     from optimizer.search._interrupts import exit_code, handle_interrupts, interrupt_name, raise_if_stopping
     from optimizer.search._loop import Batcher, RunTally, TrialLoop
+    from optimizer.search._racing import DEFAULT_LEVEL, Stopped, Verdict
+    from optimizer.search._racing_run import RacingBatcher
+    from optimizer.search._racing_study import count_finished, stopped_trials
     from optimizer.search._runner import RunSummary, TrialHooks, record_evaluation, run_trials
     from optimizer.search._samplers import DEFAULT_SAMPLER, SAMPLERS, make_sampler
     from optimizer.search._space import SearchSpace
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
     from optimizer.search._workers import WORKER_ID, Heartbeat, is_last_finisher, running_trials_of_this_worker
 
 __all__ = [
+    "DEFAULT_LEVEL",
     "DEFAULT_SAMPLER",
     "RATE_ENV",
     "SAMPLERS",
@@ -44,18 +48,22 @@ __all__ = [
     "Batcher",
     "Genre",
     "Heartbeat",
+    "RacingBatcher",
     "RunSummary",
     "RunTally",
     "SearchSpace",
+    "Stopped",
     "StudySpec",
     "TrialHooks",
     "TrialLoop",
+    "Verdict",
     "check_compatible",
     "check_new_storage_file",
     "check_rdb",
     "check_same_setup",
     "connect_args",
     "count_complete",
+    "count_finished",
     "default_artifact_dir",
     "default_study_name",
     "engine_options",
@@ -84,6 +92,7 @@ __all__ = [
     "requeue_lost_baselines",
     "run_trials",
     "running_trials_of_this_worker",
+    "stopped_trials",
     "storage_file",
     "upload_trial_artifacts",
 ]
@@ -108,6 +117,12 @@ _LAZY = {
     "Batcher": "optimizer.search._loop",
     "RunTally": "optimizer.search._loop",
     "TrialLoop": "optimizer.search._loop",
+    "DEFAULT_LEVEL": "optimizer.search._racing",
+    "Stopped": "optimizer.search._racing",
+    "Verdict": "optimizer.search._racing",
+    "RacingBatcher": "optimizer.search._racing_run",
+    "count_finished": "optimizer.search._racing_study",
+    "stopped_trials": "optimizer.search._racing_study",
     "RunSummary": "optimizer.search._runner",
     "TrialHooks": "optimizer.search._runner",
     "record_evaluation": "optimizer.search._runner",

@@ -16,6 +16,7 @@ from optuna_dashboard import save_note
 from optuna_dashboard.artifact import get_artifact_path
 
 from objectives import Evaluation, registered
+from optimizer.search._racing import Stopped
 
 __all__ = ["CLIP_MIMETYPE", "default_artifact_dir", "open_artifact_store", "spectrogram_sheet",
            "upload_trial_artifacts"]
@@ -70,7 +71,7 @@ def spectrogram_sheet(evaluation: Evaluation) -> bytes:
 
 
 def upload_trial_artifacts(trial: optuna.Trial, evaluation: Evaluation, store: FileSystemArtifactStore, *,
-                           clip_indices: Sequence[int] | None = None) -> list[str]:
+                           clip_indices: Sequence[int] | None = None, stopped: Stopped | None = None) -> list[str]:
     """Upload the clips (``audio/flac``, playable in the trial page) and a spectrogram sheet (``image/png``),
     and save a Markdown note with the configuration, the scores per prompt and the sheet.
 
@@ -83,6 +84,8 @@ def upload_trial_artifacts(trial: optuna.Trial, evaluation: Evaluation, store: F
         store: the artifact store.
         clip_indices: which clips to upload, as indices into ``evaluation.clips``; None (default) for all.
             The sheet and the note always cover every clip.
+        stopped: racing stopped the trial (``evaluation`` then holds the clips so far): the note says so, at which
+            stage and why, and that its scores are partial.
 
     Returns:
         The artifact ids of the uploaded clips, in the order of ``clip_indices``.
@@ -104,7 +107,7 @@ def upload_trial_artifacts(trial: optuna.Trial, evaluation: Evaluation, store: F
         sheet.write_bytes(spectrogram_sheet(evaluation))
         sheet_id = upload_artifact(artifact_store=store, file_path=str(sheet), study_or_trial=trial,
                                    mimetype="image/png")
-    save_note(trial, _note(trial, evaluation, sheet_id, clips))
+    save_note(trial, _note(trial, evaluation, sheet_id, clips, stopped))
     return [artifact_id for _, artifact_id in clips]
 
 
@@ -126,7 +129,16 @@ def _short(text: str, limit: int = _NOTE_PROMPT_CHARS) -> str:
     return cut.rstrip(" ,;:") + "…"
 
 
-def _note(trial: optuna.Trial, evaluation: Evaluation, sheet_id: str, clips: list) -> str:
+def _stop_line(stop: Stopped) -> list[str]:
+    """The note's line for a trial racing stopped: stopped, not failed, with its stage and why."""
+    why = ("a clip is degenerate (infeasible)" if stop.verdict == "infeasible" else
+           f"dominated by a fully evaluated trial at one-sided level {stop.level:g}")
+    return [f"**stopped by racing** at stage {stop.stage}/{stop.stages} after {len(stop.evaluation.clips)} clips: "
+            f"{why}. The scores below are partial; a stopped trial is never a preset.", ""]
+
+
+def _note(trial: optuna.Trial, evaluation: Evaluation, sheet_id: str, clips: list, stop: Stopped | None = None
+          ) -> str:
     p = evaluation.params
     used = {"temperature": f"{p.temperature:.3f}", "top_k": str(p.top_k), "top_p": f"{p.top_p:.3f}",
             "cfg_coef": f"{p.cfg_coef:.2f}"}
@@ -137,8 +149,9 @@ def _note(trial: optuna.Trial, evaluation: Evaluation, sheet_id: str, clips: lis
     if p.strategy == "greedy":
         del used["temperature"]
     lines = [
-        f"## Trial {trial.number}: {p.strategy}",
+        f"## Trial {trial.number}: {p.strategy}" + (" (stopped)" if stop is not None else ""),
         "",
+        *(_stop_line(stop) if stop is not None else []),
         " · ".join(f"**{name}** {value}" for name, value in used.items())
         + (" · **two_step_cfg**" if p.two_step_cfg else ""),
         "",

@@ -24,6 +24,7 @@ from objectives import DecodingParams, Evaluation, Evaluator
 from objectives.generation import is_out_of_memory, release_memory
 from optimizer import _keys
 from optimizer.search._interrupts import raise_if_stopping, shielded
+from optimizer.search._racing import Stopped
 from optimizer.search._space import SearchSpace
 from optimizer.search._trials import fail_interrupted, fail_trial, failure_reason
 from optimizer.search._workers import WORKER_ID, Heartbeat, recover_stale_trials, surplus_trials
@@ -54,6 +55,8 @@ class RunTally:
     """The study already held its trials when this run began."""
     consecutive: int = 0
     """Failures in a row, reset by any success."""
+    stopped: int = 0
+    """Trials racing stopped (told PRUNED, ``optimize --racing``)."""
 
     def count_failure(self, reason: str) -> bool:
         """Count a failed trial (``reason`` from :func:`~optimizer.search._trials.failure_reason`); True when the
@@ -113,13 +116,20 @@ class Batcher:
         self.evaluator = evaluator
         self.batch_trials = batch_trials
 
-    def evaluate(self, configs: list[DecodingParams], *, on_step: Callable[[int, int], None]
-                 ) -> list[Evaluation | BaseException]:
-        """One evaluation or exception per configuration, in order; ``KeyboardInterrupt`` propagates."""
+    def evaluate(self, configs: list[DecodingParams], *, on_step: Callable[[int, int], None],
+                 stoppable: Sequence[bool] | None = None) -> list[Evaluation | Stopped | BaseException]:
+        """One evaluation or exception per configuration, in order (a racing batcher may also stop those
+        ``stoppable`` marks, all when None: :class:`~optimizer.search._racing.Stopped`); ``KeyboardInterrupt``
+        propagates."""
+        return list(self.evaluate_rows(configs, on_step=on_step))
+
+    def evaluate_rows(self, configs: list[DecodingParams], *, on_step: Callable[[int, int], None],
+                      rows: Sequence[tuple[int, int]] | None = None) -> list[Evaluation | BaseException]:
+        """:meth:`evaluate` of ``rows`` (``(prompt, replicate)`` pairs; None: all) of each configuration."""
         if not configs:
             return []
         try:
-            return list(self.evaluator.evaluate_many(configs, on_step=on_step))
+            return list(self.evaluator.evaluate_many(configs, rows=rows, on_step=on_step))
         except KeyboardInterrupt:
             raise
         except Exception as exc:
@@ -129,8 +139,9 @@ class Batcher:
                 release_memory()
                 half = len(configs) // 2
                 self.batch_trials = max(1, min(self.batch_trials, half))
-                return self.evaluate(configs[:half], on_step=on_step) + self.evaluate(configs[half:], on_step=on_step)
-            return [r for c in configs for r in self.evaluate([c], on_step=on_step)]
+                return (self.evaluate_rows(configs[:half], on_step=on_step, rows=rows)
+                        + self.evaluate_rows(configs[half:], on_step=on_step, rows=rows))
+            return [r for c in configs for r in self.evaluate_rows([c], on_step=on_step, rows=rows)]
 
 
 def ask_trials(study: optuna.Study | PreferentialStudy, count: int, *, n_trials: int, heartbeat: Heartbeat | None,
@@ -177,14 +188,15 @@ def ask_trials(study: optuna.Study | PreferentialStudy, count: int, *, n_trials:
 
 
 def suggest_and_evaluate(trials: Sequence[optuna.Trial], space: SearchSpace, batch: Batcher, *,
-                         on_step: Callable[[int, int], None]) -> list[tuple[optuna.Trial, Evaluation | BaseException]]:
+                         on_step: Callable[[int, int], None]
+                         ) -> list[tuple[optuna.Trial, Evaluation | Stopped | BaseException]]:
     """Suggest a configuration for each trial and evaluate all of them in one batched pass.
 
     A sampler fault (``space.suggest`` raising) or an evaluation fault is returned as that trial's outcome, so
     it fails that trial only; ``KeyboardInterrupt`` propagates.
 
     Returns:
-        ``(trial, evaluation or exception)`` for each of ``trials``, in order.
+        ``(trial, evaluation, racing's stop or exception)`` for each of ``trials``, in order.
     """
     suggested: list[tuple[optuna.Trial, DecodingParams | BaseException]] = []
     for trial in trials:
@@ -193,8 +205,10 @@ def suggest_and_evaluate(trials: Sequence[optuna.Trial], space: SearchSpace, bat
         except Exception as exc:  # a sampler fault fails this trial only
             suggested.append((trial, exc))
     ready = [(t, p) for t, p in suggested if isinstance(p, DecodingParams)]
-    results = dict(zip([t.number for t, _ in ready], batch.evaluate([p for _, p in ready], on_step=on_step),
-                       strict=True))
+    # The reference trials are the presets' yardsticks: racing never stops them (the preset file names both).
+    stoppable = [_keys.BASELINE not in t.user_attrs for t, _ in ready]
+    results = dict(zip([t.number for t, _ in ready],
+                       batch.evaluate([p for _, p in ready], on_step=on_step, stoppable=stoppable), strict=True))
     return [(trial, params if isinstance(params, BaseException) else results[trial.number])
             for trial, params in suggested]
 
@@ -222,6 +236,8 @@ class TrialLoop:
             failed at once); None to skip that check.
         on_batch_start: called with the numbers of each batch's trials.
         on_step: decoding progress, ``(done, total)`` steps.
+        on_stopped: called with each trial racing stopped, after it is told PRUNED (:class:`Stopped`: only a
+            racing batcher stops trials).
     """
 
     study: optuna.Study | PreferentialStudy
@@ -232,6 +248,7 @@ class TrialLoop:
     surplus_target: int | None = None
     on_batch_start: Callable[[list[int]], None] = lambda numbers: None
     on_step: Callable[[int, int], None] = lambda done, total: None
+    on_stopped: Callable[[optuna.Trial, Stopped], None] = lambda trial, stop: None
 
     def run(self, tally: RunTally) -> RunTally:
         """Run until ``policy.capacity`` says done or ``tally.stopped_reason`` is set; return ``tally``."""
@@ -266,6 +283,9 @@ class TrialLoop:
         try:
             self.on_batch_start([t.number for t in trials])
             for trial, outcome in suggest_and_evaluate(trials, self.space, self.batcher, on_step=self._step):
+                if isinstance(outcome, Stopped):
+                    self._stop(trial, outcome, tally, settled)
+                    continue
                 values: list[float] | None = None
                 if not isinstance(outcome, BaseException):
                     try:
@@ -292,3 +312,27 @@ class TrialLoop:
             held = self.policy.handed_over(left) if left else set()
             fail_interrupted(self.study, [t for t in left if t.number not in held])
             raise
+
+    def _stop(self, trial: optuna.Trial, stop: Stopped, tally: RunTally, settled: set[int]) -> None:
+        """Tell a trial racing stopped PRUNED with its partial scores; a fault doing so fails it."""
+        from optimizer.search._racing_study import stop_trial
+
+        try:
+            self.on_stopped(trial, stop)  # its clips and note, before it is told (a told trial takes no artifacts)
+            fault = None
+        except Exception as exc:  # a full disk
+            fault = exc
+        with shielded():
+            if fault is None:
+                stop_trial(trial, verdict=stop.verdict, stage=stop.stage, stages=stop.stages,
+                           clips_full=self.batcher.evaluator.clips_per_config, level=stop.level,
+                           samples=stop.samples, constraints=stop.evaluation.constraints)
+                tally.stopped += 1
+                tally.count_success()
+            else:
+                reason = failure_reason(fault)
+                fail_trial(self.study, trial, reason)
+                tally.count_failure(reason)
+            settled.add(trial.number)
+        if self.heartbeat is not None:
+            self.heartbeat.forget(trial)

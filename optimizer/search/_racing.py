@@ -28,14 +28,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
 from scipy import stats
 
+from objectives import Evaluation
 from objectives.scoring import is_feasible
 
-__all__ = ["DEFAULT_LEVEL", "Samples", "Verdict", "decide", "paired_bounds", "stage_plan"]
+__all__ = ["DEFAULT_LEVEL", "Samples", "Stopped", "Verdict", "decide", "paired_bounds", "stage_plan"]
 
 DEFAULT_LEVEL = 0.05
 """One-sided level ``alpha`` of the dominance test: the conventional 5 %; ``benchmarks/racing.py`` prints the
@@ -53,6 +55,27 @@ class Verdict(StrEnum):
     CONTINUE = "continue"
     INFEASIBLE = "infeasible"
     DOMINATED = "dominated"
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """The outcome of a trial racing stopped (what the trial loop tells PRUNED, instead of an evaluation).
+
+    Attributes:
+        verdict: why (not CONTINUE).
+        stage: the 1-based stage after which it stopped, of ``stages``.
+        stages: stages in the plan.
+        level: the racing level it was tested at.
+        samples: per objective tested, ``(values, prompt of each)`` over the clips so far.
+        evaluation: the evaluation of the rows decoded so far (its clips, audio and constraints).
+    """
+
+    verdict: Verdict
+    stage: int
+    stages: int
+    level: float
+    samples: Mapping[str, Samples]
+    evaluation: Evaluation
 
 
 def stage_plan(prompts: int, replicates: int) -> tuple[tuple[Row, ...], ...]:

@@ -30,6 +30,9 @@ from optimizer.search._loop import (
     ask_trials,
     suggest_and_evaluate,
 )
+from optimizer.search._racing import Stopped
+from optimizer.search._racing_run import RacingBatcher
+from optimizer.search._racing_study import count_finished, race_front
 from optimizer.search._space import SearchSpace
 from optimizer.search._trials import count_complete, fail_interrupted, fail_trial, failure_reason
 from optimizer.search._workers import WORKER_ID, Heartbeat, open_slots, running_trials_of_this_worker
@@ -58,12 +61,13 @@ __all__ = [
 
 @dataclass
 class RunSummary(RunTally):
-    """What one search run did: trials completed and failed now, failures by reason, and the study's total."""
+    """What one search run did: trials completed, stopped by racing (``stopped``) and failed now, failures by
+    reason, and the study's total of finished trials."""
 
     completed: int = 0
     final_batch_trials: int = 1
     told: set[int] = field(default_factory=set)
-    """Trials this worker completed."""
+    """Trials this worker completed or stopped."""
 
 
 @dataclass
@@ -73,6 +77,8 @@ class TrialHooks:
     on_batch_start: Callable[[list[int]], None] = lambda numbers: None
     on_step: Callable[[int, int], None] = lambda done, total: None
     on_trial_end: Callable[[optuna.trial.FrozenTrial], None] = lambda trial: None
+    on_trial_stopped: Callable[[optuna.Trial, Stopped], None] = lambda trial, stop: None
+    """A trial racing stopped (about to be told PRUNED)."""
 
 
 def objective_values(evaluation: Evaluation, objectives: Sequence[str]) -> list[float]:
@@ -128,8 +134,10 @@ def run_trials(
     poll_interval: float = 2.0,
     artifact_store: FileSystemArtifactStore | None = None,
     objectives: Sequence[str] = _keys.BASE_OBJECTIVES,
+    racing_level: float | None = None,
 ) -> RunSummary:
-    """Run trials until the study holds ``n_trials`` COMPLETE trials (a total, so re-running resumes).
+    """Run trials until the study holds ``n_trials`` finished trials (a total, so re-running resumes): COMPLETE
+    ones, and with racing those it stopped.
 
     Asks up to ``batch_trials`` trials at once (the sampler's constant liar keeps them apart), evaluates
     them in one batched decoding pass, and tells each. On out-of-memory the batch is split in halves and
@@ -158,23 +166,31 @@ def run_trials(
         artifact_store: where each trial's clips, spectrogram sheet go for optuna-dashboard (with a note);
             None to skip.
         objectives: the study's objectives, in the order of its directions.
+        racing_level: None evaluates every trial in full; a level in (0, 0.5) races
+            (:class:`~optimizer.search._racing_run.RacingBatcher`): a trial is decoded in stages and told PRUNED
+            with its partial scores (``mgopt:racing:v1``) once infeasible or dominated by the feasible front at
+            that one-sided level. Only trials that reach the last stage are COMPLETE (and can become presets).
 
     Raises:
-        ValueError: ``batch_trials`` < 1.
+        ValueError: ``batch_trials`` < 1, or ``racing_level`` outside (0, 0.5).
     """
     if batch_trials < 1:
         raise ValueError(f"batch_trials must be >= 1 but got {batch_trials}.")
+    if racing_level is not None and not 0.0 < racing_level < 0.5:
+        raise ValueError(f"the racing level must be in (0, 0.5) but got {racing_level}.")
     hooks = hooks or TrialHooks()
     heartbeat = Heartbeat(heartbeat_interval) if heartbeat_interval is not None else None
-    summary = RunSummary(total_complete=count_complete(study))
+    summary = RunSummary(total_complete=count_finished(study))
     summary.complete_at_start = summary.total_complete >= n_trials
     policy = SearchPolicy(study, n_trials=n_trials, objectives=objectives, hooks=hooks, save_audio=save_audio,
                           artifact_store=artifact_store, poll_interval=poll_interval, summary=summary,
                           shared=heartbeat is not None)
-    batcher = Batcher(evaluator, batch_trials=batch_trials)
+    batcher = Batcher(evaluator, batch_trials=batch_trials) if racing_level is None else RacingBatcher(
+        evaluator, batch_trials=batch_trials, front=lambda: race_front(study, objectives, len(evaluator.prompts)),
+        objectives=objectives, level=racing_level)
     TrialLoop(study, space, batcher, policy, heartbeat=heartbeat,
               surplus_target=n_trials if heartbeat is not None else None,
-              on_batch_start=hooks.on_batch_start, on_step=hooks.on_step).run(summary)
+              on_batch_start=hooks.on_batch_start, on_step=hooks.on_step, on_stopped=policy.stopped).run(summary)
     summary.final_batch_trials = batcher.batch_trials
     return summary
 
@@ -223,6 +239,17 @@ class SearchPolicy:
 
     def handed_over(self, trials: Sequence[optuna.Trial]) -> set[int]:
         return set()
+
+    def stopped(self, trial: optuna.Trial, stop: Stopped) -> None:
+        """A trial racing stopped, before it is told PRUNED: its configuration, clips so far and a note that says
+        it was stopped (not failed)."""
+        trial.set_user_attr(_keys.PARAMS, stop.evaluation.params.to_dict())
+        if self.save_audio is not None:
+            _save_clips(self.save_audio, trial.number, stop.evaluation)
+        if self.artifact_store is not None:
+            upload_trial_artifacts(trial, stop.evaluation, self.artifact_store, stopped=stop)
+        self.summary.told.add(trial.number)
+        self.hooks.on_trial_stopped(trial, stop)
 
 
 def _save_clips(folder: Path, number: int, evaluation: Evaluation) -> None:

@@ -20,7 +20,7 @@ import optuna
 from optuna.trial import TrialState
 
 from optimizer import _keys
-from optimizer._trial_payloads import HeartbeatTime, RetryOf
+from optimizer._trial_payloads import HeartbeatTime, RacingStop, RetryOf
 from optimizer.search._interrupts import shielded
 from optimizer.search._trials import fail_trial
 
@@ -137,15 +137,18 @@ def recover_stale_trials(study: optuna.Study, *, grace: float) -> list[int]:
 
 
 def _counts(study: optuna.Study) -> tuple[int, list[int]]:
-    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
-    complete = sum(t.state == TrialState.COMPLETE for t in trials)
+    """Finished trials (COMPLETE and racing-stopped) and the numbers of the RUNNING ones."""
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING, TrialState.PRUNED))
+    complete = sum(t.state == TrialState.COMPLETE or (t.state == TrialState.PRUNED and RacingStop.from_dict(
+        t.user_attrs.get(_keys.RACING)) is not None) for t in trials)
     running = sorted(t.number for t in trials if t.state == TrialState.RUNNING)
     return complete, running
 
 
 def open_slots(study: optuna.Study, *, n_trials: int, count_running: bool = True) -> tuple[int, int]:
-    """``(complete, free)``: COMPLETE trials so far, and how many more may be asked now without the running
-    ones of all workers overshooting ``n_trials`` (``count_running=False`` for a worker known to be alone)."""
+    """``(complete, free)``: finished trials so far (COMPLETE, and those racing stopped: ``--trials`` counts
+    configurations tried), and how many more may be asked now without the running ones of all workers
+    overshooting ``n_trials`` (``count_running=False`` for a worker known to be alone)."""
     complete, running = _counts(study)
     return complete, max(0, n_trials - complete - (len(running) if count_running else 0))
 
@@ -162,8 +165,12 @@ def surplus_trials(study: optuna.Study, mine: Iterable[int], *, n_trials: int) -
 
 
 def is_last_finisher(study: optuna.Study, told: set[int]) -> bool:
-    """True when this worker told the study's most recently completed trial: the one worker that exports."""
+    """True when this worker told the study's most recently finished trial (COMPLETE, or stopped by racing): the
+    one worker that exports."""
+    from optimizer.search._racing_study import stopped_trials
+
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    complete += [trial for trial, _ in stopped_trials(study)]
     if not complete:
         return False
     last = max(complete, key=lambda t: (t.datetime_complete or datetime.min, t.number))

@@ -5,7 +5,7 @@ import pytest
 
 from optimizer.cli._optimize import main
 from optimizer.cli._pairings import check_pairings, mode_of
-from optimizer.cli._parser import parse_args
+from optimizer.cli._parser import build_parser, parse_args
 
 GENRE = ["--genre", "jazz", "--model", "debug"]
 
@@ -42,6 +42,11 @@ REFUSED = [
     (["--pairwise", "--no-artifacts"], ("--pairwise", "--no-artifacts")),
     (["--human", "--no-artifacts"], ("--human", "--no-artifacts")),
     (["--artifact-dir", "a", "--no-artifacts"], ("--artifact-dir", "--no-artifacts")),
+    # racing: only the automatic search (a rating or a comparison comes after every clip is heard)
+    (["--human", "--racing"], ("--racing", "--human")),
+    (["--human", "--dashboard", "--racing"], ("--racing", "--human")),
+    (["--pairwise", "--racing"], ("--racing", "--pairwise")),
+    (["--racing-level", "0.1"], ("--racing-level", "--racing")),
 ]
 ALONE = [  # --list-genres takes nothing else; --dashboard alone serves a storage: no genre, no search option
     (["--list-genres", "--trials", "5"], ("--trials", "--list-genres")),
@@ -78,8 +83,10 @@ def test_a_pairing_that_means_nothing_is_one_sentence_and_writes_nothing(tmp_pat
     ([*GENRE, "--pairwise", "--compare", "3", "--host", "::1"], "pairwise"),
     ([*GENRE, "--pairwise", "--export-only", "--compare", "3"], "pairwise-export"),
     # --export-only appended to a search command re-exports it: the search's own options are accepted
-    ([*GENRE, "--export-only", "--trials", "8", "--save-audio", "clips", "--seed", "0", "--heartbeat-interval", "1"],
-     "export"),
+    ([*GENRE, "--export-only", "--trials", "8", "--save-audio", "clips", "--seed", "0", "--heartbeat-interval", "1",
+      "--racing", "--racing-level", "0.2"], "export"),
+    ([*GENRE, "--racing"], "search"),
+    ([*GENRE, "--racing", "--racing-level", "0.2"], "search"),
     (["--dashboard", "--storage", "j.log", "--artifact-dir", "a", "--port", "9000"], "dashboard"),
     (["--list-genres"], "list-genres"),
 ])
@@ -95,3 +102,22 @@ def test_an_option_given_at_its_default_counts_as_given_and_omitted_ones_keep_th
     assert args.trials == 50 and args.replicates == 2 and args.extra_objectives == [] and args.sampler == "tpe"
     args, given = parse_args(["--genre", "jazz", "--objective", "diversity", "--objective", "diversity"])
     assert args.extra_objectives == ["diversity", "diversity"] and "extra_objectives" in given
+
+
+@pytest.mark.parametrize("level", ["0", "0.5", "0.7", "-0.1", "nan", "inf", "abc", "", "9" * 5000])
+def test_a_racing_level_outside_0_to_0_5_is_one_sentence_exit_2(tmp_path, monkeypatch, capsys, level):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        main([*GENRE, "--racing", "--racing-level", level])
+    err = capsys.readouterr().err.strip()
+    assert stop.value.code == 2 and len(err.splitlines()) == 1 and "--racing-level" in err and "0.5" in err, err
+    assert len(err) < 300 and _tree(tmp_path) == []
+
+
+def test_racing_defaults_off_and_its_level_to_the_rule_s():
+    from optimizer.search import DEFAULT_LEVEL
+
+    args, _ = parse_args(GENRE)
+    assert args.racing is False and args.racing_level is None
+    assert parse_args([*GENRE, "--racing", "--racing-level", "0.2"])[0].racing_level == 0.2
+    assert f"default {DEFAULT_LEVEL:g}" in " ".join(build_parser().format_help().split())

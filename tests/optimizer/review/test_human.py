@@ -151,7 +151,7 @@ class _Counting:
     def __init__(self, inner, interrupt_at=None):
         self.inner, self.interrupt_at, self.calls = inner, interrupt_at, 0
 
-    def evaluate_many(self, configs, *, on_step=None):
+    def evaluate_many(self, configs, *, rows=None, on_step=None):
         self.calls += 1
         if self.calls == self.interrupt_at:
             raise KeyboardInterrupt

@@ -22,7 +22,7 @@ class _Evaluator:
         self.calls = 0
         self.broken = broken
 
-    def evaluate_many(self, configs, *, on_step):
+    def evaluate_many(self, configs, *, rows=None, on_step):
         out = []
         for config in configs:
             self.calls += 1
@@ -141,7 +141,7 @@ def test_out_of_memory_halves_the_batch_for_later_rounds():
     study = optuna.create_study(directions=list(_keys.DIRECTIONS))
 
     class _Small(_Evaluator):
-        def evaluate_many(self, configs, *, on_step):
+        def evaluate_many(self, configs, *, rows=None, on_step):
             if len(configs) > 1:
                 raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
             return super().evaluate_many(configs, on_step=on_step)

@@ -58,10 +58,10 @@ class _Flaky:
     def __init__(self, inner, fault):
         self.inner, self.fault, self.calls = inner, fault, []
 
-    def evaluate_many(self, configs, *, on_step=None):
+    def evaluate_many(self, configs, *, rows=None, on_step=None):
         self.calls.append(len(configs))
         self.fault(configs)
-        return self.inner.evaluate_many(configs, on_step=on_step)
+        return self.inner.evaluate_many(configs, rows=rows, on_step=on_step)
 
 
 def test_out_of_memory_halves_the_batch_and_retries_the_same_trials(evaluator):

@@ -54,14 +54,16 @@ def storage(request, tmp_path):
     _drop_postgres(name)
 
 
-def _worker(storage, tmp_path, seed, duration=2.0):
+def _worker(storage, tmp_path, seed, duration=2.0, extra=()):
+    """An ``optimize`` worker on the debug models; ``extra`` arguments come last (a repeated option's last value
+    wins)."""
     exe = shutil.which("optimize")
     command = [exe] if exe else [sys.executable, "-m", "optimizer.cli._optimize"]
     args = ["--genre", "jazz", "--model", "debug", "--prompts", "1", "--replicates", "1", "--duration", str(duration),
             "--trials", str(TRIALS), "--batch-trials", "1", "--heartbeat-interval", "1", "--storage", storage,
             "--seed", str(seed), "--presets-dir", str(tmp_path / "presets"), "--validate-seeds", "1"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "COLUMNS": "160"}
-    return subprocess.Popen(command + args, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+    return subprocess.Popen(command + args + list(extra), cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 
 
