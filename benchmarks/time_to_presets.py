@@ -48,7 +48,7 @@ import optimizer.search._artifacts as artifacts_module  # noqa: E402
 import optimizer.search._runner as runner_module  # noqa: E402
 from objectives import DecodingParams, Evaluator  # noqa: E402
 from objectives._debug import build_random_clap, build_random_musicgen  # noqa: E402
-from objectives.generation import TransformersMusicGen, resolve_device  # noqa: E402
+from objectives.generation import TransformersMusicGen, default_dtype, resolve_device  # noqa: E402
 from objectives.generation._memory import configs_per_pass  # noqa: E402
 from objectives.scoring import ClapScorer  # noqa: E402
 from optimizer import SearchSpace, _keys, run_trials  # noqa: E402
@@ -108,6 +108,17 @@ def pipeline(phases: Phases, evaluator: Evaluator, params: list[DecodingParams],
     return summary.completed
 
 
+def round_summary(practice_times: list[float], pipeline_times: list[float]) -> tuple[float, str]:
+    """The median of the per-round practice/pipeline wall-time ratios and a line listing them with their spread
+    ((largest - smallest) / median, per cent), in round order."""
+    ratios = [a / b for a, b in zip(practice_times, pipeline_times, strict=True)]
+    ratio = statistics.median(ratios)
+    spread = (max(ratios) - min(ratios)) / ratio
+    listed = " ".join(f"{r:.2f}" for r in ratios)
+    return ratio, (f"speed-up per round: {listed}; median {ratio:.2f}, range {min(ratios):.2f}-{max(ratios):.2f} "
+                   f"(spread {spread:.0%} of the median) over {len(ratios)} rounds")
+
+
 def print_shares(label: str, phases: Phases, total: float) -> None:
     shares = phases.shares(total)
     parts = [f"{name} {shares[name]:.1%}" for name in PHASE_ORDER if name in shares]
@@ -121,7 +132,10 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=12, help="P prompts from studies/jazz.toml (default 12)")
     parser.add_argument("--seeds", type=int, default=2, help="R seeds per prompt (default 2, the CLI's)")
     parser.add_argument("--duration", type=float, default=1.0, help="D seconds per clip (default 1)")
-    parser.add_argument("--size", default="small", help="MusicGen architecture: small or medium (default small)")
+    parser.add_argument("--size", default="small",
+                        help="MusicGen architecture: small or medium (default small; debug for dry runs)")
+    parser.add_argument("--clap", default="larger", choices=["larger", "debug"],
+                        help="CLAP architecture: larger (laion/larger_clap_music's, default) or debug (dry runs)")
     parser.add_argument("--batches", default="1,8", help="extra decode batch sizes for the roofline (default 1,8)")
     parser.add_argument("--reference-sampling", action="store_true",
                         help="draw tokens with sample_next_token (full sort) instead of the fast TokenSampler")
@@ -129,6 +143,8 @@ def main() -> None:
                         help="interleaved rounds of both paths (default 3; the ratio is the median of the rounds')")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1 but got {args.rounds}.")
     if args.quick:
         args.configs, args.prompts, args.seeds, args.duration = 2, 12, 2, 0.4
     transformers.logging.set_verbosity_error()
@@ -138,24 +154,25 @@ def main() -> None:
     clips = len(prompts) * args.seeds
 
     model, processor = build_random_musicgen(args.size)
-    generator = TransformersMusicGen(model.to(device), processor, name=args.size)
+    generator = TransformersMusicGen(model.to(device=device, dtype=default_dtype(device)), processor, name=args.size)
     if args.reference_sampling:
         generator.fast_sampling = False
-    clap_model, clap_processor = build_random_clap("larger")
-    clap = ClapScorer(clap_model.to(device), clap_processor, name="larger_clap_music (random)")
+    clap_model, clap_processor = build_random_clap(args.clap)
+    clap = ClapScorer(clap_model.to(device), clap_processor, name=f"{args.clap} CLAP (random)")
     batch_trials = configs_per_pass(row_bytes=generator.row_bytes(args.duration), clips_per_config=clips,
                                     device=device)
     generator.max_batch = batch_trials * clips  # as the CLI sizes it
     evaluator = Evaluator(generator=generator, clap=clap, prompts=prompts, replicates=args.seeds,
                           duration=args.duration)
-    peak_flops, bandwidth = matmul_flops(device), copy_bandwidth(device)
+    peak_flops, bandwidth = matmul_flops(device, default_dtype(device)), copy_bandwidth(device)
     print(f"# {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"{torch.get_num_threads()} threads, torch {torch.__version__}, device {device}"
           + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "")
           + f"; musicgen-{args.size} architecture, random weights; {args.configs} configs x {len(prompts)} prompts x "
           f"{args.seeds} seeds x {args.duration:g} s; batch-trials auto = {batch_trials}; "
           f"{'fast' if generator.fast_sampling else 'reference'} sampling; load average {os.getloadavg()[0]:.1f}")
-    print(f"machine: matmul {peak_flops / 1e9:.1f} GFLOP/s (2048^2 float32), copy {bandwidth / 1e9:.2f} GB/s")
+    dtype = str(default_dtype(device)).removeprefix("torch.")
+    print(f"machine: matmul {peak_flops / 1e9:.1f} GFLOP/s (2048^2 {dtype}), copy {bandwidth / 1e9:.2f} GB/s")
 
     # Warm-up of both paths (kernels, allocator, CLAP's text tower), untimed.
     practice(generator, clap, prompts[:1], 1, params[:1], 0.1)
@@ -194,13 +211,12 @@ def main() -> None:
         print(f"round {round_index + 1}: practice {practice_times[-1]:.1f} s, pipeline {pipeline_times[-1]:.1f} s, "
               f"ratio {practice_times[-1] / pipeline_times[-1]:.2f} (load average {os.getloadavg()[0]:.1f})",
               flush=True)
-    ratios = sorted(a / b for a, b in zip(practice_times, pipeline_times, strict=True))
-    ratio = statistics.median(ratios)
+    ratio, summary = round_summary(practice_times, pipeline_times)
     practice_seconds, pipeline_seconds = sum(practice_times), sum(pipeline_times)
     print_shares("practice", practice_phases, practice_seconds)
     print_shares("pipeline", pipeline_phases, pipeline_seconds)
     print(f"artifacts: {artifact_bytes / 1e6:.2f} MB for {len(params)} trials")
-    print(f"speed-up per round: median {ratio:.2f}, range {ratios[0]:.2f}-{ratios[-1]:.2f} over {len(ratios)} rounds")
+    print(summary)
     outside = 1.0 - pipeline_phases.seconds["decode steps"] / pipeline_seconds
     print(f"pipeline outside the decode steps: {outside:.1%} of wall time")
 

@@ -93,9 +93,10 @@ def with_cross_attention(own: Cache, cross: list[tuple[torch.Tensor, torch.Tenso
 
 
 def text_conditioned_cache(layers: Sequence[Any], hidden: torch.Tensor, steps: int) -> EncoderDecoderCache:
-    """The cache of a MusicGen decoding pass over ``hidden`` ``[2B, T, hidden]`` (projected, masked text states:
-    conditional rows, then null): self-attention for ``steps`` positions, cross-attention keys and values
-    computed once per distinct row of ``hidden`` and gathered to every row.
+    """The cache of a MusicGen decoding pass over ``hidden`` ``[B + G, T, hidden]`` (projected, masked text states:
+    B conditional rows, then the null copies of the G guided rows): self-attention for ``steps`` positions,
+    cross-attention keys and values computed once per distinct row of ``hidden`` and gathered to every row (the
+    null rows are all zeros, so they are one distinct row, or none when no row is guided).
 
     K configurations repeat the same P prompts and every null row is the same zeros, so a 48-clip pass of 12
     prompts has 13 distinct rows of its 96: the model's first step would project all 96 in every layer (with

@@ -72,18 +72,22 @@ class MelodyMusicGen(TransformersMusicGen):
         return cls(model.to(device), tokenizer, name=name or name_or_path,  # type: ignore[arg-type]
                    max_batch=max_batch)
 
-    def _conditioning(self, prompts, melodies) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Prepended conditioning ``[2B, chroma_length + text_tokens, hidden]``: conditional rows, then null."""
+    def _conditioning(self, prompts, melodies, guided: torch.Tensor | None = None
+                      ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Prepended conditioning ``[B + G, chroma_length + text_tokens, hidden]``: conditional rows, then a null
+        copy per row in ``guided`` (``[G]`` row indices; None: every row)."""
         model, config = self.model, self.model.config
         inputs = self.processor(text=list(prompts), padding=True, return_tensors="pt").to(self.device)
         text = encode_distinct(model.text_encoder, inputs["input_ids"], inputs["attention_mask"])
         if model.text_encoder.config.hidden_size != model.decoder.config.hidden_size:
             text = model.enc_to_dec_proj(text)
-        text = torch.cat([text, torch.zeros_like(text)])
-        mask = torch.cat([inputs["attention_mask"], torch.zeros_like(inputs["attention_mask"])])
+        nulls = len(prompts) if guided is None else len(guided)
+        text = torch.cat([text, text.new_zeros((nulls, *text.shape[1:]))])
+        mask = inputs["attention_mask"]
+        mask = torch.cat([mask, mask.new_zeros((nulls, *mask.shape[1:]))])
         text = text * mask[..., None]
         chroma = self._chroma(melodies, len(prompts), int(config.chroma_length), int(config.num_chroma))
-        null = torch.zeros_like(chroma)
+        null = chroma.new_zeros((nulls, *chroma.shape[1:]))
         null[:, :, 0] = 1
         audio = torch.cat([chroma, null]).to(text.dtype)
         if config.num_chroma != model.decoder.config.hidden_size:

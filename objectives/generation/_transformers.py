@@ -17,6 +17,7 @@ from objectives.generation._cache import CACHE_ARGUMENT, text_conditioned_cache
 from objectives.generation._continuation import generate_continuation
 from objectives.generation._device import default_dtype
 from objectives.generation._fast_sampling import TokenSampler
+from objectives.generation._guidance import NullCopies
 from objectives.generation._prefix import prefix_into_pattern
 from objectives.generation._sampling import RowParams, sample_next_token
 from objectives.generation._stereo import codebook_delays, decode_channels
@@ -250,8 +251,10 @@ class TransformersMusicGen:
         """
         device = self.device
         b, k = len(prompts), self.num_codebooks
-        first, later = self._conditioning(prompts, melodies)
         rows = RowParams.from_params(params, device=device)
+        guided = (rows.cfg_coef != 1.0).nonzero().flatten()  # rows whose guided logits need the null condition
+        first, later = self._conditioning(prompts, melodies, guided)
+        with_null = NullCopies(guided, b, k)
         generators = generators if generators is not None else self._generators(seeds)
         if self.fast_sampling:
             if seeds is None and self.noise != "generator":  # windows carry generators, not a step counter
@@ -270,14 +273,12 @@ class TransformersMusicGen:
         if prefix is not None:
             known = prefix_into_pattern(sequence, prefix.to(device), codebook)
             # Inputs 0..P-1 only predict known tokens (indices 1..P): one forward pass fills the cache.
-            past = self._forward(first, sequence[:, :, :known].reshape(b * k, known).repeat(2, 1), past)[CACHE_ARGUMENT]
+            past = self._forward(first, with_null.inputs(sequence[:, :, :known]), past)[CACHE_ARGUMENT]
             started = True
         for s in range(known, steps):
-            step_input = sequence[:, :, s:s + 1].reshape(b * k, 1).repeat(2, 1)
-            out = self._forward(later if started else first, step_input, past)
+            out = self._forward(later if started else first, with_null.inputs(sequence[:, :, s:s + 1]), past)
             past, started = out[CACHE_ARGUMENT], True
-            logits = out.logits[:, -1].reshape(2, b, k, -1)
-            tokens = draw(logits[0], logits[1], s)
+            tokens = draw(*with_null.split(out.logits[:, -1]), s)
             # Delay pattern: a row with delay d emits frame s - d; outside [0, frames) it is held at the pad token.
             valid = (s - codebook >= 0) & (s - codebook < frames)
             fresh = torch.where(valid[None, :], tokens, self.pad_token_id)
@@ -286,11 +287,13 @@ class TransformersMusicGen:
         index = (1 + torch.arange(frames, device=device))[None, :] + codebook[:, None]
         return sequence.gather(2, index[None].expand(b, -1, -1))
 
-    def _conditioning(self, prompts, melodies) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _conditioning(self, prompts, melodies, guided: torch.Tensor | None = None
+                      ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Keyword arguments of the decoder's forward for the first pass and for the cached steps after it.
 
-        Rows are the conditional copies then the unconditional ones: the null condition as in audiocraft's
-        ``ClassifierFreeGuidanceDropout(p=1)``, zero text embeddings with a zero mask.
+        Rows are the B conditional copies then one unconditional copy per row in ``guided`` (``[G]`` row
+        indices; None: every row): the null condition as in audiocraft's ``ClassifierFreeGuidanceDropout(p=1)``,
+        zero text embeddings with a zero mask.
 
         Raises:
             ValueError: melodies for a model without melody conditioning.
@@ -301,8 +304,10 @@ class TransformersMusicGen:
         model = self.model
         inputs = self.processor(text=list(prompts), padding=True, return_tensors="pt").to(self.device)
         hidden = encode_distinct(model.text_encoder, inputs["input_ids"], inputs["attention_mask"])
-        hidden = torch.cat([hidden, torch.zeros_like(hidden)])
-        mask = torch.cat([inputs["attention_mask"], torch.zeros_like(inputs["attention_mask"])])
+        nulls = len(prompts) if guided is None else len(guided)
+        hidden = torch.cat([hidden, hidden.new_zeros((nulls, *hidden.shape[1:]))])
+        mask = inputs["attention_mask"]
+        mask = torch.cat([mask, mask.new_zeros((nulls, *mask.shape[1:]))])
         # What MusicgenForConditionalGeneration.forward does to the encoder output at every step, done once.
         if (model.text_encoder.config.hidden_size != model.decoder.config.hidden_size
                 and model.decoder.config.cross_attention_hidden_size is None):
@@ -311,8 +316,9 @@ class TransformersMusicGen:
         return kwargs, kwargs
 
     def _forward(self, kwargs: dict[str, Any], input_ids: torch.Tensor, past: Any) -> Any:
-        """One decoder pass over ``input_ids`` ``[2B * K, n]`` (conditional rows, then null) with ``kwargs`` from
-        :meth:`_conditioning`; returns the output with ``logits`` ``[2B * K, n, vocabulary]`` and the cache."""
+        """One decoder pass over ``input_ids`` ``[(B + G) * K, n]`` (conditional rows, then the G null copies) with
+        ``kwargs`` from :meth:`_conditioning`; returns the output with ``logits`` ``[(B + G) * K, n, vocabulary]``
+        and the cache."""
         return self.model.decoder(input_ids=input_ids, use_cache=True, **{CACHE_ARGUMENT: past}, **kwargs)
 
     def _new_cache(self, steps: int, first: dict[str, Any]) -> Any:
@@ -332,3 +338,4 @@ class TransformersMusicGen:
         parts = [decode_channels(self.model.audio_encoder, codes[i:i + rows], self.audio_channels)
                  for i in range(0, len(codes), rows)]
         return torch.cat(parts).float().cpu().numpy()
+
