@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from objectives._results import Evaluation
+    Evaluation = Any  # objectives.Evaluation, which imports this module (so not imported back)
 
 __all__ = [
     "Diagnostic",

@@ -103,7 +103,8 @@ def record_evaluation(trial: optuna.Trial, evaluation: Evaluation,
         raise ValueError(f"non-finite objective values {values}")
     trial.set_user_attr(_keys.PARAMS, evaluation.params.to_dict())
     # every objective, then every recorded-only diagnostic (raw and token repetition, stereo image, continuity)
-    scores = {m.name: m.stored(evaluation) for m in (*registered(), *diagnostics())}
+    scores = ({o.name: o.stored(evaluation) for o in registered()}
+              | {d.name: d.stored(evaluation) for d in diagnostics()})
     scores = {name: score for name, score in scores.items() if score is not None}
     trial.set_user_attr(_keys.SCORES, scores)
     trial.set_user_attr(_keys.PER_PROMPT, evaluation.per_prompt())
