@@ -44,6 +44,7 @@ from _roofline import copy_bandwidth, decode_step_seconds, matmul_flops, step_co
 from decode_throughput import configs  # noqa: E402  (the same N distinct configurations)
 
 import objectives._evaluation as evaluation_module  # noqa: E402
+import objectives.scoring._scorers as scorers_module  # noqa: E402
 import optimizer.search._artifacts as artifacts_module  # noqa: E402
 import optimizer.search._runner as runner_module  # noqa: E402
 from objectives import DecodingParams, Evaluator  # noqa: E402
@@ -67,8 +68,9 @@ def instrument(phases: Phases, generator: TransformersMusicGen, clap: ClapScorer
     phases.wrap(model, "generate", "decode steps")
     phases.wrap(generator, "generate", "decode steps")
     phases.wrap(clap, "adherence", "CLAP")
-    for name in ("repetition_score", "degeneracy", "token_repetition"):
-        phases.wrap(evaluation_module, name, "repetition/degeneracy")
+    phases.wrap(evaluation_module, "degeneracy", "repetition/degeneracy")
+    for name in ("repetition_score", "token_repetition"):  # called by the repetition scorers
+        phases.wrap(scorers_module, name, "repetition/degeneracy")
     phases.wrap(runner_module, "upload_trial_artifacts", "artifacts and notes")
     phases.wrap(artifacts_module, "spectrogram_sheet", "spectrogram sheet")
 
@@ -86,7 +88,7 @@ def practice(generator: TransformersMusicGen, clap: ClapScorer, prompts: list[st
         audio = audio[:, 0].float().cpu().numpy()
         clap.adherence(audio, generator.sample_rate, rows)
         for clip in audio:
-            evaluation_module.repetition_score(clip, generator.sample_rate)
+            scorers_module.repetition_score(clip, generator.sample_rate)
             evaluation_module.degeneracy(clip, generator.sample_rate)
     sync(generator.device)
 

@@ -10,23 +10,30 @@ from objectives._errors import DeviceError, DeviceUnavailableError, ModelLoadErr
 from objectives._lazy import lazy_getattr
 from objectives._params import DEFAULT_EXTEND_STRIDE, DecodingParams
 from objectives._registry import (
+    Diagnostic,
     Objective,
     UnknownObjectiveError,
+    diagnostics,
     fixed_objectives,
     get_objective,
+    measured_metrics,
     objective_names,
     register,
+    register_diagnostic,
     registered,
     revalidated_objectives,
+    scorer_of,
     selectable_objectives,
+    study_objectives,
     unregister,
 )
 
 if TYPE_CHECKING:
     from objectives._audio_input import AudioInputError, audio_header, read_audio
     from objectives._debug import DEBUG_MODEL_NAME, DEBUG_MODELS
-    from objectives._evaluation import ClipScores, Evaluation, Evaluator, replicate_seed
+    from objectives._evaluation import Evaluator, replicate_seed
     from objectives._loading import check_backend, load_clap, load_generator
+    from objectives._results import ClipScores, Evaluation
 
 __all__ = [
     "DEBUG_MODELS",
@@ -37,6 +44,7 @@ __all__ = [
     "DecodingParams",
     "DeviceError",
     "DeviceUnavailableError",
+    "Diagnostic",
     "Evaluation",
     "Evaluator",
     "ModelLoadError",
@@ -44,18 +52,23 @@ __all__ = [
     "UnknownObjectiveError",
     "audio_header",
     "check_backend",
+    "diagnostics",
     "fixed_objectives",
     "get_objective",
     "lazy_getattr",
     "load_clap",
     "load_generator",
+    "measured_metrics",
     "objective_names",
     "read_audio",
     "register",
+    "register_diagnostic",
     "registered",
     "replicate_seed",
     "revalidated_objectives",
+    "scorer_of",
     "selectable_objectives",
+    "study_objectives",
     "unregister",
 ]
 
@@ -65,8 +78,8 @@ _LAZY = {
     "read_audio": "objectives._audio_input",
     "DEBUG_MODELS": "objectives._debug",
     "DEBUG_MODEL_NAME": "objectives._debug",
-    "ClipScores": "objectives._evaluation",
-    "Evaluation": "objectives._evaluation",
+    "ClipScores": "objectives._results",
+    "Evaluation": "objectives._results",
     "Evaluator": "objectives._evaluation",
     "replicate_seed": "objectives._evaluation",
     "check_backend": "objectives._loading",

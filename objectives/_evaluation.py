@@ -4,142 +4,30 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
+from typing import cast
 
 import numpy as np
 
 from objectives._params import DecodingParams
+from objectives._registry import Metric, measured_metrics, scorer_of
+from objectives._results import ClipScores, Evaluation, Score
 from objectives._staging import check_rows, join_rows, replicate_seed
 from objectives.generation import MAX_CLIP_SECONDS, GeneratedAudio, MusicGenBackend, StepCallback
 from objectives.scoring import (
+    NEEDS,
     ClapScorer,
-    DegeneracyReport,
     DegeneracyThresholds,
     EmbeddingStats,
-    ScoreSummary,
+    Scorer,
+    ScoringInputs,
     channel_degeneracy,
     degeneracy,
-    embedding_spread,
-    frechet_distance,
-    is_feasible,
-    melody_adherence,
     repetition_excess,
-    repetition_score,
-    seam_continuity,
-    side_mid_ratio,
     summarize,
-    token_repetition,
 )
 
 __all__ = ["ClipScores", "Evaluation", "Evaluator", "replicate_seed"]
-
-
-@dataclass(frozen=True)
-class ClipScores:
-    """The scores of one generated clip.
-
-    Attributes:
-        repetition: the objective: repetition beyond the genre's reference (:func:`repetition_excess`), [0, 1].
-        raw_repetition: :func:`repetition_score` itself, [0, 1].
-        degeneracy: of the mono clip, or of a stereo clip's worst channel (:func:`channel_degeneracy`).
-        stereo_image: side/mid energy ratio of a stereo clip (:func:`side_mid_ratio`, [0, 100]); None for mono.
-        continuity: for a continuation, the seam's feature distance over the prompt's own
-            (:func:`seam_continuity`, [0, 100], about 1 is seamless); None otherwise.
-        melody: chroma cosine similarity to the conditioning melody (:func:`melody_adherence`, [0, 1]); None
-            without melodies.
-    """
-
-    prompt_index: int
-    replicate: int
-    seed: int
-    clap: float
-    repetition: float
-    token_repetition: float | None
-    degeneracy: DegeneracyReport
-    raw_repetition: float = 0.0
-    stereo_image: float | None = None
-    continuity: float | None = None
-    melody: float | None = None
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """Everything measured for one decoding configuration.
-
-    Attributes:
-        params: the configuration.
-        prompts: the P prompts, in order.
-        clips: P x R clip scores (prompt-major).
-        clap: CLAP adherence over all clips (higher is better), mean ± stderr.
-        repetition: the repetition objective over all clips (lower is better), mean ± stderr: each clip's
-            repetition beyond what real music of the genre does (:func:`repetition_excess`).
-        token_repetition: repeated codebook-0 n-gram share, or None where the backend has no tokens.
-        prompt_diversity: per prompt, the spread of its clips' CLAP audio embeddings across seeds
-            (:func:`~objectives.scoring.embedding_spread`, in [0, 2]; 0 with one seed).
-        constraints: ``{"silence", "noise", "clipping"}`` -> worst clip's measurement minus its limit;
-            the configuration is feasible when every value is <= 0.
-        audio: the generated clips, ``[P*R, T]`` in the order of ``clips``.
-        fad: Fréchet distance between the clips' CLAP embeddings and the reference set's (lower is
-            closer), or None without a reference.
-        raw_repetition: :func:`repetition_score` over all clips, mean ± stderr (recorded, not optimised).
-        stereo_image: side/mid energy ratio over a stereo model's clips, mean ± stderr (recorded, not
-            optimised: near 0 is a collapsed image, above 1 a phase-broken one); None for mono.
-        continuity: :func:`seam_continuity` over a continuation's clips, mean ± stderr (recorded); None
-            without audio prompts.
-        melody: :func:`melody_adherence` over the clips, mean ± stderr (higher follows the melody); None
-            without melodies.
-        generation_seconds, scoring_seconds: wall-clock time, shared equally among configurations
-            evaluated together.
-        embeddings: ``[N, D]`` the clips' CLAP audio embeddings, in the order of ``clips`` (what diversity and
-            the Fréchet distance are computed from; kept so a staged evaluation's parts can be joined,
-            :meth:`Evaluator.combine`).
-
-    An evaluation of some rows (``Evaluator.evaluate_many(rows=...)``) holds those clips only; its
-    ``prompt_diversity`` still has one value per prompt (0 for a prompt with fewer than 2 clips), and ``fad``
-    needs at least 2 clips.
-    """
-
-    params: DecodingParams
-    prompts: tuple[str, ...]
-    clips: tuple[ClipScores, ...]
-    clap: ScoreSummary
-    repetition: ScoreSummary
-    token_repetition: ScoreSummary | None
-    prompt_diversity: tuple[float, ...]
-    constraints: dict[str, float]
-    audio: GeneratedAudio = field(repr=False)
-    fad: float | None = None
-    raw_repetition: ScoreSummary | None = None
-    stereo_image: ScoreSummary | None = None
-    continuity: ScoreSummary | None = None
-    melody: ScoreSummary | None = None
-    generation_seconds: float = 0.0
-    scoring_seconds: float = 0.0
-    embeddings: np.ndarray | None = field(default=None, repr=False)
-
-    @property
-    def diversity(self) -> ScoreSummary:
-        """Diversity over prompts (higher is more varied): mean of :attr:`prompt_diversity`, its standard error
-        across prompts (0 with one prompt) and ``n`` = the number of prompts. One value per prompt, since seeds
-        are what a spread is taken over."""
-        return summarize(self.prompt_diversity)
-
-    @property
-    def feasible(self) -> bool:
-        """No clip is silent, noise or clipped beyond the thresholds."""
-        return is_feasible(self.constraints)
-
-    def per_prompt(self) -> list[dict[str, float | str]]:
-        """Per prompt with clips (every prompt, unless this evaluation covers some rows): the prompt and its mean
-        CLAP and repetition over replicates."""
-        out: list[dict[str, float | str]] = []
-        for i, prompt in enumerate(self.prompts):
-            mine = [c for c in self.clips if c.prompt_index == i]
-            if not mine:
-                continue
-            out.append({"prompt": prompt, "clap": float(np.mean([c.clap for c in mine])),
-                        "repetition": float(np.mean([c.repetition for c in mine]))})
-        return out
 
 
 class Evaluator:
@@ -278,53 +166,81 @@ class Evaluator:
         joined = self._assemble(parts[0].params, clips, audio, embeddings)
         return _with_times(joined, sum(p.generation_seconds for p in parts), sum(p.scoring_seconds for p in parts))
 
+    def _metrics(self) -> list[tuple[Metric, Scorer]]:
+        """The registry's scorers (read now, so an entry registered after construction is measured too) whose
+        needs this evaluator meets: a reference for ``reference``, melodies for ``melody``.
+
+        Raises:
+            ValueError: a scorer produces other than its entry's ``unit`` says, or needs something unknown.
+        """
+        has = {"reference": self.reference is not None, "melody": self.melodies is not None}
+        out = []
+        for entry in measured_metrics():
+            scorer = scorer_of(entry)
+            if scorer.produces != entry.unit or not set(scorer.needs) <= NEEDS:
+                raise ValueError(f"the scorer of {entry.name!r} produces {scorer.produces!r} and needs "
+                                 f"{sorted(scorer.needs)}; its entry's unit is {entry.unit!r} and needs are among "
+                                 f"{sorted(NEEDS)}.")
+            if all(has.get(need, True) for need in scorer.needs):
+                out.append((entry, scorer))
+        return out
+
+    def _inputs(self, rows: Sequence[tuple[int, int]], audio: GeneratedAudio, embeddings: np.ndarray,
+                clap: np.ndarray | None = None) -> ScoringInputs:
+        return ScoringInputs(audio=audio, rows=tuple(rows), prompts=self.prompts, embeddings=embeddings, clap=clap,
+                             reference=self.reference, repetition_reference=self.repetition_reference,
+                             melody_chroma=None if self.melodies is None else tuple(self._melody_chroma))
+
     def _score(self, config: DecodingParams, rows: Sequence[tuple[int, int]], audio: GeneratedAudio,
                clap_scores: np.ndarray, embeddings: np.ndarray) -> Evaluation:
+        """Run every per-clip scorer on these clips, then :meth:`_assemble` them."""
+        metrics = self._metrics()
+        inputs = self._inputs(rows, audio, embeddings, clap=clap_scores)
+        per_clip: dict[str, list[float | None]] = {}
+        for entry, scorer in metrics:
+            if entry.unit != "clip" or (values := scorer(inputs)) is None:
+                continue
+            if isinstance(values, (int, float)) or len(values) != len(rows):
+                raise ValueError(f"the scorer of {entry.name!r} must give one value per clip ({len(rows)}).")
+            per_clip[entry.name] = [None if v is None else float(v) for v in values]
         clips = []
         for i, (p, r) in enumerate(rows):
-            seed = replicate_seed(self.base_seed, p, r)
-            wave = audio.audio[i]
-            raw = repetition_score(wave, audio.sample_rate)
             stereo = None if audio.channels is None else audio.channels[i]
             clips.append(ClipScores(
-                prompt_index=p, replicate=r, seed=seed, clap=float(clap_scores[i]),
-                repetition=repetition_excess(raw, self.repetition_reference), raw_repetition=raw,
-                token_repetition=None if audio.codes is None else token_repetition(audio.codes[i]),
-                degeneracy=(degeneracy(wave, audio.sample_rate, self.thresholds) if stereo is None
+                prompt_index=p, replicate=r, seed=replicate_seed(self.base_seed, p, r),
+                degeneracy=(degeneracy(audio.audio[i], audio.sample_rate, self.thresholds) if stereo is None
                             else channel_degeneracy(stereo, audio.sample_rate, self.thresholds)),
-                stereo_image=None if stereo is None or len(stereo) != 2 else side_mid_ratio(stereo),
-                continuity=None if audio.prompt_audio is None else seam_continuity(audio.prompt_audio[i], wave,
-                                                                                   audio.sample_rate),
-                melody=None if self.melodies is None else melody_adherence(
-                    self._melody_chroma[p % len(self.melodies)], wave, audio.sample_rate),
-            ))
-        return self._assemble(config, clips, audio, embeddings)
+                values={name: values[i] for name, values in per_clip.items()}))
+        return self._assemble(config, clips, audio, embeddings, metrics)
 
     def _assemble(self, config: DecodingParams, clips: Sequence[ClipScores], audio: GeneratedAudio,
-                  embeddings: np.ndarray) -> Evaluation:
-        """The evaluation of scored clips (any rows, prompt-major): summaries, constraints, diversity, FAD."""
+                  embeddings: np.ndarray, metrics: Sequence[tuple[Metric, Scorer]] | None = None) -> Evaluation:
+        """The evaluation of scored clips (any rows, prompt-major): constraints, the per-clip scores' summaries,
+        and the per-prompt and per-configuration scores (diversity, FAD) computed on all of them."""
         violations = [c.degeneracy.violations(self.thresholds) for c in clips]
         constraints = {key: max(v[key] for v in violations) for key in violations[0]}
-        prompt_diversity = tuple(
-            embedding_spread(embeddings[[i for i, c in enumerate(clips) if c.prompt_index == prompt]])
-            for prompt in range(len(self.prompts))
-        )
-        token_values = [c.token_repetition for c in clips if c.token_repetition is not None]
-        image = [c.stereo_image for c in clips if c.stereo_image is not None]
-        seams = [c.continuity for c in clips if c.continuity is not None]
-        melody = [c.melody for c in clips if c.melody is not None]
-        return Evaluation(
-            params=config, prompts=self.prompts, clips=tuple(clips), embeddings=embeddings,
-            clap=summarize([c.clap for c in clips]), repetition=summarize([c.repetition for c in clips]),
-            token_repetition=summarize(token_values) if token_values else None,
-            raw_repetition=summarize([c.raw_repetition for c in clips]),
-            stereo_image=summarize(image) if image else None,
-            continuity=summarize(seams) if seams else None,
-            melody=summarize(melody) if melody else None,
-            prompt_diversity=prompt_diversity, constraints=constraints, audio=audio,
-            fad=None if self.reference is None or len(clips) < 2
-            else frechet_distance(EmbeddingStats.from_embeddings(embeddings), self.reference),
-        )
+        inputs = self._inputs([(c.prompt_index, c.replicate) for c in clips], audio, embeddings)
+        scores: dict[str, Score] = {}
+        prompt_values: dict[str, tuple[float, ...]] = {}
+        for entry, scorer in self._metrics() if metrics is None else metrics:
+            if entry.unit == "clip":
+                values = [v for c in clips if (v := c.values.get(entry.name)) is not None]
+                if values:
+                    scores[entry.name] = summarize(values)
+                continue
+            measured = scorer(inputs)
+            if measured is None:
+                continue
+            if entry.unit == "config":
+                scores[entry.name] = float(cast(float, measured))
+                continue
+            per_prompt = tuple(float(cast(float, v)) for v in cast(Sequence[float], measured))
+            if len(per_prompt) != len(self.prompts):
+                raise ValueError(f"the scorer of {entry.name!r} must give one value per prompt ({len(self.prompts)}).")
+            prompt_values[entry.name] = per_prompt
+            scores[entry.name] = summarize(per_prompt)
+        return Evaluation(params=config, prompts=self.prompts, clips=tuple(clips), embeddings=embeddings,
+                          constraints=constraints, audio=audio, scores=scores, prompt_values=prompt_values)
 
 
 def _with_times(e: Evaluation, generation: float, scoring: float) -> Evaluation:

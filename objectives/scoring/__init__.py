@@ -1,5 +1,6 @@
 """Scorers: CLAP prompt adherence, repetition (raw and relative to a genre), degeneracy, diversity, Fréchet
-distance to reference audio, and their summaries (loaded lazily)."""
+distance to reference audio, and their summaries (loaded lazily); the one :class:`Scorer` interface each
+registered score implements (``_scorer``, the built-in ones in ``_scorers``)."""
 
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,18 @@ if TYPE_CHECKING:
         reference_repetition_cached,
     )
     from objectives.scoring._repetition import RepetitionConfig, repetition_score, token_repetition
+    from objectives.scoring._scorer import NEEDS, Scorer, ScoringInputs
+    from objectives.scoring._scorers import (
+        ClapAdherence,
+        Continuity,
+        Diversity,
+        FrechetDistance,
+        MelodyAdherence,
+        RawRepetition,
+        RepetitionExcess,
+        StereoImage,
+        TokenRepetition,
+    )
     from objectives.scoring._stats import ScoreSummary, summarize
     from objectives.scoring._stereo import channel_degeneracy, side_mid_ratio
 
@@ -28,14 +41,26 @@ __all__ = [
     "CLAP_SAMPLE_RATE",
     "CLAP_WINDOW_SECONDS",
     "MIN_EMBEDDINGS",
+    "NEEDS",
+    "ClapAdherence",
     "ClapScorer",
+    "Continuity",
     "DegeneracyReport",
     "DegeneracyThresholds",
+    "Diversity",
     "EmbeddingStats",
+    "FrechetDistance",
+    "MelodyAdherence",
+    "RawRepetition",
     "ReferenceSet",
     "RepetitionCalibration",
     "RepetitionConfig",
+    "RepetitionExcess",
     "ScoreSummary",
+    "Scorer",
+    "ScoringInputs",
+    "StereoImage",
+    "TokenRepetition",
     "channel_degeneracy",
     "degeneracy",
     "embedding_spread",
@@ -78,6 +103,12 @@ _LAZY = {
     "RepetitionConfig": "objectives.scoring._repetition",
     "repetition_score": "objectives.scoring._repetition",
     "token_repetition": "objectives.scoring._repetition",
+    "NEEDS": "objectives.scoring._scorer",
+    "Scorer": "objectives.scoring._scorer",
+    "ScoringInputs": "objectives.scoring._scorer",
+    **{name: "objectives.scoring._scorers" for name in (
+        "ClapAdherence", "Continuity", "Diversity", "FrechetDistance", "MelodyAdherence", "RawRepetition",
+        "RepetitionExcess", "StereoImage", "TokenRepetition")},
     "ScoreSummary": "objectives.scoring._stats",
     "summarize": "objectives.scoring._stats",
     "channel_degeneracy": "objectives.scoring._stereo",

@@ -17,7 +17,7 @@ import optuna
 import soundfile
 from optuna.artifacts import FileSystemArtifactStore
 
-from objectives import Evaluation, Evaluator, get_objective, registered
+from objectives import Evaluation, Evaluator, diagnostics, get_objective, registered
 from optimizer import _keys
 from optimizer._trial_payloads import Degeneracy, Timing
 from optimizer.search._artifacts import upload_trial_artifacts
@@ -102,16 +102,10 @@ def record_evaluation(trial: optuna.Trial, evaluation: Evaluation,
     if not all(math.isfinite(v) for v in values):
         raise ValueError(f"non-finite objective values {values}")
     trial.set_user_attr(_keys.PARAMS, evaluation.params.to_dict())
-    scores = {o.name: o.stored(evaluation) for o in registered()}
+    # every objective, then every recorded-only diagnostic (raw and token repetition, stereo image, continuity)
+    scores = ({o.name: o.stored(evaluation) for o in registered()}
+              | {d.name: d.stored(evaluation) for d in diagnostics()})
     scores = {name: score for name, score in scores.items() if score is not None}
-    if evaluation.raw_repetition is not None:  # the objective is the excess over the genre; keep the raw share too
-        scores["raw_repetition"] = evaluation.raw_repetition.to_dict()
-    if evaluation.token_repetition is not None:
-        scores["token_repetition"] = evaluation.token_repetition.to_dict()
-    if evaluation.stereo_image is not None:  # side/mid energy ratio: a collapsed or phase-broken image shows here
-        scores["stereo_image"] = evaluation.stereo_image.to_dict()
-    if evaluation.continuity is not None:  # seam of a continuation: about 1 seamless, well above 1 a jump
-        scores["continuity"] = evaluation.continuity.to_dict()
     trial.set_user_attr(_keys.SCORES, scores)
     trial.set_user_attr(_keys.PER_PROMPT, evaluation.per_prompt())
     trial.set_user_attr(_keys.DEGENERACY, Degeneracy(evaluation.constraints, evaluation.feasible).to_dict())

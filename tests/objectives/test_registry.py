@@ -9,7 +9,6 @@ from rich.console import Console
 
 import objectives
 from objectives import DecodingParams, Evaluator, Objective
-from objectives.scoring import summarize
 from optimizer import (
     SearchSpace,
     StudySpec,
@@ -22,6 +21,7 @@ from optimizer import (
 )
 from optimizer.cli._console import front_table
 from optimizer.export._validation import ValidationSetup, validate_candidates
+from optimizer.search._racing_run import racing_samples
 
 _NOT_OBJECTIVES = {"raw_repetition", "token_repetition", "listener_feedback", "stereo_image", "continuity"}
 """Score keys the preset schema names that are recorded but never optimised."""
@@ -55,16 +55,26 @@ def test_unknown_and_duplicate_objectives_are_refused():
 
 
 def _rms(evaluation):
-    """The toy scorer: RMS level of each clip (one value per clip), in full-scale units."""
+    """RMS level of each clip (one value per clip), in full-scale units: what the toy scorer must give."""
     return [float(np.sqrt(np.mean(np.square(np.asarray(row, dtype=np.float64))))) for row in evaluation.audio.audio]
+
+
+class Loudness:
+    """The toy scorer of docs/objectives.md, "How to add an objective": RMS level of each clip, full scale."""
+
+    needs = frozenset({"clips"})
+    produces = "clip"
+
+    def __call__(self, inputs):
+        return [float(np.sqrt(np.mean(np.square(np.asarray(clip, dtype=np.float64))))) for clip in inputs.audio.audio]
 
 
 @pytest.fixture
 def loudness():
+    """The toy objective: its scorer plus one registry entry, and nothing else (the Evaluator computes it)."""
     toy = objectives.register(Objective(
         name="loudness", direction="maximize", label="loudness", selectable=True,
-        description="RMS level of the clip, full scale (higher is louder)",
-        read=lambda e: summarize(_rms(e)), samples=lambda e: (_rms(e), [c.prompt_index for c in e.clips])))
+        description="RMS level of the clip, full scale (higher is louder)", scorer=Loudness, unit="clip"))
     yield toy
     objectives.unregister("loudness")
 
@@ -101,6 +111,10 @@ def test_a_toy_objective_is_optimised_stored_revalidated_exported_and_shown(loud
         assert trial.values[2] == stored["mean"]  # the third objective value is the toy's mean
 
     evaluation = evaluator.evaluate(DecodingParams(temperature=1.0, top_k=50))
+    assert evaluation.scores["loudness"].mean == pytest.approx(np.mean(_rms(evaluation)))  # measured by the Evaluator
+    assert [c.values["loudness"] for c in evaluation.clips] == pytest.approx(_rms(evaluation))
+    assert racing_samples(evaluation, ["loudness"])["loudness"][0] == pytest.approx(_rms(evaluation))
+
     setup = ValidationSetup(prompts=tuple(evaluator.prompts), source="search", replicates=2, base_seed=1,
                             duration=0.4)
     result = validate_candidates(study, trials[:1], setup, lambda params: [evaluation])[trials[0].number]
