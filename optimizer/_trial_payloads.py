@@ -13,7 +13,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
+
+from optimizer import _keys
+from optimizer._payloads import StoredForm
 
 __all__ = [
     "AwaitingRating",
@@ -63,16 +66,21 @@ class StoredScore:
 
 
 @dataclass(frozen=True)
-class TrialScores:
+class TrialScores(StoredForm):
     """``mgopt:scores:v1``: every measured score of a trial, by name (objectives and recorded extras such as
     ``raw_repetition`` and ``token_repetition``). ``numbers`` holds scores stored as a bare number (``fad``,
     always; ``diversity`` in trials recorded before 2026-11-21)."""
 
+    KEY: ClassVar[str] = _keys.SCORES
+
     scores: dict[str, StoredScore] = field(default_factory=dict)
     numbers: dict[str, float] = field(default_factory=dict)
+    order: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    """Names in stored order (kept by :meth:`from_dict`, so re-storing is byte for byte); others follow."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {**{k: s.to_dict() for k, s in self.scores.items()}, **self.numbers}
+        stored = {**{k: s.to_dict() for k, s in self.scores.items()}, **self.numbers}
+        return {**{k: stored[k] for k in self.order if k in stored}, **stored}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TrialScores:
@@ -83,7 +91,7 @@ class TrialScores:
                 numbers[name] = float(value)
             else:
                 scores[name] = StoredScore.from_dict(value)
-        return cls(scores=scores, numbers=numbers)
+        return cls(scores=scores, numbers=numbers, order=tuple(data))
 
     def mean(self, name: str) -> float | None:
         """The mean of ``name`` (a score's mean or the bare number); None when not recorded."""
@@ -125,9 +133,11 @@ class PromptScores:
 
 
 @dataclass(frozen=True)
-class Degeneracy:
+class Degeneracy(StoredForm):
     """``mgopt:degeneracy:v1``: constraint values (worst clip's measurement minus its limit; feasible when every
     one is <= 0) and the feasibility that follows."""
+
+    KEY: ClassVar[str] = _keys.DEGENERACY
 
     constraints: dict[str, float]
     feasible: bool
@@ -145,7 +155,7 @@ class Degeneracy:
 
 
 @dataclass(frozen=True)
-class RacingStop:
+class RacingStop(StoredForm):
     """``mgopt:racing:v1`` of a trial racing stopped before its full evaluation (``optimize --racing``).
 
     Attributes:
@@ -161,6 +171,8 @@ class RacingStop:
         constraints: constraint values over the clips so far (the trial's constraints, since a worse clip
             later can only raise them).
     """
+
+    KEY: ClassVar[str] = _keys.RACING
 
     verdict: str
     stage: int
@@ -190,8 +202,10 @@ class RacingStop:
 
 
 @dataclass(frozen=True)
-class Timing:
+class Timing(StoredForm):
     """``mgopt:timing:v1``: generation and scoring wall-clock seconds of the trial (its share of a batch)."""
+
+    KEY: ClassVar[str] = _keys.TIMING
 
     generation_s: float
     scoring_s: float
@@ -205,8 +219,10 @@ class Timing:
 
 
 @dataclass(frozen=True)
-class RetryOf:
+class RetryOf(StoredForm):
     """``mgopt:retry_of:v1`` of a re-enqueued trial: the number of the stale or failed trial it repeats, and why."""
+
+    KEY: ClassVar[str] = _keys.RETRY_OF
 
     trial: int
     reason: str
@@ -223,7 +239,7 @@ class RetryOf:
 
 
 @dataclass(frozen=True)
-class _Scalar:
+class _Scalar(StoredForm):
     """A user attr that is one JSON value; subclasses fix its type."""
 
     def to_stored(self) -> Any:
@@ -234,6 +250,8 @@ class _Scalar:
 @dataclass(frozen=True)
 class Failure(_Scalar):
     """``mgopt:failure:v1`` of a failed trial: the reason, ``<kind>: <detail>`` (the kind counts failures)."""
+
+    KEY: ClassVar[str] = _keys.FAILURE
 
     reason: str
 
@@ -251,6 +269,8 @@ class Failure(_Scalar):
 class HeartbeatTime(_Scalar):
     """``mgopt:heartbeat:v1``: Unix time of the running trial's worker's last heartbeat, seconds."""
 
+    KEY: ClassVar[str] = _keys.HEARTBEAT
+
     time: float
 
     @classmethod
@@ -265,6 +285,8 @@ class HeartbeatTime(_Scalar):
 class AwaitingRating(_Scalar):
     """``mgopt:awaiting_rating:v1``: Unix time a ``--human`` trial was offered for rating, seconds."""
 
+    KEY: ClassVar[str] = _keys.AWAITING_RATING
+
     offered_at: float
 
     @classmethod
@@ -276,6 +298,8 @@ class AwaitingRating(_Scalar):
 class Worker(_Scalar):
     """``mgopt:worker:v1``: ``host:pid`` of the worker that asked the trial."""
 
+    KEY: ClassVar[str] = _keys.WORKER
+
     id: str
 
     @classmethod
@@ -286,6 +310,8 @@ class Worker(_Scalar):
 @dataclass(frozen=True)
 class BaselineLabel(_Scalar):
     """``mgopt:baseline:v1`` of an enqueued reference trial: ``musicgen_default`` or ``genre_baseline``."""
+
+    KEY: ClassVar[str] = _keys.BASELINE
 
     label: str
 
@@ -299,6 +325,8 @@ class BaselineLabel(_Scalar):
 class PairwiseClip(_Scalar):
     """``mgopt:pairwise_clip:v1``: artifact id of the clip a listener compares (its presence marks the trial
     ready in optuna-dashboard)."""
+
+    KEY: ClassVar[str] = _keys.PAIRWISE_CLIP
 
     artifact_id: str
 
