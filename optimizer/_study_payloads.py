@@ -1,8 +1,9 @@
 """Typed forms of the ``mgopt:*`` study user attrs (:mod:`optimizer._keys`), one class per attr.
 
 As in :mod:`optimizer._trial_payloads`: ``to_dict`` is what is stored, ``from_dict`` also reads what older
-versions stored. :class:`~optimizer.search._study.StudySpec` (``mgopt:study:v1``) and
-:class:`~optimizer.export._export_claim.ExportClaim` (``mgopt:export:v1``) are typed in their own modules.
+versions stored; read and write them only through :mod:`optimizer._payloads`. :class:`StoredSpec` holds the
+:class:`~optimizer.search.StudySpec` as stored; :class:`~optimizer.export._export_claim.ExportClaim`
+(``mgopt:export:v1``) is typed in its own module.
 """
 
 from __future__ import annotations

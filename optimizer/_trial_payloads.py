@@ -4,8 +4,9 @@ Optuna stores user attrs as JSON, so each class has ``to_dict`` (what is stored)
 reads the shapes older versions stored, so existing studies load). A payload that is a single JSON value (a
 reason, a time, a label) is a class with ``to_stored``/``from_stored`` for the same reason: one place says what
 the attr holds. Modelled on optuna-dashboard's ``_form_widget.py`` (a dataclass per stored form, converted at the
-storage boundary). :class:`~objectives.DecodingParams` (``mgopt:params:v1``) and
-:class:`~optimizer.export._export_claim.ExportClaim` (``mgopt:export:v1``) carry their own ``to_dict``/``from_dict``.
+storage boundary). Each class names its key (``KEY``); read and write them only through :mod:`optimizer._payloads`.
+The params, per-prompt rows and dashboard objective values are in :mod:`optimizer._record_payloads`;
+:class:`~optimizer.export._export_claim.ExportClaim` (``mgopt:export:v1``) is typed in its own module.
 """
 
 from __future__ import annotations
