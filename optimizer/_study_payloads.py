@@ -1,25 +1,30 @@
 """Typed forms of the ``mgopt:*`` study user attrs (:mod:`optimizer._keys`), one class per attr.
 
 As in :mod:`optimizer._trial_payloads`: ``to_dict`` is what is stored, ``from_dict`` also reads what older
-versions stored. :class:`~optimizer.search._study.StudySpec` (``mgopt:study:v1``) and
-:class:`~optimizer.export._export_claim.ExportClaim` (``mgopt:export:v1``) are typed in their own modules.
+versions stored; read and write them only through :mod:`optimizer._payloads`. :class:`StoredSpec` holds the
+:class:`~optimizer.search.StudySpec` as stored; :class:`~optimizer.export._export_claim.ExportClaim`
+(``mgopt:export:v1``) is typed in its own module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from optimizer import _keys
+from optimizer._payloads import StoredForm
 from optimizer._trial_payloads import StoredScore
 
-__all__ = ["ListenerFeedback", "PairwiseSetup", "PresetMarks", "ValidationCache"]
+__all__ = ["ListenerFeedback", "PairwiseSetup", "PresetMarks", "StoredSpec", "ValidationCache"]
 
 
 @dataclass(frozen=True)
-class ListenerFeedback:
+class ListenerFeedback(StoredForm):
     """``mgopt:listener_feedback:v1``: listener rewards from the preset service per trial number, as
     ``{mean, stderr, n}`` (stored with the trial number as a string key, JSON's only key type)."""
+
+    KEY: ClassVar[str] = _keys.LISTENER_FEEDBACK
 
     by_trial: dict[int, StoredScore] = field(default_factory=dict)
 
@@ -37,7 +42,7 @@ class ListenerFeedback:
 
 
 @dataclass(frozen=True)
-class ValidationCache:
+class ValidationCache(StoredForm):
     """``mgopt:validation:v1``: re-validation results cached per setup.
 
     Attributes:
@@ -46,6 +51,8 @@ class ValidationCache:
         trials: per trial number, ``{clap: {mean, stderr, n, ci95}, ..., feasible, constraints}`` or
             ``{"error": reason}``.
     """
+
+    KEY: ClassVar[str] = _keys.VALIDATION
 
     key: str
     setup: dict[str, Any] = field(default_factory=dict)
@@ -65,9 +72,11 @@ class ValidationCache:
 
 
 @dataclass(frozen=True)
-class PairwiseSetup:
+class PairwiseSetup(StoredForm):
     """``mgopt:pairwise:v1`` of a pairwise study: clips shown side by side, and which clip of each trial (prompt
     and seed index) the listener hears."""
+
+    KEY: ClassVar[str] = _keys.PAIRWISE
 
     compare: int
     prompt: int = 0
@@ -87,9 +96,11 @@ class PairwiseSetup:
 
 
 @dataclass(frozen=True)
-class PresetMarks:
+class PresetMarks(StoredForm):
     """``mgopt:presets:v1``, set by the last export: the preset file, when it was generated (ISO time) and
     each preset's trial number."""
+
+    KEY: ClassVar[str] = _keys.PRESET_MARKS
 
     file: str
     generated_at: str
@@ -105,3 +116,26 @@ class PresetMarks:
             return None
         return cls(file=str(data.get("file", "")), generated_at=str(data.get("generated_at", "")),
                    presets={str(k): int(v) for k, v in (data.get("presets") or {}).items()})
+
+
+@dataclass(frozen=True)
+class StoredSpec(StoredForm):
+    """``mgopt:study:v1``: the :class:`~optimizer.search.StudySpec` as the dict stored (kept as stored: specs of
+    older versions lack later fields, and :func:`~optimizer.search.check_same_setup` compares the stored dict)."""
+
+    KEY: ClassVar[str] = _keys.STUDY_SPEC
+
+    values: dict[str, Any]
+
+    @property
+    def objectives(self) -> list[str]:
+        """The study's objectives, in the order of ``trial.values`` (empty in a spec without them)."""
+        return list(self.values.get("objectives", []))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.values)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> StoredSpec | None:
+        """None unless a dict."""
+        return cls(dict(data)) if isinstance(data, Mapping) else None

@@ -4,8 +4,9 @@ Optuna stores user attrs as JSON, so each class has ``to_dict`` (what is stored)
 reads the shapes older versions stored, so existing studies load). A payload that is a single JSON value (a
 reason, a time, a label) is a class with ``to_stored``/``from_stored`` for the same reason: one place says what
 the attr holds. Modelled on optuna-dashboard's ``_form_widget.py`` (a dataclass per stored form, converted at the
-storage boundary). :class:`~objectives.DecodingParams` (``mgopt:params:v1``) and
-:class:`~optimizer.export._export_claim.ExportClaim` (``mgopt:export:v1``) carry their own ``to_dict``/``from_dict``.
+storage boundary). Each class names its key (``KEY``); read and write them only through :mod:`optimizer._payloads`.
+The params, per-prompt rows and dashboard objective values are in :mod:`optimizer._record_payloads`;
+:class:`~optimizer.export._export_claim.ExportClaim` (``mgopt:export:v1``) is typed in its own module.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
+
+from optimizer import _keys
+from optimizer._payloads import StoredForm
 
 __all__ = [
     "AwaitingRating",
@@ -63,16 +67,21 @@ class StoredScore:
 
 
 @dataclass(frozen=True)
-class TrialScores:
+class TrialScores(StoredForm):
     """``mgopt:scores:v1``: every measured score of a trial, by name (objectives and recorded extras such as
     ``raw_repetition`` and ``token_repetition``). ``numbers`` holds scores stored as a bare number (``fad``,
     always; ``diversity`` in trials recorded before 2026-11-21)."""
 
+    KEY: ClassVar[str] = _keys.SCORES
+
     scores: dict[str, StoredScore] = field(default_factory=dict)
     numbers: dict[str, float] = field(default_factory=dict)
+    order: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    """Names in stored order (kept by :meth:`from_dict`, so re-storing is byte for byte); others follow."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {**{k: s.to_dict() for k, s in self.scores.items()}, **self.numbers}
+        stored = {**{k: s.to_dict() for k, s in self.scores.items()}, **self.numbers}
+        return {**{k: stored[k] for k in self.order if k in stored}, **stored}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TrialScores:
@@ -83,7 +92,7 @@ class TrialScores:
                 numbers[name] = float(value)
             else:
                 scores[name] = StoredScore.from_dict(value)
-        return cls(scores=scores, numbers=numbers)
+        return cls(scores=scores, numbers=numbers, order=tuple(data))
 
     def mean(self, name: str) -> float | None:
         """The mean of ``name`` (a score's mean or the bare number); None when not recorded."""
@@ -125,9 +134,11 @@ class PromptScores:
 
 
 @dataclass(frozen=True)
-class Degeneracy:
+class Degeneracy(StoredForm):
     """``mgopt:degeneracy:v1``: constraint values (worst clip's measurement minus its limit; feasible when every
     one is <= 0) and the feasibility that follows."""
+
+    KEY: ClassVar[str] = _keys.DEGENERACY
 
     constraints: dict[str, float]
     feasible: bool
@@ -145,7 +156,7 @@ class Degeneracy:
 
 
 @dataclass(frozen=True)
-class RacingStop:
+class RacingStop(StoredForm):
     """``mgopt:racing:v1`` of a trial racing stopped before its full evaluation (``optimize --racing``).
 
     Attributes:
@@ -161,6 +172,8 @@ class RacingStop:
         constraints: constraint values over the clips so far (the trial's constraints, since a worse clip
             later can only raise them).
     """
+
+    KEY: ClassVar[str] = _keys.RACING
 
     verdict: str
     stage: int
@@ -190,8 +203,10 @@ class RacingStop:
 
 
 @dataclass(frozen=True)
-class Timing:
+class Timing(StoredForm):
     """``mgopt:timing:v1``: generation and scoring wall-clock seconds of the trial (its share of a batch)."""
+
+    KEY: ClassVar[str] = _keys.TIMING
 
     generation_s: float
     scoring_s: float
@@ -205,8 +220,10 @@ class Timing:
 
 
 @dataclass(frozen=True)
-class RetryOf:
+class RetryOf(StoredForm):
     """``mgopt:retry_of:v1`` of a re-enqueued trial: the number of the stale or failed trial it repeats, and why."""
+
+    KEY: ClassVar[str] = _keys.RETRY_OF
 
     trial: int
     reason: str
@@ -223,7 +240,7 @@ class RetryOf:
 
 
 @dataclass(frozen=True)
-class _Scalar:
+class _Scalar(StoredForm):
     """A user attr that is one JSON value; subclasses fix its type."""
 
     def to_stored(self) -> Any:
@@ -234,6 +251,8 @@ class _Scalar:
 @dataclass(frozen=True)
 class Failure(_Scalar):
     """``mgopt:failure:v1`` of a failed trial: the reason, ``<kind>: <detail>`` (the kind counts failures)."""
+
+    KEY: ClassVar[str] = _keys.FAILURE
 
     reason: str
 
@@ -251,6 +270,8 @@ class Failure(_Scalar):
 class HeartbeatTime(_Scalar):
     """``mgopt:heartbeat:v1``: Unix time of the running trial's worker's last heartbeat, seconds."""
 
+    KEY: ClassVar[str] = _keys.HEARTBEAT
+
     time: float
 
     @classmethod
@@ -265,6 +286,8 @@ class HeartbeatTime(_Scalar):
 class AwaitingRating(_Scalar):
     """``mgopt:awaiting_rating:v1``: Unix time a ``--human`` trial was offered for rating, seconds."""
 
+    KEY: ClassVar[str] = _keys.AWAITING_RATING
+
     offered_at: float
 
     @classmethod
@@ -276,6 +299,8 @@ class AwaitingRating(_Scalar):
 class Worker(_Scalar):
     """``mgopt:worker:v1``: ``host:pid`` of the worker that asked the trial."""
 
+    KEY: ClassVar[str] = _keys.WORKER
+
     id: str
 
     @classmethod
@@ -286,6 +311,8 @@ class Worker(_Scalar):
 @dataclass(frozen=True)
 class BaselineLabel(_Scalar):
     """``mgopt:baseline:v1`` of an enqueued reference trial: ``musicgen_default`` or ``genre_baseline``."""
+
+    KEY: ClassVar[str] = _keys.BASELINE
 
     label: str
 
@@ -299,6 +326,8 @@ class BaselineLabel(_Scalar):
 class PairwiseClip(_Scalar):
     """``mgopt:pairwise_clip:v1``: artifact id of the clip a listener compares (its presence marks the trial
     ready in optuna-dashboard)."""
+
+    KEY: ClassVar[str] = _keys.PAIRWISE_CLIP
 
     artifact_id: str
 

@@ -207,3 +207,85 @@ def test_every_package_face_exports_the_names_in_its_all():
     missing = {name: [n for n in module.__all__ if not hasattr(module, n)]
                for name in sorted(faces) if (module := importlib.import_module(name))}
     assert {name: names for name, names in missing.items() if names} == {}
+
+
+# Stored payloads go in and out only through their typed forms (issue 19): outside these modules no code spells a
+# ``mgopt:`` key against user attrs (a subscript, ``.get`` or ``in`` on ``.user_attrs``, ``set_user_attr``,
+# ``set_trial_user_attr``/``set_study_user_attr`` or an ``enqueue_trial(user_attrs=...)`` dict).
+PAYLOAD_MODULES = {"optimizer/_payloads.py", "optimizer/_trial_payloads.py", "optimizer/_study_payloads.py",
+                   "optimizer/_record_payloads.py"}
+RAW_PAYLOAD_ALLOWANCE = {  # the coordinator removes this at merge, once optimizer/cli/ reads typed (issue 19)
+    "optimizer/cli/_console.py": 2,
+    "optimizer/cli/_export.py": 3,
+    "optimizer/cli/_outputs.py": 2,
+    "optimizer/cli/_pairwise.py": 4,
+    "optimizer/cli/_report.py": 1,
+}
+_SETTERS = {"set_user_attr", "set_trial_user_attr", "set_study_user_attr"}
+
+
+def _key_names() -> set[str]:
+    from optimizer import _keys
+
+    return {n for n in dir(_keys) if isinstance(getattr(_keys, n), str) and getattr(_keys, n).startswith("mgopt:")}
+
+
+def _names_a_key(node: ast.AST, names: set[str]) -> bool:
+    """``node`` spells a payload key: ``_keys.X``, a name imported from ``_keys``, or a ``"mgopt:..."`` string."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id == "_keys":
+            return True
+        if isinstance(sub, ast.Name) and sub.id in names:
+            return True
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and sub.value.startswith("mgopt:"):
+            return True
+    return False
+
+
+def _on_user_attrs(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "user_attrs"
+
+
+def raw_payload_accesses(path: Path, names: set[str]) -> list[int]:
+    """Lines of ``path`` that read or write a ``mgopt:`` user attr by its key instead of its typed form."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        raw = False
+        if isinstance(node, ast.Subscript) and _on_user_attrs(node.value):
+            raw = _names_a_key(node.slice, names)
+        elif isinstance(node, ast.Compare) and any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops):
+            raw = any(_on_user_attrs(c) for c in node.comparators) and _names_a_key(node.left, names)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if (node.func.attr == "get" and _on_user_attrs(node.func.value)) or node.func.attr in _SETTERS:
+                raw = any(_names_a_key(a, names) for a in node.args[:2])
+            raw = raw or any(k.arg == "user_attrs" and _names_a_key(k.value, names) for k in node.keywords)
+        if raw:
+            lines.append(node.lineno)
+    return sorted(lines)
+
+
+def test_payloads_are_read_and_written_only_through_their_typed_forms():
+    names = _key_names()
+    found = {}
+    for top in ("optimizer", "objectives"):
+        for path in sorted((CODE_ROOT / top).rglob("*.py")):
+            rel = path.relative_to(CODE_ROOT).as_posix()
+            if rel not in PAYLOAD_MODULES and (lines := raw_payload_accesses(path, names)):
+                found[rel] = lines
+    over = {rel: lines for rel, lines in found.items() if len(lines) > RAW_PAYLOAD_ALLOWANCE.get(rel, 0)}
+    assert over == {}, ("read or write these through optimizer._payloads (read/has/require/write/user_attrs_of) and "
+                        f"the payload classes, not by key: {over}")
+
+
+def test_the_raw_payload_check_finds_each_form(tmp_path):
+    source = tmp_path / "m.py"
+    source.write_text("from optimizer import _keys\n"
+                      "a = t.user_attrs[_keys.SCORES]\n"
+                      "b = t.user_attrs.get(_keys.PARAMS, {})\n"
+                      "c = _keys.WORKER in t.user_attrs\n"
+                      "t.set_user_attr(_keys.objective_attr('clap'), 1.0)\n"
+                      "s.enqueue_trial({}, user_attrs={_keys.BASELINE: 'x'})\n"
+                      "d = s.user_attrs['mgopt:pairwise:v1']\n"
+                      "e = s.user_attrs.get(STUDY_SPEC)\n"
+                      "f = t.user_attrs.get('note')\n", encoding="utf-8")
+    assert raw_payload_accesses(source, {"STUDY_SPEC"}) == [2, 3, 4, 5, 6, 7, 8]

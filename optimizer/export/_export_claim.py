@@ -29,12 +29,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import optuna
 from optuna.trial import TrialState
 
 from optimizer import _keys
+from optimizer._payloads import StoredForm, read, write
+from optimizer._trial_payloads import HeartbeatTime, Worker
 from optimizer.search import WORKER_ID
 
 __all__ = ["STALE_INTERVALS", "ClaimKeeper", "ExportClaim", "presets_current", "read_claim", "take_export_turn"]
@@ -58,7 +60,7 @@ def _pid_gone(worker: str) -> bool:
 
 
 @dataclass(frozen=True)
-class ExportClaim:
+class ExportClaim(StoredForm):
     """A worker's claim to write the presets built from ``complete`` COMPLETE trials.
 
     Attributes:
@@ -69,6 +71,8 @@ class ExportClaim:
         interval: seconds between the holder's heartbeats, > 0.
         released: the holder gave the claim up (finished, failed or interrupted).
     """
+
+    KEY: ClassVar[str] = _keys.EXPORT
 
     complete: int
     worker: str
@@ -100,7 +104,7 @@ class ExportClaim:
 
 def read_claim(study: optuna.Study) -> ExportClaim | None:
     """The study's export claim as stored now (read from the storage), or None."""
-    return ExportClaim.from_dict(study.user_attrs.get(_keys.EXPORT))
+    return read(study, ExportClaim)
 
 
 def presets_current(study: optuna.Study, path: Path, complete: int | None = None) -> bool:
@@ -122,19 +126,19 @@ def _finisher_may_still_claim(study: optuna.Study, interval: float, now: float) 
     if not complete:
         return False
     last = max(complete, key=lambda t: (t.datetime_complete or datetime.min, t.number))
-    worker = str(last.user_attrs.get(_keys.WORKER, ""))
+    worker = stored.id if (stored := read(last, Worker)) is not None else ""
     if worker and _pid_gone(worker):
         return False
-    beat = last.user_attrs.get(_keys.HEARTBEAT)
-    if not isinstance(beat, (int, float)):
+    beat = read(last, HeartbeatTime)
+    if beat is None:
         return False  # told by a process without heartbeats (the dashboard, an older version): nobody will claim
-    return now - float(beat) <= (STALE_INTERVALS + 1) * interval
+    return now - beat.time <= (STALE_INTERVALS + 1) * interval
 
 
 def _try_claim(study: optuna.Study, complete: int, interval: float) -> ExportClaim | None:
     mine = ExportClaim(complete=complete, worker=WORKER_ID, token=uuid.uuid4().hex, heartbeat=time.time(),
                        interval=interval)
-    study.set_user_attr(_keys.EXPORT, mine.to_dict())
+    write(study, mine)
     back = read_claim(study)
     return mine if back is not None and back.token == mine.token else None
 
@@ -212,7 +216,6 @@ class ClaimKeeper:
         try:
             current = read_claim(self.study)
             if current is not None and current.token == self.claim.token:
-                self.study.set_user_attr(_keys.EXPORT, replace(self.claim, heartbeat=time.time(),
-                                                               released=released).to_dict())
+                write(self.study, replace(self.claim, heartbeat=time.time(), released=released))
         except Exception:  # a storage outage: the claim goes stale and another worker takes the export over
             pass

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 import optuna
 
 from objectives.scoring import is_feasible
-from optimizer import _keys
+from optimizer._payloads import has, read
+from optimizer._record_payloads import TrialParams
 from optimizer._study_payloads import PairwiseSetup
 from optimizer.export._presets import NoFeasibleTrialError, baseline_entries, preset_entry, provenance
 from optimizer.presets import SCHEMA_VERSION
@@ -52,7 +53,7 @@ def build_pairwise_presets(study: PreferentialStudy, *, genre: str) -> dict[str,
         NoFeasibleTrialError: no compared, non-degenerate trial was never ranked worse.
     """
     stats = preference_stats(study)
-    best = [t for t in study.best_trials if _keys.PARAMS in t.user_attrs and is_feasible(t.constraints)]
+    best = [t for t in study.best_trials if has(t, TrialParams) and is_feasible(t.constraints)]
     if not best:
         raise NoFeasibleTrialError(
             f"pairwise study {study.study_name!r} has no compared, non-degenerate trial that the listener never "
@@ -66,7 +67,7 @@ def build_pairwise_presets(study: PreferentialStudy, *, genre: str) -> dict[str,
     names = ["preferred", *[f"preferred_{t.number}" for t in best[1:]]]
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     feasible = [t for t in complete if is_feasible(t.constraints)]
-    pairwise = PairwiseSetup.from_dict(study.user_attrs.get(_keys.PAIRWISE))
+    pairwise = read(study, PairwiseSetup)
     prov = provenance(study, n_complete=len(complete), n_feasible=len(feasible))
     prov.update({"mode": "pairwise", "n_preferences": sum(s["wins"] for s in stats.values())})
     if pairwise is not None:

@@ -10,6 +10,9 @@ import optuna
 
 from objectives.scoring import is_feasible
 from optimizer import _keys
+from optimizer._payloads import has, read
+from optimizer._record_payloads import TrialParams
+from optimizer._study_payloads import StoredSpec
 
 __all__ = ["feasible_front", "malformed_trials", "name_front", "name_points", "non_dominated"]
 
@@ -18,7 +21,7 @@ def malformed_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     """COMPLETE trials whose values this tool could not have told: a count other than the study's objectives,
     a NaN or infinite value, or a rating outside :data:`~optimizer._keys.RATING_RANGE`. Only a hand-made call
     to the dashboard's tell API (``POST /api/trials/<id>/tell``), which checks none of this, makes them."""
-    objectives = study.user_attrs.get(_keys.STUDY_SPEC, {}).get("objectives", [])
+    objectives = spec.objectives if (spec := read(study, StoredSpec)) is not None else []
     rating = objectives.index(_keys.RATING) if _keys.RATING in objectives else None
     low, high = _keys.RATING_RANGE
     bad = []
@@ -43,7 +46,7 @@ def feasible_front(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
         scratch = optuna.create_study(directions=study.directions)
         scratch.add_trials(good)
         best = [good[t.number] for t in scratch.best_trials]  # add_trials numbers them 0, 1, ... in order
-    front = [t for t in best if _keys.PARAMS in t.user_attrs and is_feasible(t.constraints)]
+    front = [t for t in best if has(t, TrialParams) and is_feasible(t.constraints)]
     return sorted(front, key=lambda t: (-t.values[0], t.values[1], t.number))
 
 

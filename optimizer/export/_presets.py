@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import optuna
 
-from objectives import DecodingParams, get_objective, revalidated_objectives
+from objectives import get_objective, revalidated_objectives
 from objectives.scoring import is_feasible
 from optimizer import _keys
 from optimizer._errors import NoFeasibleTrialError, NoValidatedCandidateError
 from optimizer._outputs import preset_study, replace_own_file
-from optimizer._study_payloads import ListenerFeedback
-from optimizer._trial_payloads import PromptScores
+from optimizer._payloads import has, read, require
+from optimizer._record_payloads import PerPrompt, TrialParams
+from optimizer._study_payloads import ListenerFeedback, StoredSpec
+from optimizer._trial_payloads import BaselineLabel, TrialScores
 from optimizer._version import DISTRIBUTION, tool_version
 from optimizer.export._pareto import feasible_front, malformed_trials, name_front, name_points, non_dominated
 from optimizer.presets import SCHEMA_VERSION, validate_presets
@@ -49,7 +51,7 @@ def _validation_fields(trial: optuna.trial.FrozenTrial, result: dict[str, Any] |
     if not result or "error" in result:
         return {}
     validation = {k: copy.deepcopy(v) for k, v in result.items() if k in (*revalidated_objectives(), "feasible")}
-    scores = trial.user_attrs[_keys.SCORES]
+    scores = require(trial, TrialScores).to_dict()
     optimism = {}
     for name in revalidated_objectives():
         searched, validated = _mean(scores.get(name)), _mean(result.get(name))
@@ -59,7 +61,7 @@ def _validation_fields(trial: optuna.trial.FrozenTrial, result: dict[str, Any] |
 
 
 def _params_key(trial: optuna.trial.FrozenTrial) -> str:
-    return json.dumps(trial.user_attrs[_keys.PARAMS], sort_keys=True)
+    return json.dumps(require(trial, TrialParams).values, sort_keys=True)
 
 
 def rating_summaries(trials: list[optuna.trial.FrozenTrial], objectives: list[str]) -> dict[str, dict[str, Any]]:
@@ -74,7 +76,7 @@ def rating_summaries(trials: list[optuna.trial.FrozenTrial], objectives: list[st
     index = objectives.index(_keys.RATING)
     pooled: dict[str, list[float]] = {}
     for t in trials:
-        if t.values is not None and len(t.values) == len(objectives) and _keys.PARAMS in t.user_attrs:
+        if t.values is not None and len(t.values) == len(objectives) and has(t, TrialParams):
             pooled.setdefault(_params_key(t), []).append(float(t.values[index]))
     return {key: {"mean": statistics.fmean(r), "stderr": statistics.stdev(r) / math.sqrt(len(r)) if len(r) > 1
                   else None, "n": len(r)} for key, r in pooled.items()}
@@ -87,8 +89,8 @@ def preset_entry(trial: optuna.trial.FrozenTrial, feedback: dict[str, Any],
     strategy, params, scores (with the preset service's listener feedback where ``feedback`` has the trial, and
     the pooled listener rating of its params where ``ratings`` has them), the audiocraft and transformers
     renderings, and ``validation``/``optimism`` where ``validation`` has the trial."""
-    params = DecodingParams.from_dict(trial.user_attrs[_keys.PARAMS])
-    scores = copy.deepcopy(trial.user_attrs[_keys.SCORES])  # entries must not share nested dicts
+    params = require(trial, TrialParams).params
+    scores = require(trial, TrialScores).to_dict()  # new dicts: entries must not share nested dicts
     if isinstance(scores.get("diversity"), (int, float)):  # recorded before diversity had a standard error
         scores["diversity"] = {"mean": float(scores["diversity"]), "stderr": None, "n": _prompt_count(trial)}
     if str(trial.number) in feedback:
@@ -108,7 +110,7 @@ def preset_entry(trial: optuna.trial.FrozenTrial, feedback: dict[str, Any],
 
 def _prompt_count(trial: optuna.trial.FrozenTrial) -> int:
     """The number of prompts a trial was evaluated on (its per-prompt scores), at least 1."""
-    return max(1, len(PromptScores.list_from_stored(trial.user_attrs.get(_keys.PER_PROMPT))))
+    return max(1, len((read(trial, PerPrompt) or PerPrompt()).rows))
 
 
 def baseline_entries(trials: list[optuna.trial.FrozenTrial], feedback: dict[str, Any],
@@ -117,8 +119,8 @@ def baseline_entries(trials: list[optuna.trial.FrozenTrial], feedback: dict[str,
     """The enqueued reference trials among ``trials`` (first of each label), as entries with ``feasible``."""
     baselines: dict[str, Any] = {}
     for t in trials:
-        label = t.user_attrs.get(_keys.BASELINE)
-        if label and label not in baselines and _keys.PARAMS in t.user_attrs:
+        label = stored.label if (stored := read(t, BaselineLabel)) is not None else None
+        if label and label not in baselines and has(t, TrialParams):
             entry = preset_entry(t, feedback, validation, ratings)
             baselines[label] = {**entry, "feasible": is_feasible(t.constraints)}
     return baselines
@@ -126,7 +128,7 @@ def baseline_entries(trials: list[optuna.trial.FrozenTrial], feedback: dict[str,
 
 def provenance(study: optuna.Study | PreferentialStudy, *, n_complete: int, n_feasible: int) -> dict[str, Any]:
     """The ``provenance`` block: tool and version, study name and the setup stored in its study spec."""
-    spec = study.user_attrs[_keys.STUDY_SPEC]
+    spec = require(study, StoredSpec).values
     return {
         "tool": DISTRIBUTION,
         "tool_version": tool_version(),
@@ -190,10 +192,10 @@ def build_presets(study: optuna.Study, *, genre: str, validation: dict[str, Any]
             f"study {study.study_name!r} has no completed, non-degenerate trial to export yet; run more trials.")
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     feasible = [t for t in complete if is_feasible(t.constraints)]
-    spec = study.user_attrs[_keys.STUDY_SPEC]
+    spec = require(study, StoredSpec).values
     objectives = list(spec.get("objectives", _keys.BASE_OBJECTIVES))
     directions = [d.name.lower() for d in study.directions]
-    feedback = ListenerFeedback.from_dict(study.user_attrs.get(_keys.LISTENER_FEEDBACK)).to_dict()
+    feedback = (read(study, ListenerFeedback) or ListenerFeedback()).to_dict()
     results = validation["results"] if validation else None
     malformed = {t.number for t in malformed_trials(study)}
     ratings = rating_summaries([t for t in complete if t.number not in malformed], objectives)

@@ -21,8 +21,10 @@ import optuna
 from scipy import stats
 
 from objectives import DecodingParams, Evaluation, registered
-from optimizer import _keys
+from optimizer._payloads import has, read, require, write
+from optimizer._record_payloads import TrialParams
 from optimizer._study_payloads import ValidationCache
+from optimizer._trial_payloads import BaselineLabel
 from optimizer.export._pareto import feasible_front
 
 __all__ = [
@@ -88,13 +90,13 @@ def candidates(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     """What is re-validated: the feasible search front, then the baseline trials (for comparison)."""
     front = feasible_front(study)
     numbers = {t.number for t in front}
-    baselines = [t for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-                 if t.user_attrs.get(_keys.BASELINE) and _keys.PARAMS in t.user_attrs and t.number not in numbers]
+    labelled = [(t, label) for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+                if (label := read(t, BaselineLabel)) and has(t, TrialParams) and t.number not in numbers]
     seen: set[str] = set()
     unique_baselines = []
-    for t in baselines:
-        if t.user_attrs[_keys.BASELINE] not in seen:
-            seen.add(t.user_attrs[_keys.BASELINE])
+    for t, label in labelled:
+        if label.label not in seen:
+            seen.add(label.label)
             unique_baselines.append(t)
     return front + unique_baselines
 
@@ -154,11 +156,11 @@ def validate_candidates(study: optuna.Study, trials: Sequence[optuna.trial.Froze
         [fad], feasible, constraints}}``, or ``{trial number: {"error": reason}}`` where the re-generation failed.
     """
     key = setup.key()
-    cache = ValidationCache.from_dict(study.user_attrs.get(_keys.VALIDATION))
+    cache = read(study, ValidationCache)
     results: dict[int, dict[str, Any]] = dict(cache.trials) if cache is not None and cache.key == key else {}
     missing = [t for t in trials if t.number not in results]
     if missing and evaluate is not None:
-        params = [DecodingParams.from_dict(t.user_attrs[_keys.PARAMS]) for t in missing]
+        params = [require(t, TrialParams).params for t in missing]
         for trial, outcome in zip(missing, evaluate(params), strict=True):
             if isinstance(outcome, BaseException):
                 results[trial.number] = {"error": f"{type(outcome).__name__}: {str(outcome)[:200]}"}
@@ -167,5 +169,5 @@ def validate_candidates(study: optuna.Study, trials: Sequence[optuna.trial.Froze
                     results[trial.number] = _summary(outcome)
                 except ValueError as exc:  # a NaN score
                     results[trial.number] = {"error": f"ValueError: {exc}"}
-        study.set_user_attr(_keys.VALIDATION, ValidationCache(key, setup.describe(), results).to_dict())
+        write(study, ValidationCache(key, setup.describe(), results))
     return {t.number: results[t.number] for t in trials if t.number in results}

@@ -12,9 +12,10 @@ from typing import Any
 
 import optuna
 
-from optimizer import _keys
 from optimizer._errors import EmptyStudyError
 from optimizer._outputs import replace_own_file, report_meta, report_study
+from optimizer._payloads import read
+from optimizer._study_payloads import StoredSpec
 from optimizer.report._document import MAX_REPORT_ENTRIES, read_presets_document, report_entries
 from optimizer.report._html import PAGE, Z95, confidence_interval, escape
 from optimizer.report._racing_section import racing_section
@@ -55,7 +56,7 @@ def build_report(study: optuna.Study, *, genre: str, document: Mapping[str, Any]
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not complete:
         raise EmptyStudyError(f"study {study.study_name!r} has no completed trial yet; run optimize first.")
-    spec = study.user_attrs.get(_keys.STUDY_SPEC, {})
+    spec = stored.values if (stored := read(study, StoredSpec)) is not None else {}
     names = list(study.metric_names or spec.get("objectives") or
                  [f"objective {i}" for i in range(len(study.directions))])
     directions = [d.name.lower() for d in study.directions]

@@ -12,8 +12,8 @@ import optuna
 
 from objectives import get_objective
 from objectives.scoring import is_feasible
-from optimizer import _keys
-from optimizer._trial_payloads import PromptScores
+from optimizer._payloads import read
+from optimizer._record_payloads import PerPrompt
 from optimizer.report._document import SCORES, chart_label
 from optimizer.report._html import (
     as_float,
@@ -184,7 +184,8 @@ def per_prompt_section(entries: list[tuple[str, str, dict[str, Any]]], trials: M
     labelled: list[tuple[str, dict[str, dict[str, float]]]] = []
     for name, _, entry in entries:
         trial = trials.get(entry["trial"])
-        stored = PromptScores.list_from_stored(trial.user_attrs.get(_keys.PER_PROMPT)) if trial is not None else []
+        per_prompt = read(trial, PerPrompt) if trial is not None else None
+        stored = per_prompt.rows if per_prompt is not None else []
         scores = {row.prompt: row.scores for row in stored}
         labelled.append((f"{name} (#{entry['trial']})", scores))
     for _, scores in labelled:  # prompts missing from the study spec still get a column

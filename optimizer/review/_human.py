@@ -22,6 +22,9 @@ from optuna_dashboard import ObjectiveUserAttrRef, SliderWidget, register_object
 
 from objectives import Evaluation, Evaluator
 from optimizer import _keys
+from optimizer._payloads import has, write
+from optimizer._record_payloads import ObjectiveValue
+from optimizer._trial_payloads import AwaitingRating
 from optimizer.search import (
     Batcher,
     Heartbeat,
@@ -75,7 +78,7 @@ def register_rating_form(study: optuna.Study, objectives: Sequence[str]) -> None
 def awaiting_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     """RUNNING trials that are evaluated and wait for a listener's rating, by number."""
     running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-    return sorted((t for t in running if _keys.AWAITING_RATING in t.user_attrs), key=lambda t: t.number)
+    return sorted((t for t in running if has(t, AwaitingRating)), key=lambda t: t.number)
 
 
 def offer_for_rating(trial: optuna.Trial, evaluation: Evaluation, *, objectives: Sequence[str],
@@ -100,9 +103,9 @@ def offer_for_rating(trial: optuna.Trial, evaluation: Evaluation, *, objectives:
     automatic = [o for o in objectives if o != _keys.RATING]
     values = record_evaluation(trial, evaluation, automatic)
     for name, value in zip(automatic, values, strict=True):
-        trial.set_user_attr(_keys.objective_attr(name), float(value))
+        write(trial, ObjectiveValue(name, float(value)))
     upload_trial_artifacts(trial, evaluation, artifact_store)
-    trial.set_user_attr(_keys.AWAITING_RATING, time.time())
+    write(trial, AwaitingRating(time.time()))
     return values
 
 

@@ -21,7 +21,9 @@ from optuna.artifacts import FileSystemArtifactStore
 from objectives import DecodingParams, Evaluation, Evaluator
 from optimizer import _keys
 from optimizer._errors import IncompatibleStudyError, MissingExtraError
-from optimizer._study_payloads import PairwiseSetup
+from optimizer._payloads import has, read, require, write
+from optimizer._study_payloads import PairwiseSetup, StoredSpec
+from optimizer._trial_payloads import PairwiseClip
 from optimizer.review._pairwise_sampler import ResettingPreferentialSampler
 from optimizer.search import (
     Batcher,
@@ -101,7 +103,7 @@ def load_or_create_pairwise_study(storage: optuna.storages.BaseStorage, name: st
 
     existing = _find(storage, name)
     n_generate = compare or DEFAULT_COMPARE
-    if existing is not None and (setup := PairwiseSetup.from_dict(existing.user_attrs.get(_keys.PAIRWISE))):
+    if existing is not None and (setup := read(existing, PairwiseSetup)):
         stored = setup.compare
         if compare is not None and compare != stored:
             raise IncompatibleStudyError(name, "compare", stored, compare,
@@ -116,13 +118,13 @@ def load_or_create_pairwise_study(storage: optuna.storages.BaseStorage, name: st
         raise IncompatibleStudyError(name, "kind", "multi-objective", "pairwise",
                                      f"study {name!r} exists and is not a pairwise study ({exc}); a pairwise study "
                                      "needs another name.") from None
-    created = _keys.STUDY_SPEC not in study.user_attrs
+    created = not has(study, StoredSpec)
     if created:
-        study.set_user_attr(_keys.STUDY_SPEC, spec.to_dict())
-        study.set_user_attr(_keys.PAIRWISE, PairwiseSetup(n_generate, CLIP["prompt"], CLIP["replicate"]).to_dict())
+        write(study, StoredSpec(spec.to_dict()))
+        write(study, PairwiseSetup(n_generate, CLIP["prompt"], CLIP["replicate"]))
         register_preference_feedback_component(study, "artifact", artifact_key=_keys.PAIRWISE_CLIP)
     else:
-        check_same_setup(name, study.user_attrs[_keys.STUDY_SPEC], spec)
+        check_same_setup(name, require(study, StoredSpec).values, spec)
     return study, created
 
 
@@ -168,7 +170,7 @@ def progress(study: PreferentialStudy, target: int) -> PairwiseProgress:
     trials = study.get_trials(deepcopy=False)
     compared = sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
     waiting = sum(t.state in (optuna.trial.TrialState.RUNNING, optuna.trial.TrialState.COMPLETE)
-                  and _keys.PAIRWISE_CLIP in t.user_attrs and t.number not in worse for t in trials)
+                  and has(t, PairwiseClip) and t.number not in worse for t in trials)
     return PairwiseProgress(compared=compared, target=target, waiting=waiting, preferences=len(preferences))
 
 
@@ -182,7 +184,7 @@ def fail_unready_trials(study: PreferentialStudy, storage: optuna.storages.BaseS
     plain = optuna.load_study(study_name=study.study_name, storage=storage, sampler=optuna.samplers.RandomSampler())
     failed = []
     for t in plain.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        if _keys.PAIRWISE_CLIP not in t.user_attrs:
+        if not has(t, PairwiseClip):
             fail_trial(plain, t, "interrupted: the run stopped before its clip was ready")
             failed.append(t.number)
     return failed
@@ -272,7 +274,7 @@ class PairwisePolicy:
     def record(self, trial: optuna.Trial, evaluation: Evaluation) -> None:
         record_evaluation(trial, evaluation)
         clip_id = upload_trial_artifacts(trial, evaluation, self.artifact_store, clip_indices=[self.clip_index])[0]
-        trial.set_user_attr(_keys.PAIRWISE_CLIP, clip_id)  # last: the trial is now ready
+        write(trial, PairwiseClip(clip_id))  # last: the trial is now ready
         return None  # the listener's comparisons complete it
 
     def settled(self, trial: optuna.Trial, evaluation: Evaluation, frozen: optuna.trial.FrozenTrial | None) -> None:
@@ -280,7 +282,7 @@ class PairwisePolicy:
         self.on_generated(trial, evaluation.params)
 
     def handed_over(self, trials: Sequence[optuna.Trial]) -> set[int]:
-        return {t.number for t in trials if _keys.PAIRWISE_CLIP in t.user_attrs}
+        return {t.number for t in trials if has(t, PairwiseClip)}
 
 
 def _clip_index(evaluator: Evaluator) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 import optuna
 from optuna_dashboard import get_note, save_note
 
-from optimizer import _keys
+from optimizer._payloads import read, write
 from optimizer._study_payloads import PresetMarks
 
 __all__ = ["STUDY_NOTE_BEGIN", "STUDY_NOTE_END", "TRIAL_NOTE_PREFIX", "mark_presets", "preset_trials"]
@@ -58,7 +58,7 @@ def mark_presets(study: optuna.Study, document: dict[str, Any], path: Path) -> l
         The numbers of the marked trials, sorted.
     """
     marks = preset_trials(document)
-    stored = PresetMarks.from_dict(study.user_attrs.get(_keys.PRESET_MARKS))
+    stored = read(study, PresetMarks)
     previous = stored.presets if stored is not None else {}
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
     for number in sorted({*marks, *(int(n) for n in previous.values())}):
@@ -71,9 +71,8 @@ def mark_presets(study: optuna.Study, document: dict[str, Any], path: Path) -> l
                 body = f"{line}\n\n{body}" if body else line
             save_note(handle, body)
     save_note(study, _with_study_section(get_note(study), _study_section(document, path)))
-    study.set_user_attr(_keys.PRESET_MARKS, PresetMarks(
-        file=str(path), generated_at=document["generated_at"],
-        presets={name: int(entry["trial"]) for name, entry in document["presets"].items()}).to_dict())
+    write(study, PresetMarks(file=str(path), generated_at=document["generated_at"],
+                             presets={name: int(entry["trial"]) for name, entry in document["presets"].items()}))
     return sorted(marks)
 
 

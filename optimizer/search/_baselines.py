@@ -12,7 +12,7 @@ import optuna
 from optuna.trial import TrialState
 
 from objectives import DecodingParams
-from optimizer import _keys
+from optimizer._payloads import read, user_attrs_of
 from optimizer._trial_payloads import BaselineLabel, Failure, RetryOf
 from optimizer.search._space import SearchSpace
 
@@ -43,7 +43,7 @@ def enqueue_references(study: optuna.Study, space: SearchSpace, baseline: Decodi
             fixed = space.trial_params(params)
         except ValueError:
             continue  # outside a genre's narrowed space: not a configuration this study can express
-        study.enqueue_trial(fixed, user_attrs={_keys.BASELINE: label}, skip_if_exists=True)
+        study.enqueue_trial(fixed, user_attrs=user_attrs_of(BaselineLabel(label)), skip_if_exists=True)
         enqueued.append(label)
     return enqueued
 
@@ -60,24 +60,23 @@ def requeue_lost_baselines(study: optuna.Study) -> list[str]:
         The labels enqueued.
     """
     trials = study.get_trials(deepcopy=False)
-    retried = {retry.trial for t in trials if (retry := RetryOf.from_dict(t.user_attrs.get(_keys.RETRY_OF)))}
+    retried = {retry.trial for t in trials if (retry := read(t, RetryOf))}
     by_label: dict[str, list[optuna.trial.FrozenTrial]] = {}
     for t in trials:
-        if (baseline := BaselineLabel.from_stored(t.user_attrs.get(_keys.BASELINE))) is not None:
+        if (baseline := read(t, BaselineLabel)) is not None:
             by_label.setdefault(baseline.label, []).append(t)
     enqueued = []
     for label, own in by_label.items():
         if any(t.state in (TrialState.COMPLETE, TrialState.WAITING, TrialState.RUNNING) for t in own):
             continue
         last = max(own, key=lambda t: t.number)
-        failure = Failure.from_stored(last.user_attrs.get(_keys.FAILURE))
+        failure = read(last, Failure)
         reason = failure.reason if failure else ""
         if last.state != TrialState.FAIL or last.number in retried or not reason.startswith(RETRYABLE_FAILURES):
             continue
         fixed = last.system_attrs.get("fixed_params") or last.params
         if not fixed:
             continue
-        study.enqueue_trial(dict(fixed), user_attrs={
-            _keys.BASELINE: BaselineLabel(label).to_stored(), _keys.RETRY_OF: RetryOf(last.number, reason).to_dict()})
+        study.enqueue_trial(dict(fixed), user_attrs=user_attrs_of(BaselineLabel(label), RetryOf(last.number, reason)))
         enqueued.append(label)
     return enqueued

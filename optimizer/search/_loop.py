@@ -22,7 +22,8 @@ import optuna
 
 from objectives import DecodingParams, Evaluation, Evaluator
 from objectives.generation import is_out_of_memory, release_memory
-from optimizer import _keys
+from optimizer._payloads import has, write
+from optimizer._trial_payloads import BaselineLabel, Worker
 from optimizer.search._interrupts import raise_if_stopping, shielded
 from optimizer.search._racing import Stopped
 from optimizer.search._space import SearchSpace
@@ -171,7 +172,7 @@ def ask_trials(study: optuna.Study | PreferentialStudy, count: int, *, n_trials:
                 if trials and keep_asking is not None and not keep_asking():
                     break
                 trials.append(study.ask())
-                trials[-1].set_user_attr(_keys.WORKER, WORKER_ID)
+                write(trials[-1], Worker(WORKER_ID))
             if heartbeat is not None:
                 heartbeat.watch(trials)
     except KeyboardInterrupt:
@@ -206,7 +207,7 @@ def suggest_and_evaluate(trials: Sequence[optuna.Trial], space: SearchSpace, bat
             suggested.append((trial, exc))
     ready = [(t, p) for t, p in suggested if isinstance(p, DecodingParams)]
     # The reference trials are the presets' yardsticks: racing never stops them (the preset file names both).
-    stoppable = [_keys.BASELINE not in t.user_attrs for t, _ in ready]
+    stoppable = [not has(t, BaselineLabel) for t, _ in ready]
     results = dict(zip([t.number for t, _ in ready],
                        batch.evaluate([p for _, p in ready], on_step=on_step, stoppable=stoppable), strict=True))
     return [(trial, params if isinstance(params, BaseException) else results[trial.number])

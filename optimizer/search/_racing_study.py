@@ -25,8 +25,9 @@ import numpy as np
 import optuna
 
 from objectives.scoring import is_feasible
-from optimizer import _keys
-from optimizer._trial_payloads import PromptScores, RacingStop, StoredScore
+from optimizer._payloads import read, write
+from optimizer._record_payloads import PerPrompt
+from optimizer._trial_payloads import RacingStop, StoredScore
 from optimizer.search._racing import Samples, Verdict
 
 __all__ = ["count_finished", "race_front", "stop_trial", "stopped_trials"]
@@ -44,10 +45,11 @@ def race_front(study: optuna.Study, objectives: Sequence[str], prompts: int) -> 
     """
     rows = []
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
-        if not is_feasible(trial.constraints or {}) or _keys.PER_PROMPT not in trial.user_attrs:
+        per_prompt = read(trial, PerPrompt)
+        if not is_feasible(trial.constraints or {}) or per_prompt is None:
             continue
         values = np.full((prompts, len(objectives)), math.nan)
-        for p, row in enumerate(PromptScores.list_from_stored(trial.user_attrs[_keys.PER_PROMPT])[:prompts]):
+        for p, row in enumerate(per_prompt.rows[:prompts]):
             for j, name in enumerate(objectives):
                 values[p, j] = row.scores.get(name, math.nan)
         rows.append(values)
@@ -76,7 +78,7 @@ def stop_trial(trial: optuna.Trial, *, verdict: Verdict, stage: int, stages: int
     clips = max((len(values) for values, _ in samples.values()), default=0)
     payload = RacingStop(verdict=verdict.value, stage=stage, stages=stages, clips=clips, clips_full=clips_full,
                          level=level, scores=scores, constraints=dict(constraints))
-    trial.set_user_attr(_keys.RACING, payload.to_dict())
+    write(trial, payload)
     for name, value in constraints.items():
         trial.set_constraint(name, value)
     return trial.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
@@ -86,7 +88,7 @@ def stopped_trials(study: optuna.Study) -> list[tuple[optuna.trial.FrozenTrial, 
     """The trials racing stopped, with their payloads, in number order."""
     out = []
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.PRUNED,)):
-        payload = RacingStop.from_dict(trial.user_attrs.get(_keys.RACING))
+        payload = read(trial, RacingStop)
         if payload is not None:
             out.append((trial, payload))
     return out

@@ -19,7 +19,9 @@ from optuna.artifacts import FileSystemArtifactStore
 
 from objectives import Evaluation, Evaluator, diagnostics, get_objective, registered
 from optimizer import _keys
-from optimizer._trial_payloads import Degeneracy, Timing
+from optimizer._payloads import write
+from optimizer._record_payloads import PerPrompt, TrialParams
+from optimizer._trial_payloads import Degeneracy, PromptScores, Timing, TrialScores
 from optimizer.search._artifacts import upload_trial_artifacts
 from optimizer.search._baselines import enqueue_references, requeue_lost_baselines
 from optimizer.search._loop import (
@@ -101,15 +103,15 @@ def record_evaluation(trial: optuna.Trial, evaluation: Evaluation,
     values = objective_values(evaluation, objectives)
     if not all(math.isfinite(v) for v in values):
         raise ValueError(f"non-finite objective values {values}")
-    trial.set_user_attr(_keys.PARAMS, evaluation.params.to_dict())
+    write(trial, TrialParams.of(evaluation.params))
     # every objective, then every recorded-only diagnostic (raw and token repetition, stereo image, continuity)
     scores = ({o.name: o.stored(evaluation) for o in registered()}
               | {d.name: d.stored(evaluation) for d in diagnostics()})
     scores = {name: score for name, score in scores.items() if score is not None}
-    trial.set_user_attr(_keys.SCORES, scores)
-    trial.set_user_attr(_keys.PER_PROMPT, evaluation.per_prompt())
-    trial.set_user_attr(_keys.DEGENERACY, Degeneracy(evaluation.constraints, evaluation.feasible).to_dict())
-    trial.set_user_attr(_keys.TIMING, Timing(evaluation.generation_seconds, evaluation.scoring_seconds).to_dict())
+    write(trial, TrialScores.from_dict(scores))
+    write(trial, PerPrompt(PromptScores.list_from_stored(evaluation.per_prompt())))
+    write(trial, Degeneracy(evaluation.constraints, evaluation.feasible))
+    write(trial, Timing(evaluation.generation_seconds, evaluation.scoring_seconds))
     for name, value in evaluation.constraints.items():
         trial.set_constraint(name, value)
     return values
@@ -237,7 +239,7 @@ class SearchPolicy:
     def stopped(self, trial: optuna.Trial, stop: Stopped) -> None:
         """A trial racing stopped, before it is told PRUNED: its configuration, clips so far and a note that says
         it was stopped (not failed)."""
-        trial.set_user_attr(_keys.PARAMS, stop.evaluation.params.to_dict())
+        write(trial, TrialParams.of(stop.evaluation.params))
         if self.save_audio is not None:
             _save_clips(self.save_audio, trial.number, stop.evaluation)
         if self.artifact_store is not None:

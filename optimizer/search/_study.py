@@ -11,6 +11,8 @@ import optuna
 from objectives import fixed_objectives, get_objective, objective_names
 from optimizer import _keys
 from optimizer._errors import IncompatibleStudyError, StorageError, StudyNotFoundError
+from optimizer._payloads import has, read, write
+from optimizer._study_payloads import PairwiseSetup, StoredSpec
 from optimizer.search._storage_spec import open_error, parse_storage
 
 __all__ = [
@@ -250,12 +252,12 @@ def load_or_create_study(
     """
     study = optuna.create_study(storage=storage, study_name=name, directions=spec.directions,
                                 sampler=sampler, load_if_exists=True)  # another worker may create it first
-    created = _keys.STUDY_SPEC not in study.user_attrs
+    created = not has(study, StoredSpec)
     if created:
         if [d.name.lower() for d in study.directions] != spec.directions:
             raise _other_objectives(study, spec)
         study.set_metric_names(list(spec.objectives))
-        study.set_user_attr(_keys.STUDY_SPEC, spec.to_dict())  # identical if two new workers race here
+        write(study, StoredSpec(spec.to_dict()))  # identical if two new workers race here
     else:
         check_compatible(study, spec)
     return study, created
@@ -266,8 +268,8 @@ def check_compatible(study: optuna.Study, spec: StudySpec) -> None:
 
     A study another worker has just created, with our directions, no trials and no spec yet, passes.
     """
-    stored = study.user_attrs.get(_keys.STUDY_SPEC)
-    if _keys.PAIRWISE in study.user_attrs:
+    stored = spec_doc.values if (spec_doc := read(study, StoredSpec)) is not None else None
+    if has(study, PairwiseSetup):
         raise IncompatibleStudyError(study.study_name, "kind", "pairwise", "multi-objective",
                                      f"study {study.study_name!r} is a pairwise study (a listener's choices, not "
                                      f"CLAP scores); a study scored by CLAP needs another name.")

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 import optuna
 
-from optimizer import _keys
+from optimizer._payloads import write, write_by_id
+from optimizer._trial_payloads import Failure
 
 if TYPE_CHECKING:
     from optuna_dashboard.preferential import PreferentialStudy
@@ -49,10 +50,10 @@ def fail_trial(study: optuna.Study | PreferentialStudy, trial: optuna.Trial | op
         RuntimeError: the trial is already finished (Optuna's ``UpdateFinishedTrialError``).
     """
     if isinstance(trial, optuna.Trial):
-        trial.set_user_attr(_keys.FAILURE, reason)
+        write(trial, Failure(reason))
         trial.study.tell(trial, state=optuna.trial.TrialState.FAIL)
         return
-    study._storage.set_trial_user_attr(trial._trial_id, _keys.FAILURE, reason)
+    write_by_id(study._storage, trial._trial_id, Failure(reason))
     study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
 
 

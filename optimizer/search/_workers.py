@@ -19,8 +19,8 @@ from datetime import datetime
 import optuna
 from optuna.trial import TrialState
 
-from optimizer import _keys
-from optimizer._trial_payloads import HeartbeatTime, RacingStop, RetryOf
+from optimizer._payloads import has, read, user_attrs_of, write
+from optimizer._trial_payloads import AwaitingRating, BaselineLabel, HeartbeatTime, RacingStop, RetryOf, Worker
 from optimizer.search._interrupts import shielded
 from optimizer.search._trials import fail_trial
 
@@ -82,13 +82,13 @@ class Heartbeat:
         now = time.time()
         for trial in trials:
             try:
-                trial.set_user_attr(_keys.HEARTBEAT, now)
+                write(trial, HeartbeatTime(now))
             except Exception as exc:
                 self.last_error = exc
 
 
 def _last_sign_of_life(trial: optuna.trial.FrozenTrial) -> float:
-    beat = HeartbeatTime.from_stored(trial.user_attrs.get(_keys.HEARTBEAT))
+    beat = read(trial, HeartbeatTime)
     if beat is not None:
         return beat.time
     start = trial.datetime_start
@@ -112,12 +112,12 @@ def recover_stale_trials(study: optuna.Study, *, grace: float) -> list[int]:
     now = time.time()
     failed = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if _keys.AWAITING_RATING in trial.user_attrs:
+        if has(trial, AwaitingRating):
             continue  # evaluated, waiting for a listener (``--human``): no worker beats for it, none needs to
         silent = now - _last_sign_of_life(trial)
         if silent <= grace:
             continue
-        worker = trial.user_attrs.get(_keys.WORKER, "unknown")
+        worker = stored.id if (stored := read(trial, Worker)) is not None else "unknown"
         reason = f"stale: no heartbeat for {silent:.0f} s from worker {worker} (killed, or its machine was lost)"
         with shielded():  # failed and re-enqueued together, or neither
             try:
@@ -127,20 +127,18 @@ def recover_stale_trials(study: optuna.Study, *, grace: float) -> list[int]:
             failed.append(trial.number)
             # A reference killed before its parameters were drawn still has its enqueued (fixed) parameters.
             params = dict(trial.params) or dict(trial.system_attrs.get("fixed_params") or {})
-            if _keys.RETRY_OF not in trial.user_attrs and params:
-                study.enqueue_trial(params, user_attrs={
-                    _keys.RETRY_OF: RetryOf(trial.number, f"no heartbeat for {silent:.0f} s").to_dict(),
-                    **({_keys.BASELINE: trial.user_attrs[_keys.BASELINE]} if _keys.BASELINE in trial.user_attrs
-                       else {}),
-                })
+            if not has(trial, RetryOf) and params:
+                label = read(trial, BaselineLabel)
+                study.enqueue_trial(params, user_attrs=user_attrs_of(
+                    RetryOf(trial.number, f"no heartbeat for {silent:.0f} s"), *([label] if label else [])))
     return failed
 
 
 def _counts(study: optuna.Study) -> tuple[int, list[int]]:
     """Finished trials (COMPLETE and racing-stopped) and the numbers of the RUNNING ones."""
     trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING, TrialState.PRUNED))
-    complete = sum(t.state == TrialState.COMPLETE or (t.state == TrialState.PRUNED and RacingStop.from_dict(
-        t.user_attrs.get(_keys.RACING)) is not None) for t in trials)
+    complete = sum(t.state == TrialState.COMPLETE or (t.state == TrialState.PRUNED and read(t, RacingStop) is not None)
+                   for t in trials)
     running = sorted(t.number for t in trials if t.state == TrialState.RUNNING)
     return complete, running
 
@@ -182,4 +180,4 @@ def running_trials_of_this_worker(study: optuna.Study) -> list[int]:
     rating: what an interrupted run must not leave behind."""
     running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     return [t.number for t in running
-            if t.user_attrs.get(_keys.WORKER) == WORKER_ID and _keys.AWAITING_RATING not in t.user_attrs]
+            if read(t, Worker) == Worker(WORKER_ID) and not has(t, AwaitingRating)]

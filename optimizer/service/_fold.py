@@ -5,7 +5,7 @@ from __future__ import annotations
 import optuna
 import sqlalchemy as sa
 
-from optimizer import _keys
+from optimizer._payloads import write
 from optimizer._study_payloads import ListenerFeedback
 from optimizer._trial_payloads import StoredScore
 from optimizer.service._store import FeedbackStore, serves
@@ -41,5 +41,5 @@ def fold_feedback(study: optuna.Study, storage_url: str, *, genre: str) -> int:
     finally:
         store.engine.dispose()
     if learned.by_trial:
-        study.set_user_attr(_keys.LISTENER_FEEDBACK, learned.to_dict())
+        write(study, learned)
     return len(learned.by_trial)
