@@ -68,7 +68,7 @@ def _run(args: argparse.Namespace) -> Path:
     from optimizer.search import load_genre, load_genre_file
 
     genre = (load_genre_file(args.genre_file) if args.genre_file else load_genre(args.genre)).name
-    from optimizer.cli._outputs import find_presets, report_path
+    from optimizer.run import find_presets, report_path
     from optimizer.search import default_study_name
 
     name = args.study_name or default_study_name(genre, args.model)

@@ -20,8 +20,8 @@ from optimizer import (
     run_trials,
     write_presets,
 )
-from optimizer.cli._console import front_table
 from optimizer.export._validation import ValidationSetup, validate_candidates
+from optimizer.run._console import front_table
 
 _NOT_OBJECTIVES = {"raw_repetition", "token_repetition", "listener_feedback", "stereo_image", "continuity"}
 """Score keys the preset schema names that are recorded but never optimised."""
