@@ -207,3 +207,31 @@ def test_every_package_face_exports_the_names_in_its_all():
     missing = {name: [n for n in module.__all__ if not hasattr(module, n)]
                for name in sorted(faces) if (module := importlib.import_module(name))}
     assert {name: names for name, names in missing.items() if names} == {}
+
+
+def test_no_argparse_or_namespace_outside_the_command_line():
+    """argparse lives only in ``optimizer/cli`` (issue 19): everything below it takes typed options
+    (``optimizer.run.RunOptions``), so no other module imports argparse or names ``argparse.Namespace`` or a bare
+    ``Namespace`` in an annotation."""
+    found = []
+    for name, path in sorted(_modules().items()):
+        if name == "optimizer.cli" or name.startswith("optimizer.cli.") or name.startswith("studies"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "argparse" for a in node.names):
+                found.append(f"{name}: import argparse")
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "argparse":
+                found.append(f"{name}: from argparse import ...")
+            annotations = []
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                arguments = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs,
+                             *filter(None, (node.args.vararg, node.args.kwarg))]
+                annotations = [a.annotation for a in arguments if a.annotation is not None]
+                annotations += [node.returns] if node.returns is not None else []
+            elif isinstance(node, ast.AnnAssign):
+                annotations = [node.annotation]
+            for annotation in annotations:
+                text = ast.unparse(annotation)
+                if "Namespace" in text:
+                    found.append(f"{name}:{annotation.lineno}: annotation {text}")
+    assert not found, f"argparse outside optimizer/cli: {found}"

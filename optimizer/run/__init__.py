@@ -14,6 +14,7 @@ if TYPE_CHECKING:
         check_melody_model,
         load_conditioning,
         melody_model,
+        read_continuations,
         read_melodies,
         spec_conditioning,
     )
@@ -72,6 +73,7 @@ __all__ = [
     "preset_path",
     "quiet_libraries",
     "rating_progress",
+    "read_continuations",
     "read_melodies",
     "report_failures",
     "report_path",
@@ -100,6 +102,7 @@ _LAZY = {
     "check_melody_model": "optimizer.run._conditioning",
     "load_conditioning": "optimizer.run._conditioning",
     "melody_model": "optimizer.run._conditioning",
+    "read_continuations": "optimizer.run._conditioning",
     "read_melodies": "optimizer.run._conditioning",
     "spec_conditioning": "optimizer.run._conditioning",
     "Setup": "optimizer.run._setup",
