@@ -214,13 +214,6 @@ def test_every_package_face_exports_the_names_in_its_all():
 # ``set_trial_user_attr``/``set_study_user_attr`` or an ``enqueue_trial(user_attrs=...)`` dict).
 PAYLOAD_MODULES = {"optimizer/_payloads.py", "optimizer/_trial_payloads.py", "optimizer/_study_payloads.py",
                    "optimizer/_record_payloads.py"}
-RAW_PAYLOAD_ALLOWANCE = {  # the coordinator removes this at merge, once optimizer/cli/ reads typed (issue 19)
-    "optimizer/cli/_console.py": 2,
-    "optimizer/cli/_export.py": 3,
-    "optimizer/cli/_outputs.py": 2,
-    "optimizer/cli/_pairwise.py": 4,
-    "optimizer/cli/_report.py": 1,
-}
 _SETTERS = {"set_user_attr", "set_trial_user_attr", "set_study_user_attr"}
 
 
@@ -272,9 +265,8 @@ def test_payloads_are_read_and_written_only_through_their_typed_forms():
             rel = path.relative_to(CODE_ROOT).as_posix()
             if rel not in PAYLOAD_MODULES and (lines := raw_payload_accesses(path, names)):
                 found[rel] = lines
-    over = {rel: lines for rel, lines in found.items() if len(lines) > RAW_PAYLOAD_ALLOWANCE.get(rel, 0)}
-    assert over == {}, ("read or write these through optimizer._payloads (read/has/require/write/user_attrs_of) and "
-                        f"the payload classes, not by key: {over}")
+    assert found == {}, ("read or write these through optimizer._payloads (read/has/require/write/user_attrs_of) and "
+                        f"the payload classes, not by key: {found}")
 
 
 def test_the_raw_payload_check_finds_each_form(tmp_path):
@@ -289,3 +281,31 @@ def test_the_raw_payload_check_finds_each_form(tmp_path):
                       "e = s.user_attrs.get(STUDY_SPEC)\n"
                       "f = t.user_attrs.get('note')\n", encoding="utf-8")
     assert raw_payload_accesses(source, {"STUDY_SPEC"}) == [2, 3, 4, 5, 6, 7, 8]
+
+
+def test_no_argparse_or_namespace_outside_the_command_line():
+    """argparse lives only in ``optimizer/cli`` (issue 19): everything below it takes typed options
+    (``optimizer.run.RunOptions``), so no other module imports argparse or names ``argparse.Namespace`` or a bare
+    ``Namespace`` in an annotation."""
+    found = []
+    for name, path in sorted(_modules().items()):
+        if name == "optimizer.cli" or name.startswith("optimizer.cli.") or name.startswith("studies"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "argparse" for a in node.names):
+                found.append(f"{name}: import argparse")
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "argparse":
+                found.append(f"{name}: from argparse import ...")
+            annotations = []
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                arguments = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs,
+                             *filter(None, (node.args.vararg, node.args.kwarg))]
+                annotations = [a.annotation for a in arguments if a.annotation is not None]
+                annotations += [node.returns] if node.returns is not None else []
+            elif isinstance(node, ast.AnnAssign):
+                annotations = [node.annotation]
+            for annotation in annotations:
+                text = ast.unparse(annotation)
+                if "Namespace" in text:
+                    found.append(f"{name}:{annotation.lineno}: annotation {text}")
+    assert not found, f"argparse outside optimizer/cli: {found}"

@@ -3,18 +3,17 @@
 
 from __future__ import annotations
 
-import argparse
 import socket
 
 from rich.console import Console
 
 from optimizer._errors import UsageError
-from optimizer.cli._resources import artifact_dir, artifact_store
+from optimizer.run import RunOptions, artifact_dir, artifact_store
 
 __all__ = ["bind_dashboard", "run_dashboard"]
 
 
-def run_dashboard(args: argparse.Namespace, console: Console) -> int:
+def run_dashboard(opts: RunOptions, console: Console) -> int:
     """Serve optuna-dashboard for ``--storage`` and the artifact folder until Ctrl-C.
 
     The address is bound first, so a host that does not resolve or a port in use is refused before anything is
@@ -24,18 +23,18 @@ def run_dashboard(args: argparse.Namespace, console: Console) -> int:
 
     from optimizer.search import open_storage, parse_storage
 
-    spec = parse_storage(args.storage)
+    spec = parse_storage(opts.storage)
     if spec.file is not None and not spec.file.exists():
         raise UsageError(f"no storage at {spec.display!r}: run the search first.")
-    if not 0 < args.port < 65536:
-        raise UsageError(f"--port must be in 1-65535 but got {args.port}.")
-    with bind_dashboard(args) as server:
-        storage = open_storage(args.storage)
-        store = artifact_store(args)
-        console.print(f"optuna-dashboard for {spec.display} (artifacts in {artifact_dir(args)}): "
+    if not 0 < opts.port < 65536:
+        raise UsageError(f"--port must be in 1-65535 but got {opts.port}.")
+    with bind_dashboard(opts) as server:
+        storage = open_storage(opts.storage)
+        store = artifact_store(opts)
+        console.print(f"optuna-dashboard for {spec.display} (artifacts in {artifact_dir(opts)}): "
                       f"{server.url}/  (Ctrl-C stops it)")
-        if args.host not in ("127.0.0.1", "localhost", "::1"):
-            console.print(f"[yellow]Listening on {args.host}: reachable from other machines.[/yellow]")
+        if opts.host not in ("127.0.0.1", "localhost", "::1"):
+            console.print(f"[yellow]Listening on {opts.host}: reachable from other machines.[/yellow]")
         server.serve(storage=storage, artifact_store=store)
         try:
             while True:
@@ -44,14 +43,14 @@ def run_dashboard(args: argparse.Namespace, console: Console) -> int:
             return 0
 
 
-def bind_dashboard(args: argparse.Namespace):
+def bind_dashboard(opts: RunOptions):
     """The port of ``--human --dashboard``, bound before anything is loaded or written (a port in use is a usage
     error); the run serves the dashboard on it once the study is open."""
     from optimizer.review import BackgroundDashboard
 
     try:
-        return BackgroundDashboard(host=args.host, port=args.port)
+        return BackgroundDashboard(host=opts.host, port=opts.port)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         fix = "pass another --host" if isinstance(exc, socket.gaierror) else "pass another --port"
-        raise UsageError(f"cannot serve the dashboard on {args.host}:{args.port}: {reason}; {fix}.") from None
+        raise UsageError(f"cannot serve the dashboard on {opts.host}:{opts.port}: {reason}; {fix}.") from None

@@ -16,16 +16,10 @@ from typing import Any
 from optimizer._errors import EXIT_USAGE, UsageError
 from optimizer.cli._argparser import OneLineArgumentParser
 from optimizer.cli._argtypes import seed_arg
-from optimizer.cli._conditioning import (
-    add_melody_argument,
-    check_melody_model,
-    read_continuations,
-    read_melodies,
-    spec_conditioning,
-)
+from optimizer.cli._conditioning import add_melody_argument, read_melodies, spec_conditioning
 from optimizer.cli._errors import one_line
-from optimizer.cli._models import check_backend_runs_model
 from optimizer.cli._warnings import quiet_library_warnings
+from optimizer.run import check_backend_runs_model, check_melody_model, read_continuations
 
 __all__ = ["main"]
 
@@ -103,14 +97,14 @@ def _run(args: argparse.Namespace) -> int:
 
     from objectives import load_generator
     from objectives.generation import ModelLoadError, resolve_device
-    from optimizer.cli._models import quiet_libraries
+    from optimizer.run import quiet_libraries
 
     quiet_libraries()
     try:
         generator = load_generator(model_name, backend=args.backend, device=resolve_device(args.device), max_batch=1)
     except (ModelLoadError, ValueError) as exc:
         raise UsageError(one_line(exc)) from None
-    check_melody_model(args, generator)
+    check_melody_model(model_name, melodies, generator)
     clip = generator.generate([preset.params.apply_suffix(args.prompt)], [preset.params], [args.seed],
                               duration=args.duration, melodies=melodies[:1] if melodies else None,
                               audio_prompts=audio_prompts)

@@ -3,7 +3,6 @@ with ``--dashboard``), then validate and export like the search."""
 
 from __future__ import annotations
 
-import argparse
 from contextlib import nullcontext
 
 import optuna
@@ -11,35 +10,40 @@ from optuna.artifacts import FileSystemArtifactStore
 from rich.console import Console
 
 from objectives import Evaluator
-from optimizer.cli._export import validate_and_export
-from optimizer.cli._resources import artifact_dir, resume_command
-from optimizer.cli._search import open_run, report_failures
-from optimizer.cli._setup import Setup
+from optimizer.run import (
+    RunOptions,
+    Setup,
+    artifact_dir,
+    open_run,
+    report_failures,
+    resume_command,
+    validate_and_export,
+)
 from optimizer.search import SearchSpace, StudySpec
 
 __all__ = ["run_human", "run_human_mode"]
 
 
-def run_human_mode(args: argparse.Namespace, setup: Setup, console: Console) -> int:
+def run_human_mode(opts: RunOptions, setup: Setup, console: Console) -> int:
     """Run (or resume) the rated study until it holds ``--trials`` rated trials, then export; the exit code."""
     bound: list = []
-    if args.dashboard:
+    if opts.dashboard:
         from optimizer.cli._dashboard import bind_dashboard
 
-        run = open_run(args, setup, console, before_load=lambda: bound.append(bind_dashboard(args)))
+        run = open_run(opts, setup, console, before_load=lambda: bound.append(bind_dashboard(opts)))
     else:
-        run = open_run(args, setup, console)
+        run = open_run(opts, setup, console)
     assert run.artifact_store is not None  # --human --no-artifacts is refused in optimizer.cli._pairings
-    code = run_human(args, console, storage=run.storage, study=run.study, evaluator=run.evaluator,
+    code = run_human(opts, console, storage=run.storage, study=run.study, evaluator=run.evaluator,
                      space=setup.genre.search_space, spec=setup.spec, batch_trials=run.batch_trials,
                      artifact_store=run.artifact_store, dashboard=bound[0] if bound else None)
     if code is not None:
         return code
-    return validate_and_export(run.study, setup, args, console, models=run.models, batch_trials=run.batch_trials,
+    return validate_and_export(run.study, setup, opts, console, models=run.models, batch_trials=run.batch_trials,
                                reference=run.reference)
 
 
-def run_human(args: argparse.Namespace, console: Console, *, storage: optuna.storages.BaseStorage,
+def run_human(opts: RunOptions, console: Console, *, storage: optuna.storages.BaseStorage,
               study: optuna.Study, evaluator: Evaluator,
               space: SearchSpace, spec: StudySpec, batch_trials: int, artifact_store: FileSystemArtifactStore,
               dashboard=None) -> int | None:
@@ -50,8 +54,8 @@ def run_human(args: argparse.Namespace, console: Console, *, storage: optuna.sto
         None once the study holds ``--trials`` rated trials (the caller exports the presets), else the exit
         code: 1 after repeated failures, 130 on Ctrl-C (trials awaiting a rating stay open for the next run).
     """
-    from optimizer.cli._console import rating_progress
     from optimizer.review import awaiting_trials, dashboard_command, register_rating_form, run_rated_trials
+    from optimizer.run import rating_progress
     from optimizer.search import count_complete, open_storage
 
     register_rating_form(study, spec.objectives)
@@ -59,22 +63,22 @@ def run_human(args: argparse.Namespace, console: Console, *, storage: optuna.sto
     if dashboard is not None:
         where = f"{dashboard.url}/dashboard/studies/{study_id}"
     else:
-        where = "the dashboard: " + dashboard_command(args.storage, artifact_dir(args))
+        where = "the dashboard: " + dashboard_command(opts.storage, artifact_dir(opts))
     waiting = len(awaiting_trials(study))
     if waiting:
         console.print(f"{waiting} trial(s) from an earlier run await a rating; they are not generated again.")
     console.print(f"Rate each trial's clips 1-10 in the trial page's form at {where}")
     with dashboard if dashboard is not None else nullcontext():
         if dashboard is not None:
-            dashboard.serve(storage=open_storage(args.storage), artifact_store=artifact_store)
-            if args.host not in ("127.0.0.1", "localhost", "::1"):
-                console.print(f"[yellow]The dashboard listens on {args.host}: reachable from other machines.[/yellow]")
+            dashboard.serve(storage=open_storage(opts.storage), artifact_store=artifact_store)
+            if opts.host not in ("127.0.0.1", "localhost", "::1"):
+                console.print(f"[yellow]The dashboard listens on {opts.host}: reachable from other machines.[/yellow]")
         try:
-            with rating_progress(console, done=count_complete(study), target=args.trials, where=where) as hooks:
-                summary = run_rated_trials(study, evaluator=evaluator, space=space, n_trials=args.trials,
-                                           pending=args.pending, artifact_store=artifact_store,
+            with rating_progress(console, done=count_complete(study), target=opts.trials, where=where) as hooks:
+                summary = run_rated_trials(study, evaluator=evaluator, space=space, n_trials=opts.trials,
+                                           pending=opts.pending, artifact_store=artifact_store,
                                            objectives=spec.objectives, batch_trials=batch_trials, hooks=hooks,
-                                           heartbeat_interval=args.heartbeat_interval)
+                                           heartbeat_interval=opts.heartbeat_interval)
         except KeyboardInterrupt:
             from optimizer.search import exit_code, interrupt_name, running_trials_of_this_worker
 

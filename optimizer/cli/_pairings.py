@@ -74,7 +74,7 @@ _WHY = {
 EXPORT_IGNORED = ("trials", "seed", "sampler", "heartbeat_interval", "save_audio", "racing", "racing_level")
 """Options of a search that ``--export-only`` accepts (so it can be appended to the search's command) but does not
 use: it exports the study's completed trials. Options describing the study itself (``--prompts``, ``--duration``...)
-must match it instead (:func:`optimizer.cli._export.check_given_match_study`)."""
+must match it instead (:func:`optimizer.run._export.check_given_match_study`)."""
 
 
 def export_ignored(given: Iterable[str]) -> list[str]:

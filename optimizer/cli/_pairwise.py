@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 from rich.console import Console
 
 from optimizer._errors import EXIT_FAILED, UsageError
-from optimizer.cli._export import nothing_to_export_fails, show_presets, write_or_refuse
-from optimizer.cli._models import load_models, trials_per_pass
-from optimizer.cli._outputs import check_presets_path
-from optimizer.cli._resources import artifact_dir, artifact_store, precheck_artifact_dir, resume_command
+from optimizer._payloads import has, read, require
+from optimizer._study_payloads import PairwiseSetup, StoredSpec
+from optimizer.run import (
+    RunOptions,
+    artifact_dir,
+    artifact_store,
+    check_presets_path,
+    load_models,
+    nothing_to_export_fails,
+    precheck_artifact_dir,
+    resume_command,
+    show_presets,
+    trials_per_pass,
+    write_or_refuse,
+)
 
 __all__ = ["MAX_COMPARE", "check_pairwise_args", "run_pairwise_mode"]
 
@@ -19,7 +29,7 @@ MAX_COMPARE = 16
 """Most clips shown side by side (each is a card with a player on the feedback page)."""
 
 
-def check_pairwise_args(args: argparse.Namespace) -> None:
+def check_pairwise_args(opts: RunOptions) -> None:
     """Refuse a ``--compare`` out of range and BoTorch's absence, before anything is written (options pairwise
     mode ignores are refused by :func:`optimizer.cli._pairings.check_pairings`).
 
@@ -28,12 +38,12 @@ def check_pairwise_args(args: argparse.Namespace) -> None:
     """
     from optimizer.review import check_preferential_installed
 
-    if args.compare is not None and not 2 <= args.compare <= MAX_COMPARE:
-        raise UsageError(f"--compare must be between 2 and {MAX_COMPARE} clips but got {args.compare}.")
+    if opts.compare is not None and not 2 <= opts.compare <= MAX_COMPARE:
+        raise UsageError(f"--compare must be between 2 and {MAX_COMPARE} clips but got {opts.compare}.")
     check_preferential_installed()
 
 
-def run_pairwise_mode(args: argparse.Namespace, setup: Any, console: Console) -> int:
+def run_pairwise_mode(opts: RunOptions, setup: Any, console: Console) -> int:
     """Run (or resume) the pairwise study of ``genre``, then export its preferred presets; returns the exit code.
 
     Raises:
@@ -42,46 +52,46 @@ def run_pairwise_mode(args: argparse.Namespace, setup: Any, console: Console) ->
     from optimizer.review import pairwise_study_name
 
     genre, spec, prompts, clap_name = setup.genre, setup.spec, setup.prompts, setup.clap_name
-    check_pairwise_args(args)
-    name = args.study_name or pairwise_study_name(genre.name, args.model)
-    presets = check_presets_path(args, genre.name, name, "pairwise")  # before anything is loaded or written
-    if args.export_only:
-        return _export(_existing(args.storage, name), genre.name, presets, console)
+    check_pairwise_args(opts)
+    name = opts.study_name or pairwise_study_name(genre.name, opts.model)
+    presets = check_presets_path(opts, genre.name, name, "pairwise")  # before anything is loaded or written
+    if opts.export_only:
+        return _export(_existing(opts.storage, name), genre.name, presets, console)
 
     from optimizer.search import open_storage, parse_storage
 
-    given = parse_storage(args.storage)
+    given = parse_storage(opts.storage)
     file, shown = given.file, given.display
     if file is not None and not file.exists() and not file.parent.exists():
         raise UsageError(f"cannot create the storage {shown!r}: folder {str(file.parent)!r} does not exist.")
-    precheck_artifact_dir(artifact_dir(args))
-    storage = open_storage(args.storage)
-    _check_existing(storage, name, spec, args.compare)
-    generator, clap, device = load_models(args, clap_name, console)
-    batch_trials = trials_per_pass(args, generator, device, clips_per_config=len(prompts) * args.replicates)
+    precheck_artifact_dir(artifact_dir(opts))
+    storage = open_storage(opts.storage)
+    _check_existing(storage, name, spec, opts.compare)
+    generator, clap, device = load_models(opts, clap_name, console)
+    batch_trials = trials_per_pass(opts, generator, device, clips_per_config=len(prompts) * opts.replicates)
 
     from objectives import Evaluator
     from optimizer.review import dashboard_command, fail_unready_trials, load_or_create_pairwise_study, run_pairwise
     from optimizer.search import enqueue_references
 
-    store = artifact_store(args)
-    study, created = load_or_create_pairwise_study(storage, name, spec, compare=args.compare, seed=args.seed)
+    store = artifact_store(opts)
+    study, created = load_or_create_pairwise_study(storage, name, spec, compare=opts.compare, seed=opts.seed)
     if created:
         enqueue_references(study, genre.search_space, genre.baseline)
     stale = fail_unready_trials(study, storage)
-    evaluator = Evaluator(generator=generator, clap=clap, prompts=prompts, replicates=args.replicates,
-                          duration=args.duration, repetition_reference=spec.repetition_reference)
-    compare = study.user_attrs["mgopt:pairwise:v1"]["compare"]
+    evaluator = Evaluator(generator=generator, clap=clap, prompts=prompts, replicates=opts.replicates,
+                          duration=opts.duration, repetition_reference=spec.repetition_reference)
+    compare = require(study, PairwiseSetup).compare
     verb = "Creating" if created else "Resuming"
     console.print(f"{verb} pairwise study [bold]{name}[/bold] in {shown}: the listener compares {compare} "
-                  f"clips at a time (prompt 0, seed 0 of each configuration); the run ends once {args.trials} "
+                  f"clips at a time (prompt 0, seed 0 of each configuration); the run ends once {opts.trials} "
                   "trials are compared.")
     if stale:
         console.print(f"Failed {len(stale)} trial(s) an earlier run left without a clip: {stale}.")
-    dashboard = dashboard_command(args.storage, artifact_dir(args), host=args.host, port=args.port)
-    host = f"[{args.host}]" if ":" in args.host else args.host
+    dashboard = dashboard_command(opts.storage, artifact_dir(opts), host=opts.host, port=opts.port)
+    host = f"[{opts.host}]" if ":" in opts.host else opts.host
     console.print(f"Compare the clips in optuna-dashboard (another terminal): {dashboard}\n"
-                  f"  then open http://{host}:{args.port}/dashboard/studies/{_study_id(storage, name)} , listen, "
+                  f"  then open http://{host}:{opts.port}/dashboard/studies/{_study_id(storage, name)} , listen, "
                   "and click the worst clip each time (the dashboard's choose-worst mode).")
 
     def generated(trial, params) -> None:
@@ -93,7 +103,7 @@ def run_pairwise_mode(args: argparse.Namespace, setup: Any, console: Console) ->
                       f"trials compared, {progress.preferences} preference pair(s) recorded.")
 
     try:
-        summary = run_pairwise(study, evaluator=evaluator, space=genre.search_space, n_trials=args.trials,
+        summary = run_pairwise(study, evaluator=evaluator, space=genre.search_space, n_trials=opts.trials,
                                artifact_store=store, batch_trials=batch_trials, on_generated=generated,
                                on_wait=waiting)
     except KeyboardInterrupt:
@@ -113,33 +123,31 @@ def _check_existing(storage, name: str, spec, compare: int | None) -> None:
     """Refuse an incompatible existing study before any model is loaded (the check runs again on load)."""
     import optuna
 
-    from optimizer import _keys
     from optimizer.search import check_same_setup, find_study
 
     existing = find_study(storage, name)
     if existing is None:
         return
-    pairwise = existing.user_attrs.get(_keys.PAIRWISE)
+    pairwise = read(existing, PairwiseSetup)
     if pairwise is None:
         if existing.get_trials(deepcopy=False) or existing.directions != [optuna.study.StudyDirection.MINIMIZE]:
             raise UsageError(f"study {name!r} exists and is not a pairwise study; pass --study-name NEW.")
         return
-    if compare is not None and compare != pairwise["compare"]:
-        raise UsageError(f"pairwise study {name!r} shows {pairwise['compare']} clips at a time but got --compare "
+    if compare is not None and compare != pairwise.compare:
+        raise UsageError(f"pairwise study {name!r} shows {pairwise.compare} clips at a time but got --compare "
                          f"{compare}; drop --compare or pass --study-name NEW.")
-    check_same_setup(name, existing.user_attrs[_keys.STUDY_SPEC], spec)
+    check_same_setup(name, require(existing, StoredSpec).values, spec)
 
 
 def _existing(url: str, name: str):
     from optuna_dashboard.preferential import load_study
 
-    from optimizer import _keys
     from optimizer.review import ResettingPreferentialSampler
     from optimizer.search import load_existing_study, open_storage
 
     found = load_existing_study(url, name, no_storage="run the pairwise search first (without --export-only)",
                                 no_study="pass --model or --study-name as given to the search, or run it first")
-    if _keys.PAIRWISE not in found.user_attrs:
+    if not has(found, PairwiseSetup):
         raise UsageError(f"study {name!r} in {url!r} is not a pairwise study; drop --pairwise to export its "
                          "Pareto presets.")
     return load_study(study_name=name, storage=open_storage(url), sampler=ResettingPreferentialSampler())

@@ -12,19 +12,21 @@ from pathlib import Path
 
 from optimizer.cli._argparser import OneLineArgumentParser
 from optimizer.cli._conditioning import add_conditioning_arguments
+from optimizer.run import (
+    DEFAULT_CLAP,
+    DEFAULT_MODEL,
+    DEFAULT_PENDING,
+    DEFAULT_STORAGE,
+    MAX_DURATION,
+    MAX_PENDING,
+    MAX_TRIALS,
+)
 
 __all__ = ["DEFAULT_CLAP", "DEFAULT_MODEL", "DEFAULT_STORAGE", "MAX_DURATION", "MAX_PENDING", "MAX_TRIALS",
            "build_parser", "parse_args"]
 
 _DESCRIPTION = "``optimize``: search MusicGen decoding parameters for a genre and export Pareto presets."
 
-DEFAULT_MODEL = "facebook/musicgen-small"
-DEFAULT_CLAP = "laion/larger_clap_music"
-DEFAULT_STORAGE = "sqlite:///optuna.db"
-MAX_TRIALS = 100_000
-MAX_DURATION = 300.0  # past 30 s MusicGen generates in windows advanced by extend_stride (objectives/generation)
-DEFAULT_PENDING = 4
-MAX_PENDING = 256
 
 _EXAMPLES = """\
 examples:

@@ -68,7 +68,7 @@ def _run(args: argparse.Namespace) -> Path:
     from optimizer.search import load_genre, load_genre_file
 
     genre = (load_genre_file(args.genre_file) if args.genre_file else load_genre(args.genre)).name
-    from optimizer.cli._outputs import find_presets, report_path
+    from optimizer.run import find_presets, report_path
     from optimizer.search import default_study_name
 
     name = args.study_name or default_study_name(genre, args.model)
@@ -103,11 +103,13 @@ def _run(args: argparse.Namespace) -> Path:
 
 def _existing_study(url: str, name: str):
     from optimizer._keys import STUDY_SPEC
+    from optimizer._payloads import has
+    from optimizer._study_payloads import StoredSpec
     from optimizer.search import load_existing_study
 
     study = load_existing_study(url, name, no_storage="run optimize first or pass --storage",
                                 no_study="pass --model or --study-name as given to optimize", write=False)
-    if STUDY_SPEC not in study.user_attrs:
+    if not has(study, StoredSpec):
         raise UsageError(f"study {name!r} was not created by optimize (it has no {STUDY_SPEC} attribute).")
     return study
 

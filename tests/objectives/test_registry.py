@@ -19,8 +19,8 @@ from optimizer import (
     run_trials,
     write_presets,
 )
-from optimizer.cli._console import front_table
 from optimizer.export._validation import ValidationSetup, validate_candidates
+from optimizer.run._console import front_table
 from optimizer.search._racing_run import racing_samples
 
 _NOT_OBJECTIVES = {"raw_repetition", "token_repetition", "listener_feedback", "stereo_image", "continuity"}

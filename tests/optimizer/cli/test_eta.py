@@ -5,8 +5,8 @@ import io
 import optuna
 from rich.console import Console
 
-from optimizer.cli._console import trial_progress
-from optimizer.cli._eta import RunClock, SteadyEstimate, format_seconds
+from optimizer.run._console import trial_progress
+from optimizer.run._eta import RunClock, SteadyEstimate, format_seconds
 
 
 class FakeClock:

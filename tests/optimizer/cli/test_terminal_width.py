@@ -116,7 +116,7 @@ def test_the_front_fits_any_width_as_a_table_or_blocks(width):
 
     from objectives import DecodingParams
     from optimizer import build_presets
-    from optimizer.cli._console import FrontView
+    from optimizer.run._console import FrontView
     from tests.optimizer.synthetic import make_study
 
     nucleus = DecodingParams(temperature=0.8, top_k=0, top_p=0.92, cfg_coef=2.5)

@@ -47,7 +47,7 @@ def test_re_export_moves_the_marks_and_keeps_other_note_text(tmp_path):
 
 
 def test_a_preset_file_that_cannot_be_written_marks_nothing(tmp_path):
-    from optimizer.cli._export import export_presets as cli_export
+    from optimizer.run._export import export_presets as cli_export
 
     storage = f"sqlite:///{tmp_path / 'o.db'}"
     study = make_study([(0.30, 0.10), (0.50, 0.40)], storage=storage)

@@ -10,7 +10,6 @@ whose genre file already holds another study's presets (another ``--model``), wr
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from optimizer._files import check_creatable_folder
@@ -22,6 +21,9 @@ from optimizer._outputs import (
     report_study,
     study_output_path,
 )
+from optimizer._payloads import has, read
+from optimizer._study_payloads import PairwiseSetup, StoredSpec
+from optimizer.run._options import RunOptions
 
 __all__ = ["KINDS", "check_presets_path", "clips_folder", "default_name", "find_presets", "precheck_clips",
            "preset_path", "report_path", "study_kind"]
@@ -42,26 +44,26 @@ def study_kind(study) -> str:
     """``"pairwise"``, ``"human"`` (a rating objective) or ``""`` for an existing study."""
     from optimizer import _keys
 
-    if _keys.PAIRWISE in study.user_attrs:
+    if has(study, PairwiseSetup):
         return "pairwise"
-    objectives = study.user_attrs.get(_keys.STUDY_SPEC, {}).get("objectives", ())
+    objectives = spec.objectives if (spec := read(study, StoredSpec)) is not None else ()
     return "human" if _keys.RATING in objectives else ""
 
 
-def preset_path(args: argparse.Namespace, genre: str, study: str, kind: str = "") -> Path:
+def preset_path(opts: RunOptions, genre: str, study: str, kind: str = "") -> Path:
     """The preset file of ``study`` (see the module docstring)."""
     stem = f"{genre}.{kind}" if kind else genre
-    return study_output_path(args.presets_dir, stem, ".json", study=study, study_of=preset_study,
-                             shared=study == default_name(genre, args.model, kind))
+    return study_output_path(opts.presets_dir, stem, ".json", study=study, study_of=preset_study,
+                             shared=study == default_name(genre, opts.model, kind))
 
 
-def check_presets_path(args: argparse.Namespace, genre: str, study: str, kind: str = "") -> Path:
+def check_presets_path(opts: RunOptions, genre: str, study: str, kind: str = "") -> Path:
     """:func:`preset_path`, refused unless it is new or ``study``'s own preset file.
 
     Raises:
         OutputPathError, UsageError: another file, a special file, or an unwritable folder.
     """
-    path = preset_path(args, genre, study, kind)
+    path = preset_path(opts, genre, study, kind)
     check_output(path, what="the preset file", hint=PRESETS_HINT, study=study, study_of=preset_study)
     return path
 
@@ -89,22 +91,22 @@ def report_path(out: Path | None, genre: str, study: str, model: str) -> Path:
     return out
 
 
-def clips_folder(args: argparse.Namespace, study: str) -> Path | None:
+def clips_folder(opts: RunOptions, study: str) -> Path | None:
     """The folder ``--save-audio`` clips of ``study`` go to (:func:`optimizer._outputs.clip_folder`), or None."""
-    if args.save_audio is None:
+    if opts.save_audio is None:
         return None
     from optimizer.search import storage_file
 
-    file = storage_file(args.storage)
-    return clip_folder(args.save_audio, study=study, storage=str(file.resolve()) if file else args.storage)
+    file = storage_file(opts.storage)
+    return clip_folder(opts.save_audio, study=study, storage=str(file.resolve()) if file else opts.storage)
 
 
-def precheck_clips(args: argparse.Namespace, study: str) -> None:
+def precheck_clips(opts: RunOptions, study: str) -> None:
     """Refuse a ``--save-audio`` folder that is not (and cannot be made) a folder: a file, ``/dev/null``, a FIFO.
 
     Raises:
         UsageError: one sentence naming the path.
     """
-    folder = clips_folder(args, study)
+    folder = clips_folder(opts, study)
     if folder is not None:
         check_creatable_folder(folder, "cannot save clips in", "pass another --save-audio folder")

@@ -17,9 +17,9 @@ from rich.table import Table
 from rich.text import Text
 
 from objectives import get_objective, objective_names, registered
-from optimizer import _keys
-from optimizer._trial_payloads import Degeneracy
-from optimizer.cli._eta import RunClock, SteadyEstimate, format_left
+from optimizer._payloads import read
+from optimizer._trial_payloads import Degeneracy, TrialScores
+from optimizer.run._eta import RunClock, SteadyEstimate, format_left
 from optimizer.search import TrialHooks
 
 if TYPE_CHECKING:
@@ -31,8 +31,8 @@ __all__ = ["FrontView", "front_table", "rating_progress", "trial_progress"]
 @contextmanager
 def trial_progress(console: Console, *, done: int, target: int, clock: Callable[[], float] = time.monotonic,
                    line_every: float = 30.0) -> Iterator[TrialHooks]:
-    """Two bars: trials completed out of the target with the time left (:class:`~optimizer.cli._eta.RunClock`:
-    decoding steps and scoring, not trial counts, shown steadily by :class:`~optimizer.cli._eta.SteadyEstimate`
+    """Two bars: trials completed out of the target with the time left (:class:`~optimizer.run._eta.RunClock`:
+    decoding steps and scoring, not trial counts, shown steadily by :class:`~optimizer.run._eta.SteadyEstimate`
     and as "at least" while it is a lower bound), and decoding steps of the running pass. When the console is
     not a terminal (output piped to a file or a CI log) the bars do not draw, so a plain line says where the
     run is at most every ``line_every`` seconds and when a pass turns from decoding to scoring."""
@@ -73,8 +73,9 @@ def trial_progress(console: Console, *, done: int, target: int, clock: Callable[
         def end(trial: optuna.trial.FrozenTrial) -> None:
             eta.trial_end()
             progress.advance(trials)
-            scores = trial.user_attrs.get(_keys.SCORES, {})
-            feasible = Degeneracy.from_dict(trial.user_attrs.get(_keys.DEGENERACY)).feasible
+            stored = read(trial, TrialScores)
+            scores = {} if stored is None else stored.to_dict()
+            feasible = (read(trial, Degeneracy) or Degeneracy.from_dict(None)).feasible
             flag = "" if feasible else " [red]degenerate[/red]"
             shown = ", ".join(f"{o.label} {_fmt(scores.get(o.name))}" for o in registered() if o.fixed)
             progress.console.print(f"trial {trial.number}: {shown}{flag}")

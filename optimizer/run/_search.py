@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -13,18 +12,19 @@ from rich.console import Console
 
 from objectives.generation import with_channels
 from optimizer._errors import EXIT_FAILED
-from optimizer.cli._conditioning import check_melody_model, evaluator_conditioning
-from optimizer.cli._export import export_once
-from optimizer.cli._models import load_models, load_reference, say_estimate, trials_per_pass
-from optimizer.cli._outputs import check_presets_path, clips_folder, default_name, precheck_clips
-from optimizer.cli._resources import (
+from optimizer.run._conditioning import check_melody_model
+from optimizer.run._export import export_once
+from optimizer.run._models import load_models, load_reference, say_estimate, trials_per_pass
+from optimizer.run._options import RunOptions
+from optimizer.run._outputs import check_presets_path, clips_folder, default_name, precheck_clips
+from optimizer.run._resources import (
     artifact_dir,
     artifact_store,
     precheck_artifact_dir,
     precheck_storage,
     resume_command,
 )
-from optimizer.cli._setup import Setup
+from optimizer.run._setup import Setup
 
 __all__ = ["OpenRun", "open_run", "report_failures", "run_search"]
 
@@ -54,12 +54,12 @@ class OpenRun:
     done: int
 
 
-def open_run(args: argparse.Namespace, setup: Setup, console: Console, *, before_load=None) -> OpenRun:
+def open_run(opts: RunOptions, setup: Setup, console: Console, *, before_load=None) -> OpenRun:
     """Check every output, load the models, then open or create the study and say so.
 
     Args:
-        args: parsed ``optimize`` options.
-        setup: the run's :class:`~optimizer.cli._setup.Setup`.
+        opts: parsed ``optimize`` options.
+        setup: the run's :class:`~optimizer.run._setup.Setup`.
         console: stderr.
         before_load: called after the output checks and before any model loads (``--human --dashboard`` binds
             its port there), or None.
@@ -77,67 +77,67 @@ def open_run(args: argparse.Namespace, setup: Setup, console: Console, *, before
         parse_storage,
     )
 
-    kind = "human" if args.human else ""  # a rated study has its own name and preset file, as pairwise has
-    name = args.study_name or default_name(setup.genre.name, args.model, kind)
-    precheck_storage(args.storage, name, setup.spec)
-    check_presets_path(args, setup.genre.name, name, kind)
-    precheck_clips(args, name)
-    if not args.no_artifacts:
-        precheck_artifact_dir(artifact_dir(args))
+    kind = "human" if opts.human else ""  # a rated study has its own name and preset file, as pairwise has
+    name = opts.study_name or default_name(setup.genre.name, opts.model, kind)
+    precheck_storage(opts.storage, name, setup.spec)
+    check_presets_path(opts, setup.genre.name, name, kind)
+    precheck_clips(opts, name)
+    if not opts.no_artifacts:
+        precheck_artifact_dir(artifact_dir(opts))
     if before_load is not None:
         before_load()
-    generator, clap, device = load_models(args, setup.clap_name, console)
-    check_melody_model(args, generator)
+    generator, clap, device = load_models(opts, setup.clap_name, console)
+    check_melody_model(opts.model, setup.conditioning.melodies, generator)
     # what ran, from the loaded model: its channel count and the library that decodes it
     spec = with_channels(replace(setup.spec, backend=generator.backend), generator)
-    reference = load_reference(args, clap, console, digest=setup.reference)
-    clips = len(setup.prompts) * args.replicates
-    batch_trials = trials_per_pass(args, generator, device, clips_per_config=clips)
-    store = None if args.no_artifacts else artifact_store(args)
-    storage = open_storage(args.storage)
-    study, created = load_or_create_study(storage, name, spec, make_sampler(args.sampler, seed=args.seed))
+    reference = load_reference(opts, clap, console, digest=setup.reference)
+    clips = len(setup.prompts) * opts.replicates
+    batch_trials = trials_per_pass(opts, generator, device, clips_per_config=clips)
+    store = None if opts.no_artifacts else artifact_store(opts)
+    storage = open_storage(opts.storage)
+    study, created = load_or_create_study(storage, name, spec, make_sampler(opts.sampler, seed=opts.seed))
     if created:
         enqueue_references(study, setup.genre.search_space, setup.genre.baseline)
-    evaluator = Evaluator(generator=generator, clap=clap, prompts=setup.prompts, replicates=args.replicates,
-                          duration=args.duration, reference=reference,
-                          repetition_reference=spec.repetition_reference, **evaluator_conditioning(args))
+    evaluator = Evaluator(generator=generator, clap=clap, prompts=setup.prompts, replicates=opts.replicates,
+                          duration=opts.duration, reference=reference,
+                          repetition_reference=spec.repetition_reference, **setup.conditioning.evaluator_kwargs())
     done = count_finished(study)  # COMPLETE, and trials racing stopped: --trials counts both
     verb = "Creating" if created else "Resuming"
-    shown = parse_storage(args.storage).display
-    console.print(f"{verb} study [bold]{name}[/bold] in {shown}: {done} of {args.trials} trials "
-                  f"{'rated' if args.human else 'done'}; "
-                  f"{len(setup.prompts)} prompts x {args.replicates} seeds x {args.duration:g} s per trial, "
+    shown = parse_storage(opts.storage).display
+    console.print(f"{verb} study [bold]{name}[/bold] in {shown}: {done} of {opts.trials} trials "
+                  f"{'rated' if opts.human else 'done'}; "
+                  f"{len(setup.prompts)} prompts x {opts.replicates} seeds x {opts.duration:g} s per trial, "
                   f"{batch_trials} trial(s) per decoding pass.")
     return OpenRun(storage=storage, study=study, evaluator=evaluator, models=(generator, clap, device),
                    reference=reference, batch_trials=batch_trials, artifact_store=store, done=done)
 
 
-def run_search(args: argparse.Namespace, setup: Setup, console: Console) -> int:
+def run_search(opts: RunOptions, setup: Setup, console: Console) -> int:
     """Run the search until the study holds ``--trials`` completed trials, then export; returns the exit code."""
-    from optimizer.cli._console import trial_progress
+    from optimizer.run._console import trial_progress
     from optimizer.search import DEFAULT_LEVEL, run_trials
 
-    run = open_run(args, setup, console)
-    clips = clips_folder(args, run.study.study_name)
+    run = open_run(opts, setup, console)
+    clips = clips_folder(opts, run.study.study_name)
     if clips is not None:
         console.print(f"Saving each trial's clips in {clips}", markup=False, highlight=False)
     generator, _, device = run.models
-    say_estimate(args, console, generator, setup.prompts, device, trials=args.trials - run.done,
+    say_estimate(opts, console, generator, setup.prompts, device, trials=opts.trials - run.done,
                  batch_trials=run.batch_trials)
-    racing_level = (args.racing_level or DEFAULT_LEVEL) if args.racing else None
+    racing_level = (opts.racing_level or DEFAULT_LEVEL) if opts.racing else None
     if racing_level is not None:
         console.print(f"Racing at level {racing_level:g}: each trial is decoded in stages and stopped once degenerate "
                       "or dominated by the feasible front; stopped trials count towards --trials, never as presets.",
                       markup=False, highlight=False)
     try:
-        with trial_progress(console, done=run.done, target=args.trials) as hooks:
+        with trial_progress(console, done=run.done, target=opts.trials) as hooks:
             summary = run_trials(run.study, evaluator=run.evaluator, space=setup.genre.search_space,
-                                 n_trials=args.trials, batch_trials=run.batch_trials, hooks=hooks,
-                                 save_audio=clips, heartbeat_interval=args.heartbeat_interval,
+                                 n_trials=opts.trials, batch_trials=run.batch_trials, hooks=hooks,
+                                 save_audio=clips, heartbeat_interval=opts.heartbeat_interval,
                                  artifact_store=run.artifact_store, objectives=setup.spec.objectives,
                                  racing_level=racing_level)
     except KeyboardInterrupt:
-        return _interrupted(run.study, console, grace=5 * args.heartbeat_interval)
+        return _interrupted(run.study, console, grace=5 * opts.heartbeat_interval)
     stopped = report_failures(summary, console)
     if stopped is not None:
         return stopped
@@ -148,7 +148,7 @@ def run_search(args: argparse.Namespace, setup: Setup, console: Console) -> int:
                       markup=False, highlight=False)
     if summary.recovered:
         console.print(f"Recovered {summary.recovered} stale trial(s) of crashed workers (failed, parameters retried).")
-    return export_once(run.study, setup, args, console, summary, models=run.models, reference=run.reference)
+    return export_once(run.study, setup, opts, console, summary, models=run.models, reference=run.reference)
 
 
 def _interrupted(study, console: Console, *, grace: float) -> int:

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import argparse
 import shlex
 import sys
 from pathlib import Path
 
 from optimizer._errors import UsageError
+from optimizer.run._options import RunOptions
 
 __all__ = ["artifact_dir", "artifact_store", "precheck_artifact_dir", "precheck_folder", "precheck_storage",
            "resume_command"]
 
 
-def artifact_dir(args: argparse.Namespace) -> Path:
+def artifact_dir(opts: RunOptions) -> Path:
     """``--artifact-dir``, or the folder beside the storage (see
     :func:`optimizer.search._artifacts.default_artifact_dir`)."""
     from optimizer.search import default_artifact_dir
 
-    return args.artifact_dir or default_artifact_dir(args.storage)
+    return opts.artifact_dir or default_artifact_dir(opts.storage)
 
 
 def precheck_folder(folder: Path, problem: str, hint: str) -> None:
@@ -34,14 +34,14 @@ def precheck_artifact_dir(folder: Path) -> None:
     precheck_folder(folder, "cannot create the artifact folder", "pass --artifact-dir or --no-artifacts")
 
 
-def artifact_store(args: argparse.Namespace):
+def artifact_store(opts: RunOptions):
     """The Optuna artifact store in :func:`artifact_dir` (created); an unwritable folder is a usage error."""
     from optimizer.search import open_artifact_store
 
     try:
-        return open_artifact_store(artifact_dir(args))
+        return open_artifact_store(artifact_dir(opts))
     except OSError as exc:
-        raise UsageError(f"cannot create the artifact folder {str(artifact_dir(args))!r}: "
+        raise UsageError(f"cannot create the artifact folder {str(artifact_dir(opts))!r}: "
                          f"{exc.strerror or exc}; pass --artifact-dir or --no-artifacts.") from None
 
 

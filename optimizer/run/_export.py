@@ -5,7 +5,6 @@ asked."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,11 +14,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from optimizer._errors import EXIT_FAILED, UsageError
-from optimizer.cli._conditioning import evaluator_conditioning
-from optimizer.cli._errors import one_line
-from optimizer.cli._models import load_models, load_reference, size_passes, trials_per_pass
-from optimizer.cli._outputs import check_presets_path, preset_path, study_kind
-from optimizer.cli._resources import artifact_dir
+from optimizer._payloads import has, read
+from optimizer._study_payloads import PairwiseSetup, StoredSpec
+from optimizer.run._conditioning import Conditioning
+from optimizer.run._models import load_models, load_reference, size_passes, trials_per_pass
+from optimizer.run._options import RunOptions
+from optimizer.run._outputs import check_presets_path, preset_path, study_kind
+from optimizer.run._resources import artifact_dir
 
 __all__ = ["check_given_match_study", "existing_study", "export_once", "export_presets", "nothing_to_export_fails",
            "run_export_only", "show_presets", "validate_and_export", "validate_front", "write_or_refuse"]
@@ -29,19 +30,20 @@ def nothing_to_export_fails(export: Callable[[], int], console: Console) -> int:
     """Run ``export``; a study without a feasible trial (:class:`~optimizer.export._presets.NoFeasibleTrialError`)
     is printed in red and returns :data:`~optimizer._errors.EXIT_FAILED` in every mode."""
     from optimizer.export import NoFeasibleTrialError
+    from optimizer.search import mask_secrets  # no password of a URL is ever printed
 
     try:
         return export()
     except NoFeasibleTrialError as exc:
-        console.print(f"[red]{escape(one_line(exc))}[/red]")
+        console.print(f"[red]{escape(mask_secrets(str(exc).strip()))}[/red]")
         return EXIT_FAILED
 
 
 def write_or_refuse(document: dict, path: Path) -> None:
     """Write ``document`` to ``path`` atomically; an unwritable path, or one that is not this study's preset file
     (:mod:`optimizer._outputs`, checked again: the folder may have changed during the run), is a usage error."""
-    from optimizer.cli._outputs import PRESETS_HINT
     from optimizer.export import write_presets
+    from optimizer.run._outputs import PRESETS_HINT
 
     try:
         write_presets(document, path, hint=PRESETS_HINT)
@@ -51,7 +53,7 @@ def write_or_refuse(document: dict, path: Path) -> None:
 
 def show_presets(document: dict, path: Path, console: Console) -> None:
     """Print the preset table (stdout) and where the file went (``console``)."""
-    from optimizer.cli._console import FrontView
+    from optimizer.run._console import FrontView
 
     # Piped output gets 200 columns (a log has no width to fit; rich would assume 80); a terminal keeps its own
     # width, and the table turns into one block per preset where it does not fit.
@@ -65,31 +67,29 @@ def existing_study(url: str, name: str):
     Raises:
         UsageError: no storage or no such study (the message names the studies there), or a pairwise study.
     """
-    from optimizer import _keys
     from optimizer.search import load_existing_study
 
     study = load_existing_study(url, name, no_storage="run the search first (without --export-only)",
                                 no_study="pass --model or --study-name as given to the search, or run it first")
-    if _keys.PAIRWISE in study.user_attrs:
+    if has(study, PairwiseSetup):
         raise UsageError(f"study {name!r} is a pairwise study; add --pairwise to export its preferred presets.")
     return study
 
 
-def validate_front(study, genre, args: argparse.Namespace, console: Console, *, clap_name: str, models=None,
-                   batch_trials: int = 1, reference=None) -> dict | None:
+def validate_front(study, genre, opts: RunOptions, console: Console, *, clap_name: str, models=None,
+                   batch_trials: int = 1, reference=None, conditioning: Conditioning | None = None) -> dict | None:
     """Re-validate the study's Pareto candidates on held-out prompts (``--validate-seeds``); None when off.
 
     Results already cached in the study for the same setup are reused; models are loaded only when some
     candidate still needs generating.
     """
-    from optimizer import _keys
     from optimizer.export import DEFAULT_VALIDATE_SEEDS, ValidationSetup, candidates, validate_candidates
 
-    seeds = DEFAULT_VALIDATE_SEEDS if args.validate_seeds is None else args.validate_seeds
+    seeds = DEFAULT_VALIDATE_SEEDS if opts.validate_seeds is None else opts.validate_seeds
     if seeds == 0:
         return None
-    spec = study.user_attrs.get(_keys.STUDY_SPEC, {})
-    duration = float(spec.get("duration", args.duration))
+    spec = stored_spec.values if (stored_spec := read(study, StoredSpec)) is not None else {}
+    duration = float(spec.get("duration", opts.duration))
     setup = ValidationSetup.for_genre(heldout=genre.heldout_prompts, search=tuple(spec.get("prompts", ())),
                                       replicates=seeds, duration=duration)
     trials = candidates(study)
@@ -101,18 +101,18 @@ def validate_front(study, genre, args: argparse.Namespace, console: Console, *, 
         from objectives import Evaluator
         from optimizer.search import Batcher
 
-        generator, clap, device = models or load_models(args, clap_name, console)
-        if reference is None and args.reference is not None:
-            reference = load_reference(args, clap, console, duration=duration)
+        generator, clap, device = models or load_models(opts, clap_name, console)
+        if reference is None and opts.reference is not None:
+            reference = load_reference(opts, clap, console, duration=duration)
         clips = len(setup.prompts) * seeds
         if models is None:
-            batch_trials = trials_per_pass(args, generator, device, clips_per_config=clips)
+            batch_trials = trials_per_pass(opts, generator, device, clips_per_config=clips)
         else:
-            size_passes(args, generator, batch_trials=batch_trials, clips_per_config=clips)
+            size_passes(opts, generator, batch_trials=batch_trials, clips_per_config=clips)
         evaluator = Evaluator(generator=generator, clap=clap, prompts=setup.prompts, replicates=seeds,
                               duration=duration, base_seed=setup.base_seed, reference=reference,
                               repetition_reference=float(spec.get("repetition_reference", 0.0)),
-                              **evaluator_conditioning(args))
+                              **(conditioning or Conditioning()).evaluator_kwargs())
         batcher = Batcher(evaluator, batch_trials=max(1, batch_trials))
         where = "held-out" if setup.source == "heldout" else "search (no held-out prompts in the genre file)"
 
@@ -137,7 +137,7 @@ def _revalidation_bar(console: Console) -> Iterator[Callable[[float, int, str], 
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from optimizer.cli._eta import format_left
+    from optimizer.run._eta import format_left
 
     progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[count]}"),
                         TimeElapsedColumn(), TextColumn("{task.fields[eta]}"), console=console, transient=False)
@@ -150,11 +150,11 @@ def _revalidation_bar(console: Console) -> Iterator[Callable[[float, int, str], 
 def _evaluate_in_passes(batcher, console: Console, bar: Callable[[float, int, str], None] | None,
                         what: str) -> Callable[[list], list]:
     """The re-validation's evaluate: one decoding pass per ``batcher.batch_trials`` configurations. On a terminal
-    ``bar`` moves at every decoding step with the time left (:class:`~optimizer.cli._eta.SteadyEstimate` of the
+    ``bar`` moves at every decoding step with the time left (:class:`~optimizer.run._eta.SteadyEstimate` of the
     time per configuration so far); piped, a plain line after each pass says how many are done and the time left."""
     import time
 
-    from optimizer.cli._eta import SteadyEstimate, format_left, format_seconds
+    from optimizer.run._eta import SteadyEstimate, format_left, format_seconds
     from optimizer.search import raise_if_stopping
 
     def evaluate(configs: list) -> list:
@@ -226,47 +226,47 @@ def export_presets(study, genre: str, path: Path, console: Console, storage: str
     return 0
 
 
-def validate_and_export(study, setup, args: argparse.Namespace, console: Console, *, models=None,
+def validate_and_export(study, setup, opts: RunOptions, console: Console, *, models=None,
                         batch_trials: int = 1, reference=None) -> int:
     """Re-validate (``--validate-seeds``) and export ``study``'s presets to its file
-    (:func:`optimizer.cli._outputs.preset_path`): the one export path of search, ``--human`` and ``--export-only``;
+    (:func:`optimizer.run._outputs.preset_path`): the one export path of search, ``--human`` and ``--export-only``;
     nothing feasible is exit 1."""
     def export() -> int:
-        validation = validate_front(study, setup.genre, args, console, clap_name=setup.clap_name, models=models,
-                                    batch_trials=batch_trials, reference=reference)
-        path = preset_path(args, setup.genre.name, study.study_name, study_kind(study))
-        return export_presets(study, setup.genre.name, path, console, args.storage,
-                              None if args.no_artifacts else artifact_dir(args), validation)
+        validation = validate_front(study, setup.genre, opts, console, clap_name=setup.clap_name, models=models,
+                                    batch_trials=batch_trials, reference=reference, conditioning=setup.conditioning)
+        path = preset_path(opts, setup.genre.name, study.study_name, study_kind(study))
+        return export_presets(study, setup.genre.name, path, console, opts.storage,
+                              None if opts.no_artifacts else artifact_dir(opts), validation)
 
     return nothing_to_export_fails(export, console)
 
 
-def export_once(study, setup, args: argparse.Namespace, console: Console, summary, *, models, reference) -> int:
+def export_once(study, setup, opts: RunOptions, console: Console, summary, *, models, reference) -> int:
     """Export the presets of a study that holds its trials, exactly once across workers: the worker that
     completed the last trial claims the export in the study (``mgopt:export:v1``); every other worker waits
     until the file is current (then says so) or takes the export over from a claim holder that died."""
     from optimizer.export import ClaimKeeper, take_export_turn
     from optimizer.search import is_last_finisher
 
-    path = preset_path(args, setup.genre.name, study.study_name, study_kind(study))
+    path = preset_path(opts, setup.genre.name, study.study_name, study_kind(study))
 
     def waiting(holder) -> None:
         who = f"worker {holder.worker}" if holder is not None else "the worker that completed the last trial"
-        console.print(f"The study has its {args.trials} trials; {who} writes {path}. Waiting for it (its "
-                      f"export is taken over if it stops for {5 * args.heartbeat_interval:g} s).")
+        console.print(f"The study has its {opts.trials} trials; {who} writes {path}. Waiting for it (its "
+                      f"export is taken over if it stops for {5 * opts.heartbeat_interval:g} s).")
 
     finisher = not summary.complete_at_start and is_last_finisher(study, summary.told)
-    claim = take_export_turn(study, path, interval=args.heartbeat_interval, finisher=finisher, on_wait=waiting)
+    claim = take_export_turn(study, path, interval=opts.heartbeat_interval, finisher=finisher, on_wait=waiting)
     if claim is None:
-        console.print(f"The study has its {args.trials} trials and {path} is up to date: it was built from "
+        console.print(f"The study has its {opts.trials} trials and {path} is up to date: it was built from "
                       "all of them (--export-only rewrites it).")
         return 0
     with ClaimKeeper(study, claim):
-        return validate_and_export(study, setup, args, console, models=models,
+        return validate_and_export(study, setup, opts, console, models=models,
                                    batch_trials=summary.final_batch_trials, reference=reference)
 
 
-def run_export_only(args: argparse.Namespace, setup, console: Console) -> int:
+def run_export_only(opts: RunOptions, setup, console: Console, *, notice: Callable[[], None] | None = None) -> int:
     """``optimize --export-only``: re-validate and re-export the presets of the existing study; the exit code.
 
     Raises:
@@ -275,21 +275,17 @@ def run_export_only(args: argparse.Namespace, setup, console: Console) -> int:
     """
     import optuna
 
-    from optimizer.cli._pairings import export_ignored
     from optimizer.search import default_study_name
 
-    study = existing_study(args.storage, args.study_name or default_study_name(setup.genre.name, args.model))
-    check_given_match_study(study, setup.spec, getattr(args, "given", frozenset()))
+    study = existing_study(opts.storage, opts.study_name or default_study_name(setup.genre.name, opts.model))
+    check_given_match_study(study, setup.spec, opts.given)
     if not study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
         raise UsageError(f"study {study.study_name!r} has no completed trial to export; run the search first "
                          "(without --export-only).")
-    check_presets_path(args, setup.genre.name, study.study_name, study_kind(study))
-    ignored = export_ignored(getattr(args, "given", frozenset()))
-    if ignored:
-        verb = "is" if len(ignored) == 1 else "are"
-        console.print(f"note: --export-only exports the study's completed trials; {', '.join(ignored)} {verb} "
-                      "ignored.", markup=False, highlight=False, soft_wrap=True)
-    return validate_and_export(study, setup, args, console)
+    check_presets_path(opts, setup.genre.name, study.study_name, study_kind(study))
+    if notice is not None:
+        notice()
+    return validate_and_export(study, setup, opts, console)
 
 
 _STUDY_OPTIONS = {"model": "--model", "backend": "--backend", "clap": "--clap", "duration": "--duration",
@@ -306,9 +302,8 @@ def check_given_match_study(study, spec, given) -> None:
     Raises:
         UsageError: one sentence naming the option, both values and the fix.
     """
-    from optimizer import _keys
 
-    stored = study.user_attrs.get(_keys.STUDY_SPEC, {})
+    stored = found.values if (found := read(study, StoredSpec)) is not None else {}
     wanted = spec.to_dict()
     for dest, flag in _STUDY_OPTIONS.items():
         if dest in given and stored.get(dest) != wanted.get(dest):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
-
 from rich.console import Console
 
 from optimizer._errors import UsageError
+from optimizer.run._options import RunOptions
 
 __all__ = ["check_backend_runs_model", "load_models", "load_reference", "quiet_libraries", "say_estimate",
            "size_passes", "trials_per_pass"]
@@ -28,41 +27,33 @@ def check_backend_runs_model(model: str, backend: str) -> None:
                          f"--backend {backend} or pass an audiocraft checkpoint as --model.") from None
 
 
-def load_models(args: argparse.Namespace, clap_name: str, console: Console):
-    from objectives import DeviceError, load_clap, load_generator
-    from objectives.generation import ModelLoadError, resolve_device
-    from optimizer.cli._errors import one_line
+def load_models(opts: RunOptions, clap_name: str, console: Console):
+    from objectives import load_clap, load_generator
+    from objectives.generation import resolve_device
 
     quiet_libraries()
-    try:
-        device = resolve_device(args.device)
-    except DeviceError as exc:
-        raise UsageError(one_line(exc)) from None
-    with console.status(f"Loading {args.model} and {clap_name} on {device}..."):
-        try:
-            generator = load_generator(args.model, backend=args.backend, device=device,
-                                       max_batch=args.batch_size or 32)
-            clap = load_clap(clap_name, device=device)
-        except ModelLoadError as exc:
-            raise UsageError(one_line(exc)) from None
+    device = resolve_device(opts.device)  # DeviceError, ModelLoadError: the caller words them (flags)
+    with console.status(f"Loading {opts.model} and {clap_name} on {device}..."):
+        generator = load_generator(opts.model, backend=opts.backend, device=device, max_batch=opts.batch_size or 32)
+        clap = load_clap(clap_name, device=device)
     from objectives import DEBUG_MODELS
 
-    if args.model in DEBUG_MODELS or clap_name == "debug":
+    if opts.model in DEBUG_MODELS or clap_name == "debug":
         console.print("[yellow]Using tiny random-weight debug model(s): the audio is noise and the scores "
                       "mean nothing; use this to try the pipeline only.[/yellow]")
     return generator, clap, device
 
 
-def load_reference(args: argparse.Namespace, clap, console: Console, *, duration: float | None = None,
+def load_reference(opts: RunOptions, clap, console: Console, *, duration: float | None = None,
                     digest: str | None = None):
     """CLAP embedding statistics of ``--reference`` (cached after the first time), or None."""
-    if args.reference is None:
+    if opts.reference is None:
         return None
     from objectives.scoring import load_reference
 
-    with console.status(f"Embedding the reference audio in {args.reference} (once; cached)..."):
+    with console.status(f"Embedding the reference audio in {opts.reference} (once; cached)..."):
         try:
-            reference = load_reference(args.reference, clap, duration=duration or args.duration, digest=digest)
+            reference = load_reference(opts.reference, clap, duration=duration or opts.duration, digest=digest)
         except (ValueError, OSError) as exc:
             raise UsageError(f"--reference: {exc}") from None
     console.print(f"Reference set: {reference.excerpts} excerpt(s) from {reference.files} file(s), "
@@ -70,35 +61,35 @@ def load_reference(args: argparse.Namespace, clap, console: Console, *, duration
     return reference.stats
 
 
-def trials_per_pass(args: argparse.Namespace, generator, device, *, clips_per_config: int) -> int:
+def trials_per_pass(opts: RunOptions, generator, device, *, clips_per_config: int) -> int:
     """``--batch-trials`` resolved (``auto``: what fits the device), and the generator's rows per pass
     (:attr:`~objectives.generation._backend.MusicGenBackend.max_batch`) sized to hold that many trials' clips."""
     from objectives.generation import configs_per_pass
 
-    if args.batch_trials == "auto":
-        k = configs_per_pass(row_bytes=generator.row_bytes(args.duration), clips_per_config=clips_per_config,
+    if opts.batch_trials == "auto":
+        k = configs_per_pass(row_bytes=generator.row_bytes(opts.duration), clips_per_config=clips_per_config,
                              device=device)
     else:
-        k = int(args.batch_trials)
-    size_passes(args, generator, batch_trials=k, clips_per_config=clips_per_config)
+        k = int(opts.batch_trials)
+    size_passes(opts, generator, batch_trials=k, clips_per_config=clips_per_config)
     return k
 
 
-def size_passes(args: argparse.Namespace, generator, *, batch_trials: int, clips_per_config: int) -> None:
+def size_passes(opts: RunOptions, generator, *, batch_trials: int, clips_per_config: int) -> None:
     """Set the generator's rows per pass: ``--batch-size``, else every clip of ``batch_trials`` trials."""
-    generator.max_batch = args.batch_size or max(1, batch_trials) * clips_per_config
+    generator.max_batch = opts.batch_size or max(1, batch_trials) * clips_per_config
 
 
-def say_estimate(args: argparse.Namespace, console: Console, generator, prompts, device, *, trials: int,
+def say_estimate(opts: RunOptions, console: Console, generator, prompts, device, *, trials: int,
                   batch_trials: int) -> None:
     """Print the decoding time ahead (a warning from an hour up); goes on either way (CI has no stdin)."""
     from optimizer.search import RATE_ENV, estimate_run, rate_from_env
 
-    if args.backend != "transformers":  # audiocraft's backend reports clips, not decoding steps
+    if opts.backend != "transformers":  # audiocraft's backend reports clips, not decoding steps
         return
-    clips = len(prompts) * args.replicates
+    clips = len(prompts) * opts.replicates
     estimate = estimate_run(generator, prompts, trials=trials, clips_per_trial=clips, batch_trials=batch_trials,
-                            rows_per_pass=args.batch_size or batch_trials * clips, duration=args.duration,
+                            rows_per_pass=opts.batch_size or batch_trials * clips, duration=opts.duration,
                             device=str(device), steps_per_second=rate_from_env())  # checked in validate_numbers
     if estimate is None:
         return
