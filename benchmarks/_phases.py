@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -18,7 +19,8 @@ class Phases:
         seconds: phase name -> exclusive seconds.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.clock = clock  # seconds; a side's own clock under _interleave.Baton
         self.seconds: dict[str, float] = defaultdict(float)
         self._stack: list[list[float]] = []  # [start, seconds spent in children]
         self._undo: list[Callable[[], None]] = []
@@ -26,13 +28,13 @@ class Phases:
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
         """Time the body as ``name`` (exclusive of phases entered inside it)."""
-        frame = [time.perf_counter(), 0.0]
+        frame = [self.clock(), 0.0]
         self._stack.append(frame)
         try:
             yield
         finally:
             self._stack.pop()
-            elapsed = time.perf_counter() - frame[0]
+            elapsed = self.clock() - frame[0]
             self.seconds[name] += elapsed - frame[1]
             if self._stack:
                 self._stack[-1][1] += elapsed
@@ -68,3 +70,31 @@ class Phases:
         out = {name: seconds / total for name, seconds in self.seconds.items()}
         out["other (optimizer, Python)"] = max(0.0, 1.0 - sum(out.values()))
         return out
+
+
+class Routed(Phases):
+    """Phases whose wrappers charge the calling thread's own :class:`Phases` (:meth:`bind`), so two workloads
+    interleaved by :class:`_interleave.Baton` share one set of wrappers; entering or leaving a phase is a
+    checkpoint where the thread may hand over (``checkpoint``)."""
+
+    def __init__(self, checkpoint: Callable[[], None]) -> None:
+        super().__init__()
+        self._checkpoint = checkpoint
+        self._local = threading.local()
+
+    def bind(self, phases: Phases) -> None:
+        """Charge the calling thread's phases to ``phases`` from now on."""
+        self._local.phases = phases
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        target = getattr(self._local, "phases", None)
+        if target is None:  # a thread with no workload bound (warm-up): untimed
+            yield
+            return
+        self._checkpoint()
+        try:
+            with target.phase(name):
+                yield
+        finally:
+            self._checkpoint()

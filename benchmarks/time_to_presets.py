@@ -8,9 +8,12 @@ parameter explorer, the published MusicGen decoding sweep), then the same scores
 laion/larger_clap_music's architecture, repetition, degeneracy). (b) This project: the real runner
 (:func:`optimizer.run_trials`) on a SQLite study with the N configurations enqueued, ``--batch-trials auto``'s
 trials per pass, artifacts (clips, spectrogram sheet, note) uploaded as ``optimize`` does. Both in one run, so
-the ratio of wall times is comparable on a noisy machine: ``--rounds`` (3) interleaved rounds, A B then B A, and
-the median of the per-round ratios, so load that comes or goes mid-run falls on both sides. Where the time goes
-is measured by wrapping the callables each path goes through (exclusive wall time per phase).
+the ratio of wall times is comparable on a noisy machine: in each of ``--rounds`` (3) rounds the two paths run in
+alternating time slices of ``--slice`` seconds (0.5; ``_interleave.Baton``: one thread per path, one running at a
+time, handing over at module forwards and phase boundaries), each timed on its own clock, so a drift of the
+machine's speed or a burst of other processes falls on both sides; the path that starts alternates by round and
+the ratio is the median of the rounds'. Where the time goes is measured by wrapping the callables each path goes
+through (exclusive wall time per phase, on the path's own clock).
 
 Roofline: the best FLOP/s of a 2048 x 2048 matmul and bytes/s of a 256 MiB copy on this machine, and the
 decode step's FLOP/s and bytes/s (counted from the architecture, see ``_roofline.step_cost``) as shares of
@@ -27,7 +30,6 @@ import platform
 import statistics
 import sys
 import tempfile
-import time
 import tomllib
 from pathlib import Path
 
@@ -39,7 +41,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import optuna  # noqa: E402
 import torch  # noqa: E402
 import transformers  # noqa: E402
-from _phases import Phases  # noqa: E402
+from _interleave import Baton  # noqa: E402
+from _phases import Phases, Routed  # noqa: E402
 from _roofline import copy_bandwidth, decode_step_seconds, matmul_flops, step_cost, sync  # noqa: E402
 from decode_throughput import configs  # noqa: E402  (the same N distinct configurations)
 
@@ -143,10 +146,14 @@ def main() -> None:
                         help="draw tokens with sample_next_token (full sort) instead of the fast TokenSampler")
     parser.add_argument("--rounds", type=int, default=3,
                         help="interleaved rounds of both paths (default 3; the ratio is the median of the rounds')")
+    parser.add_argument("--slice", type=float, default=0.5,
+                        help="seconds each path runs before the other takes over (default 0.5)")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error(f"--rounds must be at least 1 but got {args.rounds}.")
+    if not 0.01 <= args.slice <= 600:
+        parser.error(f"--slice must be in [0.01, 600] seconds but got {args.slice:g}.")
     if args.quick:
         args.configs, args.prompts, args.seeds, args.duration = 2, 12, 2, 0.4
     transformers.logging.set_verbosity_error()
@@ -180,39 +187,41 @@ def main() -> None:
     practice(generator, clap, prompts[:1], 1, params[:1], 0.1)
     generator.generate(prompts[:1], params[:1], [0], duration=0.1)
 
-    # Interleaved rounds (A B, B A, A B, ...): load that starts or stops during the run lands on both sides, and
-    # the median of the per-round ratios ignores one disturbed round. The phase shares sum over every round.
-    practice_phases, pipeline_phases = Phases(), Phases()
+    # Rounds of both paths run in alternating time slices (_interleave.Baton): a drift of the machine's speed or
+    # a burst of other processes falls on both sides; the side that starts alternates by round. The ratio is the
+    # median of the rounds'; the phase shares sum over every round, each side charged its own slices only.
+    batons: list[Baton] = []
+    routed = Routed(checkpoint=lambda: batons[-1].checkpoint())
+    practice_phases = Phases(clock=lambda: batons[-1].clock())
+    pipeline_phases = Phases(clock=lambda: batons[-1].clock())
+    instrument(routed, generator, clap)
     practice_times: list[float] = []
     pipeline_times: list[float] = []
     artifact_bytes = 0
 
     def run_practice() -> None:
-        instrument(practice_phases, generator, clap)
-        start = time.perf_counter()
+        routed.bind(practice_phases)
         practice(generator, clap, prompts, args.seeds, params, args.duration)
-        practice_times.append(time.perf_counter() - start)
-        practice_phases.restore()
 
     def run_pipeline() -> None:
         nonlocal artifact_bytes
-        instrument(pipeline_phases, generator, clap)
+        routed.bind(pipeline_phases)
         with tempfile.TemporaryDirectory(prefix="time-to-presets-") as tmp:
-            start = time.perf_counter()
-            completed = pipeline(pipeline_phases, evaluator, params, batch_trials, Path(tmp))
-            pipeline_times.append(time.perf_counter() - start)
+            completed = pipeline(routed, evaluator, params, batch_trials, Path(tmp))
             artifact_bytes = sum(f.stat().st_size for f in Path(tmp, "artifacts").rglob("*") if f.is_file())
-        pipeline_phases.restore()
         if completed != len(params):
             raise SystemExit(f"the pipeline completed {completed} of {len(params)} trials; see the log above.")
 
     for round_index in range(args.rounds):
-        order = (run_practice, run_pipeline) if round_index % 2 == 0 else (run_pipeline, run_practice)
-        for run in order:
-            run()
+        names = ["practice", "pipeline"] if round_index % 2 == 0 else ["pipeline", "practice"]
+        batons.append(Baton(names, slice_seconds=args.slice))
+        batons[-1].run_all({"practice": run_practice, "pipeline": run_pipeline})
+        practice_times.append(batons[-1].spent["practice"])
+        pipeline_times.append(batons[-1].spent["pipeline"])
         print(f"round {round_index + 1}: practice {practice_times[-1]:.1f} s, pipeline {pipeline_times[-1]:.1f} s, "
-              f"ratio {practice_times[-1] / pipeline_times[-1]:.2f} (load average {os.getloadavg()[0]:.1f})",
-              flush=True)
+              f"ratio {practice_times[-1] / pipeline_times[-1]:.2f} ({batons[-1].handovers} handovers; load "
+              f"average {os.getloadavg()[0]:.1f})", flush=True)
+    routed.restore()
     ratio, summary = round_summary(practice_times, pipeline_times)
     practice_seconds, pipeline_seconds = sum(practice_times), sum(pipeline_times)
     print_shares("practice", practice_phases, practice_seconds)
