@@ -29,10 +29,14 @@ class Conditioning:
     Attributes:
         melodies: ``[T]`` float32 waveforms at 32 kHz (prompt i follows melody i), or None.
         audio_prompts: ``[C, T]`` float32 waveforms at 32 kHz (prompt i continues prompt i), or None.
+        melody_model: with melodies, :func:`melody_model`'s answer from the model's name (True: a debug melody
+            model), or None when the name does not tell (a hub id or folder: the loaded model is asked, once);
+            None without melodies.
     """
 
     melodies: list | None = None
     audio_prompts: list | None = None
+    melody_model: bool | None = None
 
     def evaluator_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :class:`objectives.Evaluator` (empty without conditioning)."""
@@ -44,7 +48,9 @@ def melody_model(model: str, generator=None) -> bool | None:
     """Whether ``model`` takes melodies: from the loaded ``generator`` when given (its class), else from the name
     of a debug model; None when the name alone does not tell (a hub id or folder, known once loaded).
 
-    This is the one place the question is answered (before loading, then after)."""
+    This is the one place the question is answered, once per run: from the name before loading
+    (:func:`load_conditioning` keeps the answer in :attr:`Conditioning.melody_model`), or from the class after
+    loading when the name did not tell."""
     if generator is not None:
         from objectives.generation import MelodyMusicGen
 
@@ -54,14 +60,22 @@ def melody_model(model: str, generator=None) -> bool | None:
     return DEBUG_MODELS[model] == "melody" if model in DEBUG_MODELS else None
 
 
-def check_melody_model(model: str, melodies: Sequence | None, generator=None) -> None:
-    """Refuse melodies for a model that takes none (:func:`melody_model`; before and after loading).
+def check_melody_model(model: str, melodies: Sequence | None, generator=None) -> bool | None:
+    """Refuse melodies for a model that takes none (:func:`melody_model`; before loading from the name, after
+    loading from the model's class when the name did not tell).
+
+    Returns:
+        :func:`melody_model`'s answer (True, or None when the name alone does not tell), or None without melodies
+        (nothing asked).
 
     Raises:
         UsageError: melodies with a text-only model.
     """
-    if not melodies or melody_model(model, generator) is not False:
-        return
+    if not melodies:
+        return None
+    takes = melody_model(model, generator)
+    if takes is not False:
+        return takes
     if generator is None:
         raise UsageError(f"--melody needs a MusicGen-Melody model but --model {model} is text-only; pass a "
                          "melody model directory or hub id, or --model debug-melody.")
@@ -104,10 +118,11 @@ def load_conditioning(*, melody: Sequence[Path] | None, continuation: Sequence[P
     melodies = read_melodies(melody)
     if melodies and continuation:
         raise UsageError("--melody and --continuation cannot be combined yet; give one of them.")
-    check_melody_model(model, melodies)
+    takes = check_melody_model(model, melodies)
     if melodies and float(duration) > 30.0:
         raise UsageError(f"--melody needs --duration of at most 30 s but got {duration:g}.")
-    return Conditioning(melodies=melodies, audio_prompts=read_continuations(continuation, float(duration)))
+    return Conditioning(melodies=melodies, audio_prompts=read_continuations(continuation, float(duration)),
+                        melody_model=takes)
 
 
 def read_continuations(paths: Sequence[Path] | None, duration: float) -> list | None:

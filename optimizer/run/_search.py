@@ -87,7 +87,9 @@ def open_run(opts: RunOptions, setup: Setup, console: Console, *, before_load=No
     if before_load is not None:
         before_load()
     generator, clap, device = load_models(opts, setup.clap_name, console)
-    check_melody_model(opts.model, setup.conditioning.melodies, generator)
+    conditioning = setup.conditioning
+    if conditioning.melodies and conditioning.melody_model is None:  # the name did not tell: the class does, once
+        check_melody_model(opts.model, conditioning.melodies, generator)
     # what ran, from the loaded model: its channel count and the library that decodes it
     spec = with_channels(replace(setup.spec, backend=generator.backend), generator)
     reference = load_reference(opts, clap, console, digest=setup.reference)
