@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from optimizer.run import Conditioning, load_conditioning
 from optimizer.run import read_melodies as _read_melodies
-from optimizer.run import spec_conditioning as _spec_conditioning
 
-__all__ = ["add_conditioning_arguments", "add_melody_argument", "check_conditioning", "read_melodies",
-           "spec_conditioning"]
+__all__ = ["add_conditioning_arguments", "add_melody_argument", "check_conditioning", "read_melodies"]
 
 
 def add_conditioning_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +45,3 @@ def check_conditioning(args: argparse.Namespace) -> Conditioning:
     return load_conditioning(melody=getattr(args, "melody", None), continuation=getattr(args, "continuation", None),
                              model=args.model, duration=float(args.duration))
 
-
-def spec_conditioning(args: argparse.Namespace) -> dict[str, Any]:
-    """``name sha256:<12 hex>`` per ``--continuation`` and ``--melody`` file."""
-    return _spec_conditioning({key: getattr(args, key, None) for key in ("continuation", "melody")})

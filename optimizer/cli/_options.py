@@ -6,9 +6,9 @@ import argparse
 from dataclasses import fields
 from pathlib import Path
 
-from optimizer.run import RunOptions
+from optimizer.run import GenerateOptions, ReportOptions, RunOptions
 
-__all__ = ["run_options"]
+__all__ = ["generate_options", "report_options", "run_options"]
 
 _TUPLES = {"extra_objectives", "prompt_suffixes", "continuation", "melody"}
 """Repeatable flags: argparse lists (None when not given), tuples in :class:`~optimizer.run.RunOptions`."""
@@ -27,3 +27,26 @@ def run_options(args: argparse.Namespace, given: frozenset[str]) -> RunOptions:
         values[name] = tuple(values[name] or ())
     values["presets_dir"] = Path(values["presets_dir"])
     return RunOptions(**values, given=frozenset(given))
+
+
+def generate_options(args: argparse.Namespace) -> GenerateOptions:
+    """The ``generate`` command line as :class:`~optimizer.run.GenerateOptions` (checked by
+    :func:`optimizer.run.generate`).
+
+    Args:
+        args: the namespace of the ``generate`` parser, every default filled in.
+    """
+    values = {f.name: getattr(args, f.name) for f in fields(GenerateOptions)}
+    for name in _TUPLES & values.keys():
+        values[name] = tuple(values[name] or ())
+    return GenerateOptions(**values)
+
+
+def report_options(args: argparse.Namespace) -> ReportOptions:
+    """The ``report`` command line as :class:`~optimizer.run.ReportOptions` (checked by
+    :func:`optimizer.run.report`).
+
+    Args:
+        args: the namespace of :func:`optimizer.cli._report.build_parser`, every default filled in.
+    """
+    return ReportOptions(**{f.name: getattr(args, f.name) for f in fields(ReportOptions)})

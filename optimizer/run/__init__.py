@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         validate_and_export,
         write_or_refuse,
     )
+    from optimizer.run._generate import GeneratedClip, GenerateOptions, generate
     from optimizer.run._models import check_backend_runs_model, load_models, quiet_libraries, trials_per_pass
     from optimizer.run._optimize import optimize
     from optimizer.run._options import (
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
         RunOptions,
     )
     from optimizer.run._outputs import check_presets_path, default_name, find_presets, preset_path, report_path
+    from optimizer.run._report import ReportOptions, report
     from optimizer.run._resources import artifact_dir, artifact_store, precheck_artifact_dir, resume_command
     from optimizer.run._search import OpenRun, open_run, report_failures, run_search
     from optimizer.run._setup import Setup, prepare
@@ -52,7 +54,10 @@ __all__ = [
     "MAX_PENDING",
     "MAX_TRIALS",
     "Conditioning",
+    "GenerateOptions",
+    "GeneratedClip",
     "OpenRun",
+    "ReportOptions",
     "RunOptions",
     "Setup",
     "artifact_dir",
@@ -62,6 +67,7 @@ __all__ = [
     "check_presets_path",
     "default_name",
     "find_presets",
+    "generate",
     "load_conditioning",
     "load_models",
     "melody_model",
@@ -75,6 +81,7 @@ __all__ = [
     "rating_progress",
     "read_continuations",
     "read_melodies",
+    "report",
     "report_failures",
     "report_path",
     "resume_command",
@@ -98,6 +105,11 @@ _LAZY = {
     "MAX_TRIALS": "optimizer.run._options",
     "RunOptions": "optimizer.run._options",
     "optimize": "optimizer.run._optimize",
+    "GenerateOptions": "optimizer.run._generate",
+    "GeneratedClip": "optimizer.run._generate",
+    "generate": "optimizer.run._generate",
+    "ReportOptions": "optimizer.run._report",
+    "report": "optimizer.run._report",
     "Conditioning": "optimizer.run._conditioning",
     "check_melody_model": "optimizer.run._conditioning",
     "load_conditioning": "optimizer.run._conditioning",
