@@ -70,7 +70,7 @@ def spectrogram_sheet(evaluation: Evaluation) -> bytes:
     fig.subplots_adjust(left=0.55 / width, right=1 - 0.1 / width, bottom=0.4 / height, top=1 - 0.22 / height,
                         wspace=0.12, hspace=0.45)
     centres = librosa.mel_frequencies(SHEET_MELS + 2, fmax=rate / 2)[1:-1]  # each band's centre, Hz
-    ticks = np.arange(0, SHEET_MELS + 1, SHEET_MELS // 4)
+    ticks = list(range(0, SHEET_MELS + 1, SHEET_MELS // 4))
     for ax in axes.flat:
         ax.set_axis_off()
     for clip, wave in zip(evaluation.clips, evaluation.audio.audio, strict=True):
