@@ -62,7 +62,7 @@ def test_an_unservable_preset_file_is_refused_at_start(tmp_path):
     (tmp_path / "presets").mkdir()
     (tmp_path / "presets" / "jazz.json").write_text("{}")
     storage = tmp_path / "service.db"
-    with pytest.raises(UsageError, match="^cannot serve 'jazz': .*; fix or remove the file.$"):
+    with pytest.raises(UsageError, match=r"^cannot serve 'jazz': .*; fix or remove the file\.$"):
         open_service(ServeOptions(presets_dir=tmp_path / "presets", storage=f"sqlite:///{storage}", port=1))
     assert not storage.exists()
 
