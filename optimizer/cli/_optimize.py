@@ -1,36 +1,27 @@
 """``optimize``: search MusicGen decoding parameters for a genre and export Pareto presets.
 
-The entry point: parse, refuse flags the chosen mode would ignore (:mod:`optimizer.cli._pairings`), then hand
-over to the mode's module (:data:`MODES`); errors become one line here.
+The entry point: parse, refuse flags the chosen mode would ignore (:mod:`optimizer.cli._pairings`), build
+:class:`~optimizer.run.RunOptions` and hand them to :func:`optimizer.run.optimize`, which runs every mode;
+``--list-genres`` only prints, here. Errors become one line here.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable, Sequence
-from importlib import import_module
+from collections.abc import Sequence
 
 from rich.console import Console
 
 from optimizer._errors import EXIT_FAILED, EXIT_USAGE, UsageError
 from optimizer.cli._errors import one_line
 from optimizer.cli._options import run_options
-from optimizer.cli._pairings import check_pairings, export_ignored, mode_of
+from optimizer.cli._pairings import check_pairings, export_ignored
 from optimizer.cli._parser import DEFAULT_CLAP, DEFAULT_MODEL, DEFAULT_STORAGE, build_parser, parse_args
 from optimizer.cli._warnings import quiet_library_warnings
 from optimizer.run import resume_command
 
-__all__ = ["DEFAULT_CLAP", "DEFAULT_MODEL", "DEFAULT_STORAGE", "MODES", "build_parser", "main"]
-
-MODES: dict[str, tuple[str, str]] = {
-    "human": ("optimizer.cli._human", "run_human_mode"),
-    "human-dashboard": ("optimizer.cli._human", "run_human_mode"),
-    "pairwise": ("optimizer.cli._pairwise", "run_pairwise_mode"),
-    "pairwise-export": ("optimizer.cli._pairwise", "run_pairwise_mode"),
-}
-"""Interactive modes (:func:`optimizer.cli._pairings.mode_of`) -> (module, function ``(options, setup, console) -> exit
-code``); search and export are :mod:`optimizer.run`'s, and ``--list-genres`` and ``--dashboard`` alone need no genre."""
+__all__ = ["DEFAULT_CLAP", "DEFAULT_MODEL", "DEFAULT_STORAGE", "build_parser", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,24 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, given: frozenset[str], console: Console) -> int:
-    from optimizer.run import prepare, run_export_only, run_search
+    from optimizer.run import optimize
 
-    mode = mode_of(args)
-    if mode == "list-genres":
+    if args.list_genres:  # it only prints
         return _list_genres()
-    options = run_options(args, given)
-    if mode == "dashboard":
-        from optimizer.cli._dashboard import run_dashboard
-
-        return run_dashboard(options, console)
-    setup = prepare(options)
-    if mode == "search":
-        return run_search(options, setup, console)
-    if mode == "export":
-        return run_export_only(options, setup, console, notice=lambda: _say_ignored(given, console))
-    module, function = MODES[mode]
-    run: Callable[..., int] = getattr(import_module(module), function)
-    return run(options, setup, console)
+    return optimize(run_options(args, given), console=console, notice=lambda: _say_ignored(given, console))
 
 
 def _say_ignored(given: frozenset[str], console: Console) -> None:

@@ -83,17 +83,16 @@ def export_ignored(given: Iterable[str]) -> list[str]:
 
 
 def mode_of(args: argparse.Namespace) -> str:
-    """The mode the parsed flags choose: ``list-genres``, ``dashboard``, ``human``, ``human-dashboard``,
-    ``pairwise``, ``pairwise-export``, ``export`` or ``search`` (call :func:`check_pairings` first)."""
+    """The mode the parsed flags choose: ``list-genres``, else :func:`optimizer.run.mode_of` of the mode flags
+    (``dashboard``, ``human``, ``human-dashboard``, ``pairwise``, ``pairwise-export``, ``export`` or ``search``);
+    call :func:`check_pairings` first."""
+    from optimizer.run import RunOptions
+    from optimizer.run import mode_of as run_mode
+
     if args.list_genres:
         return "list-genres"
-    if args.human:
-        return "human-dashboard" if args.dashboard else "human"
-    if args.dashboard:
-        return "dashboard"
-    if args.pairwise:
-        return "pairwise-export" if args.export_only else "pairwise"
-    return "export" if args.export_only else "search"
+    return run_mode(RunOptions(human=args.human, dashboard=args.dashboard, pairwise=args.pairwise,
+                               export_only=args.export_only))
 
 
 def _flag(dest: str) -> str:

@@ -1,5 +1,7 @@
 """The application layer: typed options (:class:`RunOptions`) and the functions that run a study from them
-(:func:`optimize`), for the command line (:mod:`optimizer.cli`) and Python callers alike; no argparse here.
+(:func:`optimize`: search, export, and the interactive ``human``, ``pairwise`` and ``dashboard`` modes), and the
+preset service (:class:`ServeOptions`, :func:`open_service`), for the command line (:mod:`optimizer.cli`) and
+Python callers alike; no argparse here.
 
 Names load on first use (PEP 562): importing the package imports none of its heavy dependencies.
 """
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     )
     from optimizer.run._generate import GeneratedClip, GenerateOptions, generate
     from optimizer.run._models import check_backend_runs_model, load_models, quiet_libraries, trials_per_pass
+    from optimizer.run._modes import mode_of
     from optimizer.run._optimize import optimize
     from optimizer.run._options import (
         DEFAULT_CLAP,
@@ -43,12 +46,14 @@ if TYPE_CHECKING:
     from optimizer.run._report import ReportOptions, report
     from optimizer.run._resources import artifact_dir, artifact_store, precheck_artifact_dir, resume_command
     from optimizer.run._search import OpenRun, open_run, report_failures, run_search
+    from optimizer.run._serve import DEFAULT_SERVE_PORT, PresetService, ServeOptions, open_service
     from optimizer.run._setup import Setup, prepare
 
 __all__ = [
     "DEFAULT_CLAP",
     "DEFAULT_MODEL",
     "DEFAULT_PENDING",
+    "DEFAULT_SERVE_PORT",
     "DEFAULT_STORAGE",
     "MAX_DURATION",
     "MAX_PENDING",
@@ -57,8 +62,10 @@ __all__ = [
     "GenerateOptions",
     "GeneratedClip",
     "OpenRun",
+    "PresetService",
     "ReportOptions",
     "RunOptions",
+    "ServeOptions",
     "Setup",
     "artifact_dir",
     "artifact_store",
@@ -71,8 +78,10 @@ __all__ = [
     "load_conditioning",
     "load_models",
     "melody_model",
+    "mode_of",
     "nothing_to_export_fails",
     "open_run",
+    "open_service",
     "optimize",
     "precheck_artifact_dir",
     "prepare",
@@ -143,6 +152,11 @@ _LAZY = {
     "resume_command": "optimizer.run._resources",
     "rating_progress": "optimizer.run._console",
     "trial_progress": "optimizer.run._console",
+    "mode_of": "optimizer.run._modes",
+    "DEFAULT_SERVE_PORT": "optimizer.run._serve",
+    "PresetService": "optimizer.run._serve",
+    "ServeOptions": "optimizer.run._serve",
+    "open_service": "optimizer.run._serve",
 }
 
 __getattr__ = lazy_getattr(__name__, _LAZY)

@@ -1,6 +1,6 @@
 """``optimize`` without a mode flag: run (or resume) the search, then export the presets once across workers.
 
-:func:`open_run` is shared with ``--human`` (:mod:`optimizer.cli._human`): everything up to the first trial.
+:func:`open_run` is shared with ``--human`` (:mod:`optimizer.run._human`): everything up to the first trial.
 """
 
 from __future__ import annotations

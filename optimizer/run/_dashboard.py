@@ -8,7 +8,8 @@ import socket
 from rich.console import Console
 
 from optimizer._errors import UsageError
-from optimizer.run import RunOptions, artifact_dir, artifact_store
+from optimizer.run._options import RunOptions
+from optimizer.run._resources import artifact_dir, artifact_store
 
 __all__ = ["bind_dashboard", "run_dashboard"]
 

@@ -1,4 +1,5 @@
-"""``optimize --pairwise``: the command-line side of pairwise mode (see :mod:`optimizer.review._pairwise`)."""
+"""``optimize --pairwise``: run (or only export) a pairwise study from :class:`~optimizer.run.RunOptions` (the
+listener's side is :mod:`optimizer.review._pairwise`)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,11 @@ from rich.console import Console
 from optimizer._errors import EXIT_FAILED, UsageError
 from optimizer._payloads import has, read, require
 from optimizer._study_payloads import PairwiseSetup, StoredSpec
-from optimizer.run import (
-    RunOptions,
-    artifact_dir,
-    artifact_store,
-    check_presets_path,
-    load_models,
-    nothing_to_export_fails,
-    precheck_artifact_dir,
-    resume_command,
-    show_presets,
-    trials_per_pass,
-    write_or_refuse,
-)
+from optimizer.run._export import nothing_to_export_fails, show_presets, write_or_refuse
+from optimizer.run._models import load_models, trials_per_pass
+from optimizer.run._options import RunOptions
+from optimizer.run._outputs import check_presets_path
+from optimizer.run._resources import artifact_dir, artifact_store, precheck_artifact_dir, resume_command
 
 __all__ = ["MAX_COMPARE", "check_pairwise_args", "run_pairwise_mode"]
 
@@ -31,7 +24,7 @@ MAX_COMPARE = 16
 
 def check_pairwise_args(opts: RunOptions) -> None:
     """Refuse a ``--compare`` out of range and BoTorch's absence, before anything is written (options pairwise
-    mode ignores are refused by :func:`optimizer.cli._pairings.check_pairings`).
+    mode ignores are refused by the command line's pairing table, ``optimizer.cli._pairings``).
 
     Raises:
         UsageError: one sentence naming the option and the fix.

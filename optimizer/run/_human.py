@@ -10,15 +10,11 @@ from optuna.artifacts import FileSystemArtifactStore
 from rich.console import Console
 
 from objectives import Evaluator
-from optimizer.run import (
-    RunOptions,
-    Setup,
-    artifact_dir,
-    open_run,
-    report_failures,
-    resume_command,
-    validate_and_export,
-)
+from optimizer.run._export import validate_and_export
+from optimizer.run._options import RunOptions
+from optimizer.run._resources import artifact_dir, resume_command
+from optimizer.run._search import open_run, report_failures
+from optimizer.run._setup import Setup
 from optimizer.search import SearchSpace, StudySpec
 
 __all__ = ["run_human", "run_human_mode"]
@@ -28,12 +24,12 @@ def run_human_mode(opts: RunOptions, setup: Setup, console: Console) -> int:
     """Run (or resume) the rated study until it holds ``--trials`` rated trials, then export; the exit code."""
     bound: list = []
     if opts.dashboard:
-        from optimizer.cli._dashboard import bind_dashboard
+        from optimizer.run._dashboard import bind_dashboard
 
         run = open_run(opts, setup, console, before_load=lambda: bound.append(bind_dashboard(opts)))
     else:
         run = open_run(opts, setup, console)
-    assert run.artifact_store is not None  # --human --no-artifacts is refused in optimizer.cli._pairings
+    assert run.artifact_store is not None  # human with no_artifacts is refused (optimizer.run._modes)
     code = run_human(opts, console, storage=run.storage, study=run.study, evaluator=run.evaluator,
                      space=setup.genre.search_space, spec=setup.spec, batch_trials=run.batch_trials,
                      artifact_store=run.artifact_store, dashboard=bound[0] if bound else None)
@@ -47,7 +43,7 @@ def run_human(opts: RunOptions, console: Console, *, storage: optuna.storages.Ba
               study: optuna.Study, evaluator: Evaluator,
               space: SearchSpace, spec: StudySpec, batch_trials: int, artifact_store: FileSystemArtifactStore,
               dashboard=None) -> int | None:
-    """Run :func:`~optimizer.review._human.run_rated_trials` for the CLI, serving optuna-dashboard on ``dashboard`` (a
+    """Run :func:`~optimizer.review._human.run_rated_trials`, serving optuna-dashboard on ``dashboard`` (a
     bound :class:`~optimizer.review._dashboard_server.BackgroundDashboard`, or None) meanwhile and closing it after.
 
     Returns:
@@ -55,7 +51,7 @@ def run_human(opts: RunOptions, console: Console, *, storage: optuna.storages.Ba
         code: 1 after repeated failures, 130 on Ctrl-C (trials awaiting a rating stay open for the next run).
     """
     from optimizer.review import awaiting_trials, dashboard_command, register_rating_form, run_rated_trials
-    from optimizer.run import rating_progress
+    from optimizer.run._console import rating_progress
     from optimizer.search import count_complete, open_storage
 
     register_rating_form(study, spec.objectives)
