@@ -42,6 +42,7 @@ import optuna  # noqa: E402
 import torch  # noqa: E402
 import transformers  # noqa: E402
 from _interleave import Baton  # noqa: E402
+from _load import LoadMeter  # noqa: E402
 from _phases import Phases, Routed  # noqa: E402
 from _roofline import copy_bandwidth, decode_step_seconds, matmul_flops, step_cost, sync  # noqa: E402
 from decode_throughput import configs  # noqa: E402  (the same N distinct configurations)
@@ -212,15 +213,18 @@ def main() -> None:
         if completed != len(params):
             raise SystemExit(f"the pipeline completed {completed} of {len(params)} trials; see the log above.")
 
+    all_rounds = LoadMeter()  # what else ran: a figure taken beside other work says so (benchmarks/README.md)
     for round_index in range(args.rounds):
         names = ["practice", "pipeline"] if round_index % 2 == 0 else ["pipeline", "practice"]
         batons.append(Baton(names, slice_seconds=args.slice))
+        this_round = LoadMeter()
         batons[-1].run_all({"practice": run_practice, "pipeline": run_pipeline})
         practice_times.append(batons[-1].spent["practice"])
         pipeline_times.append(batons[-1].spent["pipeline"])
+        load = this_round.read()
         print(f"round {round_index + 1}: practice {practice_times[-1]:.1f} s, pipeline {pipeline_times[-1]:.1f} s, "
-              f"ratio {practice_times[-1] / pipeline_times[-1]:.2f} ({batons[-1].handovers} handovers; load "
-              f"average {os.getloadavg()[0]:.1f})", flush=True)
+              f"ratio {practice_times[-1] / pipeline_times[-1]:.2f} ({batons[-1].handovers} handovers; "
+              + (load.describe() if load else f"load average {os.getloadavg()[0]:.1f}") + ")", flush=True)
     routed.restore()
     ratio, summary = round_summary(practice_times, pipeline_times)
     practice_seconds, pipeline_seconds = sum(practice_times), sum(pipeline_times)
@@ -228,6 +232,8 @@ def main() -> None:
     print_shares("pipeline", pipeline_phases, pipeline_seconds)
     print(f"artifacts: {artifact_bytes / 1e6:.2f} MB for {len(params)} trials")
     print(summary)
+    load = all_rounds.read()
+    print("during the rounds: " + (load.describe() if load else "CPU use of other processes not measured here"))
     outside = 1.0 - pipeline_phases.seconds["decode steps"] / pipeline_seconds
     print(f"pipeline outside the decode steps: {outside:.1%} of wall time")
 

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 
 import torch
 
 __all__ = ["configs_per_pass", "free_memory_bytes", "is_out_of_memory", "release_memory"]
+
+MEMINFO = Path("/proc/meminfo")
+CPU_CLIPS = 64
+"""Most clips per pass on CPU: MusicGen-small decodes 6.8 steps/s at batch 1 and 4.8 at batch 8 on a 2-core CPU
+(5.6x the clips; benchmarks/README.md, decode throughput)."""
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
@@ -24,24 +30,40 @@ def release_memory() -> None:
 
 
 def free_memory_bytes(device: torch.device) -> int | None:
-    """Free memory on a CUDA device in bytes (``torch.cuda.mem_get_info``), None elsewhere."""
-    if device.type != "cuda":
+    """Memory a decoding pass may still take, in bytes: CUDA's free memory (``torch.cuda.mem_get_info``); on
+    CPU, Linux's ``MemAvailable`` (``/proc/meminfo``: free memory plus the page cache the kernel can drop);
+    None where neither can be read (MPS, a CPU elsewhere)."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free)
+    if device.type == "cpu":
+        return _meminfo_available()
+    return None
+
+
+def _meminfo_available(path: Path = MEMINFO) -> int | None:
+    # psutil is not a dependency; /proc/meminfo's "MemAvailable:  <n> kB" line is what it reads (man 5 proc).
+    try:
+        for line in path.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
         return None
-    free, _ = torch.cuda.mem_get_info(device)
-    return int(free)
+    return None
 
 
 def configs_per_pass(*, row_bytes: int | None, clips_per_config: int, device: torch.device,
-                     most: int = 16, cpu_rows: int = 64, memory_share: float = 0.6) -> int:
+                     most: int = 16, cpu_clips: int = CPU_CLIPS, memory_share: float = 0.6) -> int:
     """How many configurations to decode together (the automatic ``--batch-trials``).
 
-    On CUDA: as many as fit ``memory_share`` of the free memory at ``row_bytes`` per clip. Elsewhere
-    (CPU, MPS): enough for about ``cpu_rows`` clips per pass, where batching still pays on CPU (MusicGen-small
-    decodes 6.8 steps/s at batch 1 and 4.8 at batch 8 on a 2-core CPU: 5.6x the clips). Always in
-    ``[1, most]``; 1 when ``row_bytes`` is unknown (a backend that does not batch).
+    As many as fit ``memory_share`` of :func:`free_memory_bytes` at ``row_bytes`` per clip; on CPU and MPS
+    also at most about ``cpu_clips`` clips per pass (:data:`CPU_CLIPS`), where more rows stop paying. Always
+    in ``[1, most]``; 1 when ``row_bytes`` is unknown (a backend that does not batch).
     """
     if row_bytes is None:
         return 1
     free = free_memory_bytes(device)
-    rows = int(memory_share * free / max(row_bytes, 1)) if free is not None else cpu_rows
-    return max(1, min(most, rows // max(clips_per_config, 1)))
+    limits = [int(memory_share * free / max(row_bytes, 1))] if free is not None else []
+    if device.type != "cuda":
+        limits.append(cpu_clips)
+    return max(1, min(most, min(limits) // max(clips_per_config, 1)))

@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N or mps")
     models.add_argument("--batch-trials", default="auto",
                         help="trials evaluated together in one decoding pass: a number or auto (default: what "
-                             "fits in GPU memory, up to 16; about 64 clips on CPU); halved on out-of-memory")
+                             "fits in GPU memory, up to 16; about 64 clips on CPU, fewer if RAM is short); halved on "
+                             "out-of-memory")
     models.add_argument("--batch-size", type=int, default=None,
                         help="most clips decoded at once (default: all clips of a batch of trials)")
     study = p.add_argument_group("study")
