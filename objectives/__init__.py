@@ -6,6 +6,7 @@ Knows nothing of Optuna. ``DecodingParams`` imports without torch; everything el
 
 from typing import TYPE_CHECKING
 
+from objectives._dtypes import DTYPE_NAMES
 from objectives._errors import DeviceError, DeviceUnavailableError, ModelLoadError
 from objectives._lazy import lazy_getattr
 from objectives._params import DEFAULT_EXTEND_STRIDE, DecodingParams
@@ -39,6 +40,7 @@ __all__ = [
     "DEBUG_MODELS",
     "DEBUG_MODEL_NAME",
     "DEFAULT_EXTEND_STRIDE",
+    "DTYPE_NAMES",
     "AudioInputError",
     "ClipScores",
     "DecodingParams",

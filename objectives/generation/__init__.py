@@ -3,7 +3,7 @@
 from objectives.generation._audiocraft import AudiocraftMusicGen
 from objectives.generation._backend import GeneratedAudio, MusicGenBackend, StepCallback
 from objectives.generation._continuation import MIN_PROMPT_SECONDS, read_audio_prompt
-from objectives.generation._device import default_dtype, resolve_device
+from objectives.generation._device import DTYPES, default_dtype, place_model, resolve_device, resolve_dtype
 from objectives.generation._melody import MelodyMusicGen, is_melody_checkpoint
 from objectives.generation._memory import configs_per_pass, free_memory_bytes, is_out_of_memory, release_memory
 from objectives.generation._sampling import RowParams, next_token_probs, sample_next_token
@@ -12,6 +12,7 @@ from objectives.generation._transformers import ModelLoadError, TransformersMusi
 from objectives.generation._windows import MAX_CLIP_SECONDS, MAX_WINDOW_SECONDS
 
 __all__ = [
+    "DTYPES",
     "MAX_CLIP_SECONDS",
     "MAX_WINDOW_SECONDS",
     "MIN_PROMPT_SECONDS",
@@ -29,9 +30,11 @@ __all__ = [
     "is_melody_checkpoint",
     "is_out_of_memory",
     "next_token_probs",
+    "place_model",
     "read_audio_prompt",
     "release_memory",
     "resolve_device",
+    "resolve_dtype",
     "sample_next_token",
     "with_channels",
 ]

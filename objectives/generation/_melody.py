@@ -22,7 +22,7 @@ import torch
 from objectives._chroma import conditioning_chroma
 from objectives._errors import ModelLoadError, first_line
 from objectives.generation._cache import CACHE_ARGUMENT, preallocated_cache
-from objectives.generation._device import default_dtype
+from objectives.generation._device import default_dtype, place_model
 from objectives.generation._text import encode_distinct
 from objectives.generation._transformers import TransformersMusicGen
 
@@ -53,7 +53,7 @@ class MelodyMusicGen(TransformersMusicGen):
 
     @classmethod
     def from_pretrained(cls, name_or_path: str, *, device: torch.device, max_batch: int = 32,
-                        name: str | None = None) -> MelodyMusicGen:
+                        name: str | None = None, dtype: torch.dtype | None = None) -> MelodyMusicGen:
         """Load a melody checkpoint (hub snapshot or directory); see :meth:`TransformersMusicGen.from_pretrained`.
 
         Raises:
@@ -63,14 +63,15 @@ class MelodyMusicGen(TransformersMusicGen):
 
         try:
             tokenizer = AutoTokenizer.from_pretrained(name_or_path)
-            model = MusicgenMelodyForConditionalGeneration.from_pretrained(name_or_path, dtype=default_dtype(device))
+            model = MusicgenMelodyForConditionalGeneration.from_pretrained(name_or_path,
+                                                                           dtype=dtype or default_dtype(device))
         except pickle.UnpicklingError as exc:
             raise ModelLoadError(f"refused to unpickle the weights in {name_or_path!r}: use a safetensors "
                                  "checkpoint from a source you trust.") from exc
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"cannot load MusicGen-Melody {name_or_path!r}: {first_line(exc)}.") from exc
-        return cls(model.to(device), tokenizer, name=name or name_or_path,  # type: ignore[arg-type]
-                   max_batch=max_batch)
+        return cls(place_model(model, device, dtype), tokenizer,  # type: ignore[arg-type]
+                   name=name or name_or_path, max_batch=max_batch)
 
     def _conditioning(self, prompts, melodies, guided: torch.Tensor | None = None
                       ) -> tuple[dict[str, Any], dict[str, Any]]:

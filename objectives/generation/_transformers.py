@@ -15,7 +15,7 @@ from objectives._params import DecodingParams
 from objectives.generation._backend import GeneratedAudio, StepCallback
 from objectives.generation._cache import CACHE_ARGUMENT, text_conditioned_cache
 from objectives.generation._continuation import generate_continuation
-from objectives.generation._device import default_dtype
+from objectives.generation._device import default_dtype, place_model
 from objectives.generation._fast_sampling import TokenSampler
 from objectives.generation._guidance import NullCopies
 from objectives.generation._prefix import prefix_into_pattern
@@ -91,11 +91,12 @@ class TransformersMusicGen:
 
     @classmethod
     def from_pretrained(cls, name_or_path: str, *, device: torch.device, max_batch: int = 32,
-                        name: str | None = None) -> TransformersMusicGen:
+                        name: str | None = None, dtype: torch.dtype | None = None) -> TransformersMusicGen:
         """Load from a hub id (``facebook/musicgen-small``) or a local directory saved with ``save_pretrained``.
 
-        Weights load as safetensors where the checkpoint has them; remote code is never trusted. Half
-        precision on CUDA. :func:`objectives.load_generator` checks the directory or the hub first
+        Weights load as safetensors where the checkpoint has them; remote code is never trusted. The text
+        encoder and decoder in ``dtype``, EnCodec in float32 (:func:`~objectives.generation._device.place_model`).
+        :func:`objectives.load_generator` checks the directory or the hub first
         (:func:`objectives._hub.resolve_checkpoint`); this maps what transformers still refuses.
 
         Args:
@@ -103,13 +104,15 @@ class TransformersMusicGen:
             device: torch device.
             max_batch: most rows per decoding pass.
             name: the name to record (default ``name_or_path``; the hub id when loading its cached snapshot).
+            dtype: the language model's number format; None: float16 on CUDA, float32 elsewhere.
 
         Raises:
             ModelLoadError: pickled weights that are not plain tensors, or a checkpoint transformers cannot load.
         """
         try:
             processor = AutoProcessor.from_pretrained(name_or_path)
-            model = MusicgenForConditionalGeneration.from_pretrained(name_or_path, dtype=default_dtype(device))
+            model = MusicgenForConditionalGeneration.from_pretrained(name_or_path,
+                                                                     dtype=dtype or default_dtype(device))
         except pickle.UnpicklingError as exc:
             raise ModelLoadError(
                 f"refused to unpickle the weights in {name_or_path!r}: they are not plain tensors (torch.load with "
@@ -120,8 +123,8 @@ class TransformersMusicGen:
                 f"cannot load MusicGen {name_or_path!r}: {first_line(exc)}; give a hub id (fetch it with "
                 "`hf download <id>` where there is network) or /path/to/a/directory/saved/with/save_pretrained.",
                 option="model") from exc
-        return cls(model.to(device), processor, name=name or name_or_path,  # type: ignore[arg-type]
-                   max_batch=max_batch)
+        return cls(place_model(model, device, dtype), processor,
+                   name=name or name_or_path, max_batch=max_batch)
 
     @property
     def device(self) -> torch.device:
@@ -135,7 +138,7 @@ class TransformersMusicGen:
         sampling buffers (K codebooks x vocabulary, a few copies); weights are not included.
         """
         config = self.model.decoder.config
-        element = torch.finfo(self.model.dtype).bits // 8
+        element = torch.finfo(self.model.decoder.dtype).bits // 8  # the cache is the decoder's (EnCodec is float32)
         steps = round(min(duration, self.max_duration) * self.frame_rate) + self.num_codebooks
         kv = 2 * config.num_hidden_layers * 2 * config.hidden_size * (steps + text_tokens) * element
         sampling = 8 * self.num_codebooks * config.vocab_size * 4

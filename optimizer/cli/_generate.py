@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from objectives import DTYPE_NAMES
 from optimizer._errors import EXIT_USAGE, UsageError
 from optimizer.cli._argparser import OneLineArgumentParser
 from optimizer.cli._argtypes import seed_arg
@@ -44,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
                                     "(tiny random models; default: the preset's model)")
     p.add_argument("--backend", default="transformers", choices=("transformers", "audiocraft"))
     p.add_argument("--device", default="auto")
+    p.add_argument("--dtype", default="auto", choices=("auto", *DTYPE_NAMES),
+                   help="the MusicGen's number format (default auto: float16 on CUDA, float32 elsewhere); use the "
+                        "one the preset was searched with for the same tokens")
     p.add_argument("--seed", type=seed_arg, default=0, help="sampling seed, 0 to 2**32 - 1 (default 0)")
     p.add_argument("--continuation", action="append", type=Path, metavar="FILE", default=None,
                    help="audio prompt to continue (WAV, FLAC, OGG, MP3 or AIFF, >= 1 s); --duration is then the "

@@ -27,8 +27,8 @@ _RUN = frozenset({"search", "human", "pairwise"})
 
 OPTION_MODES: dict[str, frozenset[str]] = {
     **{dest: _RUN for dest in ("genre", "genre_file", "trials", "prompts", "replicates", "duration", "model", "clap",
-                               "backend", "device", "batch_trials", "batch_size", "study_name", "prompt_suffixes",
-                               "seed", "presets_dir")},
+                               "backend", "device", "dtype", "batch_trials", "batch_size", "study_name",
+                               "prompt_suffixes", "seed", "presets_dir")},
     "storage": _RUN | {"dashboard"},
     "artifact_dir": _RUN | {"dashboard"},
     "heartbeat_interval": frozenset({"search", "human"}),

@@ -45,6 +45,9 @@ class GenerateOptions:
     """``transformers`` or ``audiocraft`` (text only)."""
     device: str = "auto"
     """``auto`` (cuda, mps, cpu), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``."""
+    dtype: str = "auto"
+    """The text encoder's and decoder's number format: ``auto``, ``float32``, ``bfloat16`` or ``float16``
+    (:attr:`optimizer.run.RunOptions.dtype`)."""
     seed: int = 0
     """Sampling seed, 0 to 2**32 - 1."""
     continuation: tuple[Path, ...] = ()
@@ -114,7 +117,7 @@ def generate(options: GenerateOptions, *, say: Callable[[str], None] | None = No
     sidecar = options.output.with_suffix(".json")
     _check_output(options.output, sidecar, preset_file=presets.path, overwrite=options.overwrite)
     model_name = options.model or presets.provenance["model"]
-    check_backend_runs_model(model_name, options.backend)
+    check_backend_runs_model(model_name, options.backend, options.dtype)
     if audio_prompts and options.backend != "transformers":
         raise UsageError("--continuation needs --backend transformers (the audiocraft backend generates from text "
                          "only).")
@@ -125,7 +128,7 @@ def generate(options: GenerateOptions, *, say: Callable[[str], None] | None = No
     quiet_libraries()
     try:
         generator = load_generator(model_name, backend=options.backend, device=resolve_device(options.device),
-                                   max_batch=1)
+                                   max_batch=1, dtype=options.dtype)
     except (ModelLoadError, DeviceError):
         raise  # the caller words them (the command line adds the flag that fixes them)
     except ValueError as exc:

@@ -11,18 +11,24 @@ __all__ = ["check_backend_runs_model", "load_models", "load_reference", "quiet_l
            "size_passes", "trials_per_pass"]
 
 
-def check_backend_runs_model(model: str, backend: str) -> None:
-    """Refuse, before anything is written or loaded, a ``--backend`` that cannot run ``--model`` (studies and
-    presets record the backend, so it must be the one that decodes).
+def check_backend_runs_model(model: str, backend: str, dtype: str = "auto") -> None:
+    """Refuse, before anything is written or loaded, a ``--backend`` that cannot run ``--model`` or ``--dtype``
+    (studies and presets record the backend, so it must be the one that decodes).
 
     Raises:
-        UsageError: ``--backend audiocraft`` with ``--model debug``.
+        UsageError: ``--backend audiocraft`` with ``--model debug`` or a ``--dtype`` other than auto; an unknown
+            ``--dtype``.
     """
     from objectives import ModelLoadError, check_backend
 
     try:
-        check_backend(model, backend)
-    except ModelLoadError:
+        check_backend(model, backend, dtype)
+    except ValueError as exc:
+        raise UsageError(f"--dtype: {exc}") from None
+    except ModelLoadError as exc:
+        if exc.option == "dtype":
+            raise UsageError(f"--dtype {dtype} applies to the transformers backend (--backend {backend} chooses its "
+                             f"own number format); drop --dtype or --backend {backend}.") from None
         raise UsageError(f"--backend {backend} cannot run --model debug (a tiny transformers MusicGen); drop "
                          f"--backend {backend} or pass an audiocraft checkpoint as --model.") from None
 
@@ -34,7 +40,8 @@ def load_models(opts: RunOptions, clap_name: str, console: Console):
     quiet_libraries()
     device = resolve_device(opts.device)  # DeviceError, ModelLoadError: the caller words them (flags)
     with console.status(f"Loading {opts.model} and {clap_name} on {device}..."):
-        generator = load_generator(opts.model, backend=opts.backend, device=device, max_batch=opts.batch_size or 32)
+        generator = load_generator(opts.model, backend=opts.backend, device=device, max_batch=opts.batch_size or 32,
+                                   dtype=opts.dtype)
         clap = load_clap(clap_name, device=device)
     from objectives import DEBUG_MODELS
 

@@ -46,7 +46,7 @@ def prepare(opts: RunOptions) -> Setup:
     from optimizer.search import StudySpec, load_genre, load_genre_file
 
     validate_numbers(opts)
-    check_backend_runs_model(opts.model, opts.backend)
+    check_backend_runs_model(opts.model, opts.backend, opts.dtype)
     conditioning = load_conditioning(melody=opts.melody, continuation=opts.continuation, model=opts.model,
                                      duration=float(opts.duration))
     genre = load_genre_file(opts.genre_file) if opts.genre_file else load_genre(str(opts.genre))

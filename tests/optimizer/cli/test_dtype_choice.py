@@ -1,0 +1,66 @@
+"""``--dtype``: ``optimize`` and ``generate`` accept the number formats the models load in
+(objectives/_dtypes.py); an unknown one, or one the audiocraft backend would not honour, is one sentence and exit 2
+before a model loads or a file is written; bfloat16 runs a debug search to its presets."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from objectives import DTYPE_NAMES
+
+ROOT = Path(__file__).resolve().parents[3]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+OPTIMIZE = ["--genre", "jazz", "--model", "debug", "--trials", "1", "--prompts", "1", "--replicates", "1",
+            "--duration", "0.2"]
+
+
+def _preset(tmp_path: Path) -> Path:
+    from optimizer import build_presets, write_presets
+    from tests.optimizer.synthetic import make_study
+
+    return write_presets(build_presets(make_study([(0.4, 0.1)]), genre="jazz"), tmp_path / "given" / "jazz.json")
+
+
+def _run(command: str, argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).parent / command), *argv], cwd=cwd, env=ENV,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["optimize", "generate"])
+def test_every_refused_dtype_is_one_sentence_and_nothing_written(tmp_path, command):
+    preset = _preset(tmp_path)
+    base = (OPTIMIZE if command == "optimize"
+            else ["--preset", str(preset), "a tune", "-o", "out.wav", "--model", "debug", "--duration", "0.2"])
+    refused = [["--dtype", name] for name in ("float64", "half", "bf16", "", "Float32")]
+    # audiocraft chooses its own format: every explicit one is refused, with a checkpoint name it could load
+    refused += [["--dtype", name, "--backend", "audiocraft", "--model", "facebook/musicgen-small"]
+                for name in DTYPE_NAMES]
+    failures = []
+    for i, extra in enumerate(refused):
+        work = tmp_path / f"run{i}"
+        work.mkdir()
+        result = _run(command, [*base, *extra], work)
+        err = result.stderr.strip()
+        if not (result.returncode == 2 and len(err.splitlines()) == 1 and "--dtype" in err
+                and "Traceback" not in err and list(work.iterdir()) == []):
+            failures.append(f"{extra}: exit {result.returncode}: {result.stderr[-500:]}")
+    assert failures == [], "\n".join(failures)
+
+
+@pytest.mark.slow
+def test_a_bfloat16_search_reaches_its_presets_and_generate_plays_one(tmp_path):
+    result = _run("optimize", [*OPTIMIZE, "--dtype", "bfloat16", "--presets-dir", "presets"], tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    presets = tmp_path / "presets" / "jazz.json"
+    assert json.loads(presets.read_text())["presets"]
+    played = _run("generate", ["--preset", str(presets), "a tune", "-o", "out.wav", "--model", "debug",
+                               "--duration", "0.2", "--dtype", "bfloat16"], tmp_path)
+    assert played.returncode == 0, played.stderr[-2000:]
+    assert (tmp_path / "out.wav").read_bytes()[:4] == b"RIFF"
