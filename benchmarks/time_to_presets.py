@@ -51,9 +51,9 @@ import objectives._evaluation as evaluation_module  # noqa: E402
 import objectives.scoring._scorers as scorers_module  # noqa: E402
 import optimizer.search._artifacts as artifacts_module  # noqa: E402
 import optimizer.search._runner as runner_module  # noqa: E402
-from objectives import DecodingParams, Evaluator  # noqa: E402
+from objectives import DTYPE_NAMES, DecodingParams, Evaluator  # noqa: E402
 from objectives._debug import build_random_clap, build_random_musicgen  # noqa: E402
-from objectives.generation import TransformersMusicGen, default_dtype, resolve_device  # noqa: E402
+from objectives.generation import TransformersMusicGen, place_model, resolve_device, resolve_dtype  # noqa: E402
 from objectives.generation._memory import configs_per_pass  # noqa: E402
 from objectives.scoring import ClapScorer  # noqa: E402
 from optimizer import SearchSpace, _keys, run_trials  # noqa: E402
@@ -150,6 +150,9 @@ def main() -> None:
     parser.add_argument("--slice", type=float, default=0.5,
                         help="seconds each path runs before the other takes over (default 0.5)")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--dtype", default="auto", choices=("auto", *DTYPE_NAMES),
+                        help="the MusicGen's number format on both sides, as optimize --dtype (default auto: "
+                             "float16 on CUDA, float32 elsewhere); the matmul peak is measured in it")
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error(f"--rounds must be at least 1 but got {args.rounds}.")
@@ -159,12 +162,13 @@ def main() -> None:
         args.configs, args.prompts, args.seeds, args.duration = 2, 12, 2, 0.4
     transformers.logging.set_verbosity_error()
     device = resolve_device(args.device)
+    number_format = resolve_dtype(args.dtype, device)
     prompts = tomllib.loads((ROOT / "studies" / "jazz.toml").read_text())["prompts"][:args.prompts]
     params = configs(args.configs)
     clips = len(prompts) * args.seeds
 
     model, processor = build_random_musicgen(args.size)
-    generator = TransformersMusicGen(model.to(device=device, dtype=default_dtype(device)), processor, name=args.size)
+    generator = TransformersMusicGen(place_model(model, device, number_format), processor, name=args.size)
     if args.reference_sampling:
         generator.fast_sampling = False
     clap_model, clap_processor = build_random_clap(args.clap)
@@ -174,14 +178,15 @@ def main() -> None:
     generator.max_batch = batch_trials * clips  # as the CLI sizes it
     evaluator = Evaluator(generator=generator, clap=clap, prompts=prompts, replicates=args.seeds,
                           duration=args.duration)
-    peak_flops, bandwidth = matmul_flops(device, default_dtype(device)), copy_bandwidth(device)
+    peak_flops, bandwidth = matmul_flops(device, number_format), copy_bandwidth(device)
+    dtype = str(number_format).removeprefix("torch.")
     print(f"# {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"{torch.get_num_threads()} threads, torch {torch.__version__}, device {device}"
           + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "")
           + f"; musicgen-{args.size} architecture, random weights; {args.configs} configs x {len(prompts)} prompts x "
-          f"{args.seeds} seeds x {args.duration:g} s; batch-trials auto = {batch_trials}; "
+          f"{args.seeds} seeds x {args.duration:g} s; {dtype} (EnCodec float32); "
+          f"batch-trials auto = {batch_trials}; "
           f"{'fast' if generator.fast_sampling else 'reference'} sampling; load average {os.getloadavg()[0]:.1f}")
-    dtype = str(default_dtype(device)).removeprefix("torch.")
     print(f"machine: matmul {peak_flops / 1e9:.1f} GFLOP/s (2048^2 {dtype}), copy {bandwidth / 1e9:.2f} GB/s")
 
     # Warm-up of both paths (kernels, allocator, CLAP's text tower), untimed.
