@@ -35,7 +35,7 @@ from decode_throughput import configs  # noqa: E402
 
 from objectives import DecodingParams  # noqa: E402
 from objectives._debug import build_debug_clap, build_random_musicgen  # noqa: E402
-from objectives.generation import TransformersMusicGen, resolve_device  # noqa: E402
+from objectives.generation import TransformersMusicGen, default_dtype, place_model, resolve_device  # noqa: E402
 
 
 def _prompts(count: int) -> list[str]:
@@ -65,7 +65,7 @@ def tokens(size: str, device: torch.device, prompts: int, frames: int) -> int:
     params = [DecodingParams(use_sampling=False, cfg_coef=3.0)] * len(texts)
     codes = {}
     for dtype in (torch.float32, torch.float16):
-        generator = TransformersMusicGen(copy.deepcopy(model).to(device=device, dtype=dtype), processor, name=size)
+        generator = TransformersMusicGen(place_model(copy.deepcopy(model), device, dtype), processor, name=size)
         codes[dtype] = generator._decode(texts, params, list(range(len(texts))), frames, lambda *_: None).cpu()
         del generator
     differ = codes[torch.float32] != codes[torch.float16]
@@ -81,8 +81,8 @@ def tokens(size: str, device: torch.device, prompts: int, frames: int) -> int:
 def throughput(size: str, device: torch.device, ks: list[int], prompts: int, seeds: int, duration: float) -> None:
     """clips/s and memory per clip with K trials per pass, in the model's default dtype on ``device``."""
     model, processor = build_random_musicgen(size)
-    dtype = torch.float16 if device.type == "cuda" else torch.float32
-    generator = TransformersMusicGen(model.to(device=device, dtype=dtype), processor, name=size)
+    dtype = default_dtype(device)
+    generator = TransformersMusicGen(place_model(model, device, dtype), processor, name=size)  # as optimize loads it
     texts = _prompts(prompts)
     generator.max_batch = max(ks) * len(texts) * seeds
     generator.generate(texts[:1], configs(1), [0], duration=0.1)  # warm-up
