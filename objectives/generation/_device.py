@@ -66,9 +66,8 @@ DTYPES: dict[str, torch.dtype] = {name: getattr(torch, name) for name in DTYPE_N
 def default_dtype(device: torch.device) -> torch.dtype:
     """Half precision (float16) on CUDA, float32 elsewhere: the tokens then equal the float32 reference on CPU.
 
-    bfloat16 on a CPU with AMX or AVX512-BF16 runs the decoding step about 2x faster
-    (``benchmarks/decode_throughput.py --dtype bfloat16``) but changes the logits, so it is asked for, not
-    chosen (:func:`resolve_dtype`).
+    bfloat16 on a CPU with AMX runs the decoding step of a 48-clip pass 2.1x faster (``benchmarks/dtype_speed.py``)
+    but changes the logits, so it is asked for, not chosen (:func:`resolve_dtype`).
     """
     return torch.float16 if device.type == "cuda" else torch.float32
 
@@ -91,15 +90,17 @@ def resolve_dtype(requested: str, device: torch.device) -> torch.dtype:
 
 
 def place_model(model: ModelT, device: torch.device, dtype: torch.dtype | None = None) -> ModelT:
-    """``model`` (a MusicGen of any variant) on ``device``: its text encoder and decoder in ``dtype`` (None:
-    :func:`default_dtype`), its EnCodec always in float32.
+    """``model`` (a float32 MusicGen of any variant) on ``device``: every part but EnCodec in ``dtype`` (None:
+    :func:`default_dtype`), EnCodec left in float32 with its weights untouched.
 
-    EnCodec stays float32 because its waveform is written as 16-bit PCM (96 dB of range) and float16's 11-bit or
-    bfloat16's 8-bit mantissa would add noise at -66 or -48 dB; the tokens come from the decoder, so where EnCodec
-    runs changes none of them, and it is a few percent of a trial (``benchmarks/time_to_presets.py``).
+    EnCodec stays float32, as in audiocraft (whose float16 autocast covers the language model only): its waveform
+    is written as 16-bit PCM (96 dB of range), and float16's 11-bit or bfloat16's 8-bit mantissa would add noise
+    at about -66 or -48 dB. The tokens come from the decoder, so this changes none of them; EnCodec is 7-15 % of a
+    trial on CPU (``benchmarks/time_to_presets.py``). The model must arrive in float32: weights already rounded to
+    a narrower format cannot be widened back (loaders load float32, then place).
     """
-    model = model.to(device=device, dtype=dtype or default_dtype(device))
-    audio_encoder = getattr(model, "audio_encoder", None)
-    if audio_encoder is not None:
-        audio_encoder.float()
-    return model
+    dtype = dtype or default_dtype(device)
+    for name, part in model.named_children():
+        if name != "audio_encoder":
+            part.to(dtype=dtype)
+    return model.to(device=device)

@@ -22,7 +22,7 @@ import torch
 from objectives._chroma import conditioning_chroma
 from objectives._errors import ModelLoadError, first_line
 from objectives.generation._cache import CACHE_ARGUMENT, preallocated_cache
-from objectives.generation._device import default_dtype, place_model
+from objectives.generation._device import place_model
 from objectives.generation._text import encode_distinct
 from objectives.generation._transformers import TransformersMusicGen
 
@@ -63,8 +63,9 @@ class MelodyMusicGen(TransformersMusicGen):
 
         try:
             tokenizer = AutoTokenizer.from_pretrained(name_or_path)
-            model = MusicgenMelodyForConditionalGeneration.from_pretrained(name_or_path,
-                                                                           dtype=dtype or default_dtype(device))
+            # float32 first, narrowed by place_model, so EnCodec keeps its exact weights (host memory: 4 bytes a
+            # parameter while loading)
+            model = MusicgenMelodyForConditionalGeneration.from_pretrained(name_or_path, dtype=torch.float32)
         except pickle.UnpicklingError as exc:
             raise ModelLoadError(f"refused to unpickle the weights in {name_or_path!r}: use a safetensors "
                                  "checkpoint from a source you trust.") from exc

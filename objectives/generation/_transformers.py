@@ -15,7 +15,7 @@ from objectives._params import DecodingParams
 from objectives.generation._backend import GeneratedAudio, StepCallback
 from objectives.generation._cache import CACHE_ARGUMENT, text_conditioned_cache
 from objectives.generation._continuation import generate_continuation
-from objectives.generation._device import default_dtype, place_model
+from objectives.generation._device import place_model
 from objectives.generation._fast_sampling import TokenSampler
 from objectives.generation._guidance import NullCopies
 from objectives.generation._prefix import prefix_into_pattern
@@ -111,8 +111,9 @@ class TransformersMusicGen:
         """
         try:
             processor = AutoProcessor.from_pretrained(name_or_path)
-            model = MusicgenForConditionalGeneration.from_pretrained(name_or_path,
-                                                                     dtype=dtype or default_dtype(device))
+            # float32 first, narrowed by place_model, so EnCodec keeps its exact weights (host memory: 4 bytes a
+            # parameter while loading)
+            model = MusicgenForConditionalGeneration.from_pretrained(name_or_path, dtype=torch.float32)
         except pickle.UnpicklingError as exc:
             raise ModelLoadError(
                 f"refused to unpickle the weights in {name_or_path!r}: they are not plain tensors (torch.load with "

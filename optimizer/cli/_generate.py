@@ -46,8 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default="transformers", choices=("transformers", "audiocraft"))
     p.add_argument("--device", default="auto")
     p.add_argument("--dtype", default="auto", choices=("auto", *DTYPE_NAMES),
-                   help="the MusicGen's number format (default auto: float16 on CUDA, float32 elsewhere); use the "
-                        "one the preset was searched with for the same tokens")
+                   help="the MusicGen's number format (default auto: float16 on CUDA, float32 elsewhere; EnCodec "
+                        "stays float32); the tokens depend on it, and the sidecar records it")
     p.add_argument("--seed", type=seed_arg, default=0, help="sampling seed, 0 to 2**32 - 1 (default 0)")
     p.add_argument("--continuation", action="append", type=Path, metavar="FILE", default=None,
                    help="audio prompt to continue (WAV, FLAC, OGG, MP3 or AIFF, >= 1 s); --duration is then the "

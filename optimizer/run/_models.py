@@ -19,12 +19,12 @@ def check_backend_runs_model(model: str, backend: str, dtype: str = "auto") -> N
         UsageError: ``--backend audiocraft`` with ``--model debug`` or a ``--dtype`` other than auto; an unknown
             ``--dtype``.
     """
-    from objectives import ModelLoadError, check_backend
+    from objectives import DTYPE_NAMES, ModelLoadError, check_backend
 
+    if dtype != "auto" and dtype not in DTYPE_NAMES:
+        raise UsageError(f"--dtype must be auto, {', '.join(DTYPE_NAMES)} but got {dtype!r}.")
     try:
         check_backend(model, backend, dtype)
-    except ValueError as exc:
-        raise UsageError(f"--dtype: {exc}") from None
     except ModelLoadError as exc:
         if exc.option == "dtype":
             raise UsageError(f"--dtype {dtype} applies to the transformers backend (--backend {backend} chooses its "

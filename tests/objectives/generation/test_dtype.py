@@ -27,30 +27,38 @@ def _formats(generator) -> tuple[set[torch.dtype], set[torch.dtype], set[torch.d
 
 
 @pytest.fixture(scope="module")
-def saved_dirs(tmp_path_factory):
-    """A saved mono, stereo and melody debug MusicGen, as a user's local copies."""
+def saved(tmp_path_factory):
+    """``{source: (name or path to load, the float32 EnCodec state it must keep)}``: the three debug variants and a
+    saved mono, stereo and melody debug MusicGen (as a user's local copies)."""
     from objectives._debug import build_random_musicgen
     from objectives._debug_melody import build_random_musicgen_melody
 
-    dirs = {}
-    for kind, (model, processor) in {"mono": build_random_musicgen("debug"),
-                                     "stereo": build_random_musicgen("debug", audio_channels=2),
-                                     "melody": build_random_musicgen_melody()}.items():
+    built = {"mono": build_random_musicgen("debug"), "stereo": build_random_musicgen("debug", audio_channels=2),
+             "melody": build_random_musicgen_melody()}
+    sources = {}
+    for kind, debug in (("mono", "debug"), ("stereo", "debug-stereo"), ("melody", "debug-melody")):
+        model, processor = built[kind]
         path = tmp_path_factory.mktemp(f"musicgen-{kind}")
         model.save_pretrained(path)
         processor.save_pretrained(path)
-        dirs[kind] = str(path)
-    return dirs
+        state = {k: v.clone() for k, v in model.audio_encoder.state_dict().items()}
+        sources[kind] = (str(path), state)
+        sources[debug] = (debug, state)  # the loader builds the same seeded model
+    return sources
 
 
 @pytest.mark.parametrize("dtype", ["auto", *DTYPE_NAMES])
 @pytest.mark.parametrize("source", ["debug", "debug-stereo", "debug-melody", "mono", "stereo", "melody"])
-def test_every_loader_puts_the_language_model_in_the_dtype_and_encodec_in_float32(saved_dirs, source, dtype):
-    generator = load_generator(saved_dirs.get(source, source), device=CPU, max_batch=4, dtype=dtype)
+def test_every_loader_puts_the_language_model_in_the_dtype_and_keeps_encodec_exact(saved, source, dtype):
+    name, encodec_state = saved[source]
+    generator = load_generator(name, device=CPU, max_batch=4, dtype=dtype)
     expected = torch.float32 if dtype == "auto" else getattr(torch, dtype)  # auto on CPU: the float32 reference
     decoder, text_encoder, audio_encoder = _formats(generator)
     assert decoder == {expected} and text_encoder == {expected}
     assert audio_encoder == {torch.float32}
+    loaded = generator.model.audio_encoder.state_dict()  # float32 and never rounded through the narrow format
+    assert loaded.keys() == encodec_state.keys()
+    assert all(torch.equal(loaded[k], encodec_state[k]) for k in encodec_state)
     melodies = [np.sin(np.arange(32_000, dtype=np.float32) / 20.0)] * 2 if "melody" in source else None
     kwargs = {"melodies": melodies} if melodies is not None else {}
     clip = generator.generate(["a", "b"], [DecodingParams(), DecodingParams(cfg_coef=1.0)], [1, 2], duration=0.2,

@@ -64,3 +64,17 @@ def test_a_bfloat16_search_reaches_its_presets_and_generate_plays_one(tmp_path):
                                "--duration", "0.2", "--dtype", "bfloat16"], tmp_path)
     assert played.returncode == 0, played.stderr[-2000:]
     assert (tmp_path / "out.wav").read_bytes()[:4] == b"RIFF"
+    assert json.loads((tmp_path / "out.json").read_text())["dtype"] == "bfloat16"  # the tokens depend on it
+
+
+def test_the_run_layer_names_the_option_that_is_wrong():
+    from optimizer._errors import UsageError
+    from optimizer.run._models import check_backend_runs_model
+
+    with pytest.raises(UsageError, match="--dtype must be"):
+        check_backend_runs_model("debug", "transformers", "float64")
+    with pytest.raises(UsageError, match="--dtype bfloat16 applies to the transformers backend"):
+        check_backend_runs_model("facebook/musicgen-small", "audiocraft", "bfloat16")
+    with pytest.raises(ValueError, match="backend must be one of") as info:
+        check_backend_runs_model("debug", "onnx", "auto")
+    assert "--dtype" not in str(info.value)
