@@ -3,7 +3,14 @@
 from objectives.generation._audiocraft import AudiocraftMusicGen
 from objectives.generation._backend import GeneratedAudio, MusicGenBackend, StepCallback
 from objectives.generation._continuation import MIN_PROMPT_SECONDS, read_audio_prompt
-from objectives.generation._device import DTYPES, default_dtype, place_model, resolve_device, resolve_dtype
+from objectives.generation._device import (
+    DTYPES,
+    default_dtype,
+    number_format,
+    place_model,
+    resolve_device,
+    resolve_dtype,
+)
 from objectives.generation._melody import MelodyMusicGen, is_melody_checkpoint
 from objectives.generation._memory import configs_per_pass, free_memory_bytes, is_out_of_memory, release_memory
 from objectives.generation._sampling import RowParams, next_token_probs, sample_next_token
@@ -30,6 +37,7 @@ __all__ = [
     "is_melody_checkpoint",
     "is_out_of_memory",
     "next_token_probs",
+    "number_format",
     "place_model",
     "read_audio_prompt",
     "release_memory",

@@ -9,7 +9,7 @@ import torch
 from objectives._dtypes import DTYPE_NAMES
 from objectives._errors import DeviceError, DeviceUnavailableError
 
-__all__ = ["DTYPES", "default_dtype", "place_model", "resolve_device", "resolve_dtype"]
+__all__ = ["DTYPES", "default_dtype", "number_format", "place_model", "resolve_device", "resolve_dtype"]
 
 
 ModelT = TypeVar("ModelT", bound=torch.nn.Module)
@@ -104,3 +104,10 @@ def place_model(model: ModelT, device: torch.device, dtype: torch.dtype | None =
         if name != "audio_encoder":
             part.to(dtype=dtype)
     return model.to(device=device)
+
+
+def number_format(generator: object) -> str | None:
+    """The name of the format a loaded generator's decoder runs in (``float32``, ``bfloat16``, ``float16``), which
+    its tokens depend on; None for a backend that chooses its own (audiocraft's has no ``model.decoder``)."""
+    dtype = getattr(getattr(getattr(generator, "model", None), "decoder", None), "dtype", None)
+    return None if dtype is None else str(dtype).removeprefix("torch.")

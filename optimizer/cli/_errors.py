@@ -38,7 +38,8 @@ def _model_hint(exc: ModelLoadError) -> str | None:
 
 
 _HINTS: dict[type[Exception], Callable[[Any], str | None]] = {
-    IncompatibleStudyError: lambda exc: _STUDY_HINTS.get(exc.field, "pass --study-name NEW"),
+    IncompatibleStudyError: lambda exc: (f"pass --dtype {exc.stored} or --study-name NEW" if exc.field == "dtype"
+                                         else _STUDY_HINTS.get(exc.field, "pass --study-name NEW")),
     UnknownGenreError: lambda exc: "pass --genre-file PATH; --list-genres describes them",
     PresetDocumentError: lambda exc: _PRESET_HINTS.get(exc.reason),
     StorageError: lambda exc: "check --storage",

@@ -138,6 +138,7 @@ def provenance(study: optuna.Study | PreferentialStudy, *, n_complete: int, n_fe
         "clap": spec["clap"],
         "duration_s": spec["duration"],
         "audio_channels": spec.get("audio_channels", 1),
+        **({"dtype": spec["dtype"]} if spec.get("dtype") else {}),
         **({"conditioning": {k: spec[k] for k in ("continuation", "melody") if spec.get(k)}}
            if spec.get("continuation") or spec.get("melody") else {}),
         "replicates": spec["replicates"],

@@ -123,7 +123,7 @@ def generate(options: GenerateOptions, *, say: Callable[[str], None] | None = No
                          "only).")
 
     from objectives import DEBUG_MODELS, DeviceError, ModelLoadError, load_generator
-    from objectives.generation import resolve_device
+    from objectives.generation import number_format, resolve_device
 
     quiet_libraries()
     try:
@@ -148,7 +148,7 @@ def generate(options: GenerateOptions, *, say: Callable[[str], None] | None = No
         "params": params.to_dict(),
         "model": model_name,
         "backend": generator.backend,
-        **_number_format(generator),
+        **({"dtype": dtype} if (dtype := number_format(generator)) else {}),  # the tokens depend on it
         "seed": options.seed,
         **({"conditioning": spec_conditioning(conditioning)} if melodies or audio_prompts else {}),
         "duration_s": options.duration,
@@ -217,13 +217,6 @@ def _check_output(output: Path, sidecar: Path, *, preset_file: Path, overwrite: 
     hint = "pass --overwrite to replace it or choose another -o" if not overwrite else "choose another -o"
     for target, what in ((output, "the clip"), (sidecar, "the clip's sidecar")):
         check_output(target, what=what, hint=hint, overwrite=overwrite)  # links and special files: never
-
-
-def _number_format(generator) -> dict[str, str]:
-    """``{"dtype": ...}``: the decoder's number format, which the tokens depend on (``--dtype``); empty for a
-    backend that chooses its own (audiocraft)."""
-    dtype = getattr(getattr(getattr(generator, "model", None), "decoder", None), "dtype", None)
-    return {} if dtype is None else {"dtype": str(dtype).removeprefix("torch.")}
 
 
 def _write(path: Path, sidecar: Path, audio: Any, sample_rate: int, metadata: dict[str, Any], *,

@@ -7,8 +7,16 @@ from rich.console import Console
 from optimizer._errors import UsageError
 from optimizer.run._options import RunOptions
 
-__all__ = ["check_backend_runs_model", "load_models", "load_reference", "quiet_libraries", "say_estimate",
-           "size_passes", "trials_per_pass"]
+__all__ = [
+    "check_backend_runs_model",
+    "load_models",
+    "load_reference",
+    "loaded_spec",
+    "quiet_libraries",
+    "say_estimate",
+    "size_passes",
+    "trials_per_pass",
+]
 
 
 def check_backend_runs_model(model: str, backend: str, dtype: str = "auto") -> None:
@@ -49,6 +57,16 @@ def load_models(opts: RunOptions, clap_name: str, console: Console):
         console.print("[yellow]Using tiny random-weight debug model(s): the audio is noise and the scores "
                       "mean nothing; use this to try the pipeline only.[/yellow]")
     return generator, clap, device
+
+
+def loaded_spec(spec, generator):
+    """``spec`` (a :class:`~optimizer.search.StudySpec`) with what ran, read from the loaded generator: the library
+    that decodes, its channel count and its decoder's number format."""
+    from dataclasses import replace
+
+    from objectives.generation import number_format, with_channels
+
+    return with_channels(replace(spec, backend=generator.backend, dtype=number_format(generator)), generator)
 
 
 def load_reference(opts: RunOptions, clap, console: Console, *, duration: float | None = None,

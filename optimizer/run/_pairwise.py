@@ -11,7 +11,7 @@ from optimizer._errors import EXIT_FAILED, UsageError
 from optimizer._payloads import has, read, require
 from optimizer._study_payloads import PairwiseSetup, StoredSpec
 from optimizer.run._export import nothing_to_export_fails, show_presets, write_or_refuse
-from optimizer.run._models import load_models, trials_per_pass
+from optimizer.run._models import load_models, loaded_spec, trials_per_pass
 from optimizer.run._options import RunOptions
 from optimizer.run._outputs import check_presets_path
 from optimizer.run._resources import artifact_dir, artifact_store, precheck_artifact_dir, resume_command
@@ -61,6 +61,7 @@ def run_pairwise_mode(opts: RunOptions, setup: Any, console: Console) -> int:
     storage = open_storage(opts.storage)
     _check_existing(storage, name, spec, opts.compare)
     generator, clap, device = load_models(opts, clap_name, console)
+    spec = loaded_spec(spec, generator)  # what ran: the stored study is checked against it again below
     batch_trials = trials_per_pass(opts, generator, device, clips_per_config=len(prompts) * opts.replicates)
 
     from objectives import Evaluator

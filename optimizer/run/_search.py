@@ -5,16 +5,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
 
-from objectives.generation import with_channels
 from optimizer._errors import EXIT_FAILED
 from optimizer.run._conditioning import check_melody_model
 from optimizer.run._export import export_once
-from optimizer.run._models import load_models, load_reference, say_estimate, trials_per_pass
+from optimizer.run._models import load_models, load_reference, loaded_spec, say_estimate, trials_per_pass
 from optimizer.run._options import RunOptions
 from optimizer.run._outputs import check_presets_path, clips_folder, default_name, precheck_clips
 from optimizer.run._resources import (
@@ -91,7 +90,7 @@ def open_run(opts: RunOptions, setup: Setup, console: Console, *, before_load=No
     if conditioning.melodies and conditioning.melody_model is None:  # the name did not tell: the class does, once
         check_melody_model(opts.model, conditioning.melodies, generator)
     # what ran, from the loaded model: its channel count and the library that decodes it
-    spec = with_channels(replace(setup.spec, backend=generator.backend), generator)
+    spec = loaded_spec(setup.spec, generator)
     reference = load_reference(opts, clap, console, digest=setup.reference)
     clips = len(setup.prompts) * opts.replicates
     batch_trials = trials_per_pass(opts, generator, device, clips_per_config=clips)

@@ -53,6 +53,9 @@ class StudySpec:
         audio_channels: the model's output channels, 1 (mono) or 2 (stereo); known once the model is loaded.
         continuation: the audio prompts continued (``name sha256:<12 hex>`` each); empty for text only.
         melody: the melodies conditioned on (same form); empty without.
+        dtype: the number format the MusicGen's decoder ran in (``float32``, ``bfloat16``, ``float16``), which
+            the tokens depend on; known once the model is loaded. None: a backend that chooses its own, or a study
+            stored before it was recorded (either resumes in any format).
     """
 
     genre: str
@@ -70,6 +73,7 @@ class StudySpec:
     audio_channels: int = 1
     continuation: tuple[str, ...] = ()
     melody: tuple[str, ...] = ()
+    dtype: str | None = None
 
     def __post_init__(self) -> None:
         automatic = self.objectives[:-1] if self.objectives[-1:] == (_keys.RATING,) else self.objectives
@@ -96,6 +100,8 @@ class StudySpec:
             d[key] = list(getattr(self, key))
             if not d[key]:  # text-only studies keep their earlier spec
                 del d[key]
+        if self.dtype is None:  # nor do specs written before the model loaded (or by audiocraft) gain a null
+            del d["dtype"]
         return d
 
     @property
@@ -307,7 +313,8 @@ def check_same_scoring(name: str, stored: dict[str, Any], spec: StudySpec) -> No
 
 def check_same_setup(name: str, stored: dict[str, Any], spec: StudySpec) -> None:
     """Raise :class:`IncompatibleStudyError` unless the spec ``stored`` in study ``name`` has the model, backend, CLAP
-    checkpoint, duration, seeds and prompts of ``spec`` (objectives are the caller's to check)."""
+    checkpoint, duration, seeds and prompts of ``spec``, and its number format where both know theirs (objectives
+    are the caller's to check)."""
     wanted = spec.to_dict()
     for key in ("model", "backend", "clap", "duration", "replicates", "base_seed", "prompts", "reference",
                 "continuation", "melody"):
@@ -316,6 +323,12 @@ def check_same_setup(name: str, stored: dict[str, Any], spec: StudySpec) -> None
                                          f"study {name!r} was run with a different {key} "
                                          f"({_short(stored.get(key))} vs {_short(wanted.get(key))}); its trials would "
                                          "not be comparable; start a separate study under another name.")
+    if stored.get("dtype") and wanted.get("dtype") and stored["dtype"] != wanted["dtype"]:
+        raise IncompatibleStudyError(name, "dtype", stored["dtype"], wanted["dtype"],
+                                     f"study {name!r} was decoded in {stored['dtype']} and this run decodes in "
+                                     f"{wanted['dtype']}; the two formats give other tokens, so its trials would not "
+                                     f"be comparable; decode in {stored['dtype']} or start a separate study under "
+                                     "another name.")
 
 
 def _other_objectives(study: optuna.Study, spec: StudySpec) -> IncompatibleStudyError:

@@ -55,16 +55,46 @@ def test_every_refused_dtype_is_one_sentence_and_nothing_written(tmp_path, comma
 
 
 @pytest.mark.slow
-def test_a_bfloat16_search_reaches_its_presets_and_generate_plays_one(tmp_path):
+def test_a_bfloat16_search_records_its_format_and_a_resume_in_another_is_refused(tmp_path):
     result = _run("optimize", [*OPTIMIZE, "--dtype", "bfloat16", "--presets-dir", "presets"], tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     presets = tmp_path / "presets" / "jazz.json"
-    assert json.loads(presets.read_text())["presets"]
+    document = json.loads(presets.read_text())
+    assert document["presets"] and document["provenance"]["dtype"] == "bfloat16"
     played = _run("generate", ["--preset", str(presets), "a tune", "-o", "out.wav", "--model", "debug",
                                "--duration", "0.2", "--dtype", "bfloat16"], tmp_path)
     assert played.returncode == 0, played.stderr[-2000:]
     assert (tmp_path / "out.wav").read_bytes()[:4] == b"RIFF"
     assert json.loads((tmp_path / "out.json").read_text())["dtype"] == "bfloat16"  # the tokens depend on it
+
+    store = tmp_path / "optuna.db"
+    before = store.read_bytes(), presets.read_bytes()
+    for other in (["--dtype", "float32"], []):  # auto is float32 on this CPU
+        refused = _run("optimize", [*OPTIMIZE[:5], "2", *OPTIMIZE[6:], *other, "--presets-dir", "presets"], tmp_path)
+        # refused once the model has loaded (its format is read from it): the debug model's notice comes first
+        err = refused.stderr.strip().splitlines()[-1]
+        assert refused.returncode == 2 and refused.stderr.count("error:") == 1, refused.stderr[-2000:]
+        assert err.startswith("optimize: error: study 'jazz/debug' was decoded in bfloat16 and this run decodes in "
+                              "float32") and err.endswith("(pass --dtype bfloat16 or --study-name NEW).")
+        assert "Traceback" not in refused.stderr
+        assert (store.read_bytes(), presets.read_bytes()) == before
+    resumed = _run("optimize", [*OPTIMIZE[:5], "2", *OPTIMIZE[6:], "--dtype", "bfloat16", "--presets-dir",
+                                "presets"], tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert json.loads(presets.read_text())["provenance"]["n_trials_complete"] == 2
+
+
+def test_a_study_stored_before_the_format_was_recorded_resumes_in_any():
+    from optimizer.search import StudySpec, check_same_setup
+
+    spec = StudySpec(genre="jazz", model="debug", backend="transformers", clap="debug", duration=1.0, replicates=1,
+                     base_seed=0, prompts=("a",), dtype="bfloat16")
+    older = {k: v for k, v in spec.to_dict().items() if k != "dtype"}
+    check_same_setup("jazz/debug", older, spec)  # no error: the old study does not say
+    check_same_setup("jazz/debug", spec.to_dict(), spec)
+    with pytest.raises(Exception, match="decoded in bfloat16 and this run decodes in float32"):
+        check_same_setup("jazz/debug", spec.to_dict(), StudySpec(**{**spec.__dict__, "dtype": "float32"}))
+    assert "dtype" not in StudySpec(**{**spec.__dict__, "dtype": None}).to_dict()
 
 
 def test_the_run_layer_names_the_option_that_is_wrong():
