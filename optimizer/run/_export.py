@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
@@ -279,6 +280,9 @@ def run_export_only(opts: RunOptions, setup, console: Console, *, notice: Callab
 
     study = existing_study(opts.storage, opts.study_name or default_study_name(setup.genre.name, opts.model))
     check_given_match_study(study, setup.spec, opts.given)
+    searched_in = stored.values.get("dtype") if (stored := read(study, StoredSpec)) is not None else None
+    if searched_in and "dtype" not in opts.given:  # re-validate in the format the study was searched in
+        opts = replace(opts, dtype=searched_in)
     if not study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
         raise UsageError(f"study {study.study_name!r} has no completed trial to export; run the search first "
                          "(without --export-only).")
@@ -290,9 +294,9 @@ def run_export_only(opts: RunOptions, setup, console: Console, *, notice: Callab
 
 _STUDY_OPTIONS = {"model": "--model", "backend": "--backend", "clap": "--clap", "duration": "--duration",
                   "replicates": "--replicates", "prompts": "--prompts", "reference": "--reference",
-                  "continuation": "--continuation", "melody": "--melody"}
+                  "continuation": "--continuation", "melody": "--melody", "dtype": "--dtype"}
 """Options that describe the study a search ran (its stored spec key, by destination): given with
-``--export-only``, they must be the study's."""
+``--export-only``, they must be the study's (``dtype`` only where the study recorded one)."""
 
 
 def check_given_match_study(study, spec, given) -> None:
@@ -306,7 +310,7 @@ def check_given_match_study(study, spec, given) -> None:
     stored = found.values if (found := read(study, StoredSpec)) is not None else {}
     wanted = spec.to_dict()
     for dest, flag in _STUDY_OPTIONS.items():
-        if dest in given and stored.get(dest) != wanted.get(dest):
+        if dest in given and stored.get(dest) != wanted.get(dest) and (dest != "dtype" or "dtype" in stored):
             was, asked = _brief(stored.get(dest)), _brief(wanted.get(dest))
             raise UsageError(f"{flag} does not match study {study.study_name!r}: it was run with {dest} {was} but "
                              f"{flag} gives {asked}; --export-only re-exports the study as it was run, so drop "

@@ -59,6 +59,21 @@ def load_models(opts: RunOptions, clap_name: str, console: Console):
     return generator, clap, device
 
 
+def planned_format(opts: RunOptions) -> str | None:
+    """The number format the decoder will load in (``--dtype`` resolved on ``--device``), known before loading so
+    that a study searched in another is refused before a model loads or a file is written; None for a backend that
+    chooses its own, or a device that is not there (the loader words that error)."""
+    if opts.backend != "transformers":
+        return None
+    from objectives import DeviceError
+    from objectives.generation import resolve_device, resolve_dtype
+
+    try:
+        return str(resolve_dtype(opts.dtype, resolve_device(opts.device))).removeprefix("torch.")
+    except DeviceError:
+        return None
+
+
 def loaded_spec(spec, generator):
     """``spec`` (a :class:`~optimizer.search.StudySpec`) with what ran, read from the loaded generator: the library
     that decodes, its channel count and its decoder's number format."""

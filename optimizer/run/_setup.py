@@ -8,7 +8,7 @@ from typing import Any
 
 from optimizer._errors import UsageError
 from optimizer.run._conditioning import Conditioning, check_files_used, load_conditioning, spec_conditioning
-from optimizer.run._models import check_backend_runs_model
+from optimizer.run._models import check_backend_runs_model, planned_format
 from optimizer.run._options import DEFAULT_CLAP, MAX_DURATION, MAX_PENDING, MAX_TRIALS, RunOptions
 
 __all__ = ["Setup", "check_genre_name", "prepare", "repetition_reference", "validate_numbers", "with_prompt_suffixes"]
@@ -64,7 +64,8 @@ def prepare(opts: RunOptions) -> Setup:
                      duration=float(opts.duration), replicates=opts.replicates, base_seed=0, prompts=prompts,
                      objectives=study_objectives(opts.extra_objectives, melody=bool(opts.melody),
                                                  reference=bool(reference), human=opts.human),
-                     reference=reference, repetition_reference=repetition, **spec_conditioning(_files(opts)))
+                     reference=reference, repetition_reference=repetition, dtype=planned_format(opts),
+                     **spec_conditioning(_files(opts)))
     return Setup(genre=replace(genre, search_space=space), prompts=prompts, clap_name=clap_name, spec=spec,
                  reference=reference, conditioning=conditioning)
 
