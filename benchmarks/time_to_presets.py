@@ -53,7 +53,13 @@ import optimizer.search._artifacts as artifacts_module  # noqa: E402
 import optimizer.search._runner as runner_module  # noqa: E402
 from objectives import DTYPE_NAMES, DecodingParams, Evaluator  # noqa: E402
 from objectives._debug import build_random_clap, build_random_musicgen  # noqa: E402
-from objectives.generation import TransformersMusicGen, place_model, resolve_device, resolve_dtype  # noqa: E402
+from objectives.generation import (  # noqa: E402
+    TransformersMusicGen,
+    dtype_name,
+    place_model,
+    resolve_device,
+    resolve_dtype,
+)
 from objectives.generation._memory import configs_per_pass  # noqa: E402
 from objectives.scoring import ClapScorer  # noqa: E402
 from optimizer import SearchSpace, _keys, run_trials  # noqa: E402
@@ -149,6 +155,9 @@ def main() -> None:
                         help="interleaved rounds of both paths (default 3; the ratio is the median of the rounds')")
     parser.add_argument("--slice", type=float, default=0.5,
                         help="seconds each path runs before the other takes over (default 0.5)")
+    parser.add_argument("--batch-trials", default="auto",
+                        help="configurations per decoding pass of the pipeline: auto (as optimize sizes it, the "
+                             "default) or a number, to measure another pass width")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--dtype", default="auto", choices=("auto", *DTYPE_NAMES),
                         help="the MusicGen's number format on both sides, as optimize --dtype (default auto: "
@@ -158,6 +167,8 @@ def main() -> None:
         parser.error(f"--rounds must be at least 1 but got {args.rounds}.")
     if not 0.01 <= args.slice <= 600:
         parser.error(f"--slice must be in [0.01, 600] seconds but got {args.slice:g}.")
+    if args.batch_trials != "auto" and not (args.batch_trials.isdigit() and 1 <= int(args.batch_trials) <= 256):
+        parser.error(f"--batch-trials must be auto or a number 1 to 256 but got {args.batch_trials!r}.")
     if args.quick:
         args.configs, args.prompts, args.seeds, args.duration = 2, 12, 2, 0.4
     transformers.logging.set_verbosity_error()
@@ -173,19 +184,19 @@ def main() -> None:
         generator.fast_sampling = False
     clap_model, clap_processor = build_random_clap(args.clap)
     clap = ClapScorer(clap_model.to(device), clap_processor, name=f"{args.clap} CLAP (random)")
-    batch_trials = configs_per_pass(row_bytes=generator.row_bytes(args.duration), clips_per_config=clips,
-                                    device=device)
+    batch_trials = (configs_per_pass(row_bytes=generator.row_bytes(args.duration), clips_per_config=clips,
+                                     device=device) if args.batch_trials == "auto" else int(args.batch_trials))
     generator.max_batch = batch_trials * clips  # as the CLI sizes it
     evaluator = Evaluator(generator=generator, clap=clap, prompts=prompts, replicates=args.seeds,
                           duration=args.duration)
     peak_flops, bandwidth = matmul_flops(device, number_format), copy_bandwidth(device)
-    dtype = str(number_format).removeprefix("torch.")
+    dtype = dtype_name(number_format)
     print(f"# {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"{torch.get_num_threads()} threads, torch {torch.__version__}, device {device}"
           + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "")
           + f"; musicgen-{args.size} architecture, random weights; {args.configs} configs x {len(prompts)} prompts x "
           f"{args.seeds} seeds x {args.duration:g} s; {dtype} (EnCodec float32); "
-          f"batch-trials auto = {batch_trials}; "
+          f"batch-trials {args.batch_trials} = {batch_trials}; "
           f"{'fast' if generator.fast_sampling else 'reference'} sampling; load average {os.getloadavg()[0]:.1f}")
     print(f"machine: matmul {peak_flops / 1e9:.1f} GFLOP/s (2048^2 {dtype}), copy {bandwidth / 1e9:.2f} GB/s")
 

@@ -6,7 +6,7 @@ Knows nothing of Optuna. ``DecodingParams`` imports without torch; everything el
 
 from typing import TYPE_CHECKING
 
-from objectives._dtypes import DTYPE_NAMES
+from objectives._dtypes import DTYPE_NAMES, check_dtype_name
 from objectives._errors import DeviceError, DeviceUnavailableError, ModelLoadError
 from objectives._lazy import lazy_getattr
 from objectives._params import DEFAULT_EXTEND_STRIDE, DecodingParams
@@ -54,6 +54,7 @@ __all__ = [
     "UnknownObjectiveError",
     "audio_header",
     "check_backend",
+    "check_dtype_name",
     "diagnostics",
     "fixed_objectives",
     "get_objective",

@@ -6,6 +6,7 @@ import torch
 
 from objectives._debug import DEBUG_MODEL_NAME, DEBUG_MODELS, build_debug_clap, build_random_musicgen
 from objectives._debug_melody import build_random_musicgen_melody
+from objectives._dtypes import check_dtype_name
 from objectives._errors import ModelLoadError
 from objectives._hub import CLAP, MUSICGEN, resolve_checkpoint
 from objectives.generation import AudiocraftMusicGen, MusicGenBackend, TransformersMusicGen
@@ -25,12 +26,9 @@ def check_backend(name: str, backend: str, dtype: str = "auto") -> None:
         ModelLoadError: the debug model (a tiny transformers MusicGen) with the audiocraft backend, or a dtype
             other than ``auto`` with it (audiocraft chooses its own).
     """
-    from objectives.generation import DTYPES
-
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)} but got {backend!r}.")
-    if dtype != "auto" and dtype not in DTYPES:
-        raise ValueError(f"the dtype must be auto, {', '.join(DTYPES)} but got {dtype!r}.")
+    check_dtype_name(dtype)
     if dtype != "auto" and backend != "transformers":
         raise ModelLoadError(f"the {backend} backend chooses its own number format, so dtype {dtype!r} cannot be "
                              "honoured; leave it at auto or use the transformers backend", option="dtype")

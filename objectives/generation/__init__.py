@@ -6,6 +6,7 @@ from objectives.generation._continuation import MIN_PROMPT_SECONDS, read_audio_p
 from objectives.generation._device import (
     DTYPES,
     default_dtype,
+    dtype_name,
     number_format,
     place_model,
     resolve_device,
@@ -33,6 +34,7 @@ __all__ = [
     "TransformersMusicGen",
     "configs_per_pass",
     "default_dtype",
+    "dtype_name",
     "free_memory_bytes",
     "is_melody_checkpoint",
     "is_out_of_memory",

@@ -6,10 +6,10 @@ from typing import TypeVar
 
 import torch
 
-from objectives._dtypes import DTYPE_NAMES
+from objectives._dtypes import DTYPE_NAMES, check_dtype_name
 from objectives._errors import DeviceError, DeviceUnavailableError
 
-__all__ = ["DTYPES", "default_dtype", "number_format", "place_model", "resolve_device", "resolve_dtype"]
+__all__ = ["DTYPES", "default_dtype", "dtype_name", "number_format", "place_model", "resolve_device", "resolve_dtype"]
 
 
 ModelT = TypeVar("ModelT", bound=torch.nn.Module)
@@ -66,8 +66,8 @@ DTYPES: dict[str, torch.dtype] = {name: getattr(torch, name) for name in DTYPE_N
 def default_dtype(device: torch.device) -> torch.dtype:
     """Half precision (float16) on CUDA, float32 elsewhere: the tokens then equal the float32 reference on CPU.
 
-    bfloat16 on a CPU with AMX runs the decoding step of a 48-clip pass 2.1x faster (``benchmarks/dtype_speed.py``)
-    but changes the logits, so it is asked for, not chosen (:func:`resolve_dtype`).
+    bfloat16 on a CPU with AMX runs the decoding step of a 48-clip pass 1.8-2.1x faster (``benchmarks/dtype_speed.py``,
+    two runs) but changes the logits, so it is asked for, not chosen (:func:`resolve_dtype`).
     """
     return torch.float16 if device.type == "cuda" else torch.float32
 
@@ -82,11 +82,8 @@ def resolve_dtype(requested: str, device: torch.device) -> torch.dtype:
     Raises:
         ValueError: any other name.
     """
-    if requested == "auto":
-        return default_dtype(device)
-    if requested not in DTYPES:
-        raise ValueError(f"the dtype must be auto, {', '.join(DTYPES)} but got {requested!r}.")
-    return DTYPES[requested]
+    check_dtype_name(requested)
+    return default_dtype(device) if requested == "auto" else DTYPES[requested]
 
 
 def place_model(model: ModelT, device: torch.device, dtype: torch.dtype | None = None) -> ModelT:
@@ -110,4 +107,9 @@ def number_format(generator: object) -> str | None:
     """The name of the format a loaded generator's decoder runs in (``float32``, ``bfloat16``, ``float16``), which
     its tokens depend on; None for a backend that chooses its own (audiocraft's has no ``model.decoder``)."""
     dtype = getattr(getattr(getattr(generator, "model", None), "decoder", None), "dtype", None)
-    return None if dtype is None else str(dtype).removeprefix("torch.")
+    return None if dtype is None else dtype_name(dtype)
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """The name ``--dtype`` and the study files use for ``dtype`` (``torch.bfloat16`` -> ``bfloat16``)."""
+    return str(dtype).removeprefix("torch.")

@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N or mps")
     models.add_argument("--dtype", default="auto", choices=("auto", *DTYPE_NAMES),
                         help="the MusicGen's number format (EnCodec stays float32): auto (float16 on CUDA, float32 "
-                             "elsewhere), float32, bfloat16 (about 2x faster decoding on CPUs with AMX, other tokens "
+                             "elsewhere), float32, bfloat16 (1.8-2.1x faster decoding on CPUs with AMX, other tokens "
                              "than float32) or float16")
     models.add_argument("--batch-trials", default="auto",
                         help="trials evaluated together in one decoding pass: a number or auto (default: what "

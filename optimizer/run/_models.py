@@ -12,6 +12,7 @@ __all__ = [
     "load_models",
     "load_reference",
     "loaded_spec",
+    "planned_format",
     "quiet_libraries",
     "say_estimate",
     "size_passes",
@@ -27,10 +28,12 @@ def check_backend_runs_model(model: str, backend: str, dtype: str = "auto") -> N
         UsageError: ``--backend audiocraft`` with ``--model debug`` or a ``--dtype`` other than auto; an unknown
             ``--dtype``.
     """
-    from objectives import DTYPE_NAMES, ModelLoadError, check_backend
+    from objectives import ModelLoadError, check_backend, check_dtype_name
 
-    if dtype != "auto" and dtype not in DTYPE_NAMES:
-        raise UsageError(f"--dtype must be auto, {', '.join(DTYPE_NAMES)} but got {dtype!r}.")
+    try:
+        check_dtype_name(dtype, option="--dtype")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     try:
         check_backend(model, backend, dtype)
     except ModelLoadError as exc:
@@ -66,10 +69,10 @@ def planned_format(opts: RunOptions) -> str | None:
     if opts.backend != "transformers":
         return None
     from objectives import DeviceError
-    from objectives.generation import resolve_device, resolve_dtype
+    from objectives.generation import dtype_name, resolve_device, resolve_dtype
 
     try:
-        return str(resolve_dtype(opts.dtype, resolve_device(opts.device))).removeprefix("torch.")
+        return dtype_name(resolve_dtype(opts.dtype, resolve_device(opts.device)))
     except DeviceError:
         return None
 

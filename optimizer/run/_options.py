@@ -46,7 +46,7 @@ class RunOptions:
     """``auto`` (cuda, mps, cpu), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``."""
     dtype: str = "auto"
     """The MusicGen text encoder's and decoder's number format: ``auto`` (float16 on CUDA, float32 elsewhere),
-    ``float32``, ``bfloat16`` (about 2x faster decoding on CPUs with AMX; other tokens than float32) or
+    ``float32``, ``bfloat16`` (1.8-2.1x faster decoding on CPUs with AMX; other tokens than float32) or
     ``float16``."""
     batch_trials: str = "auto"
     """Trials decoded together in one pass: ``auto`` (what fits the device) or a number 1 to 256 as text."""

@@ -55,7 +55,7 @@ def test_every_refused_dtype_is_one_sentence_and_nothing_written(tmp_path, comma
 
 
 @pytest.mark.slow
-def test_a_bfloat16_search_records_its_format_and_a_resume_in_another_is_refused(tmp_path):
+def test_a_bfloat16_search_records_its_format_and_a_resume_in_another_is_refused(tmp_path, monkeypatch):
     result = _run("optimize", [*OPTIMIZE, "--dtype", "bfloat16", "--presets-dir", "presets"], tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     presets = tmp_path / "presets" / "jazz.json"
@@ -77,14 +77,36 @@ def test_a_bfloat16_search_records_its_format_and_a_resume_in_another_is_refused
         assert err.startswith("optimize: error: study 'jazz/debug' was decoded in bfloat16 and this run decodes in "
                               "float32") and err.endswith("(pass --dtype bfloat16 or --study-name NEW).")
         assert (store.read_bytes(), presets.read_bytes(), sorted(p.name for p in tmp_path.iterdir())) == before
-    exported = _run("optimize", [*OPTIMIZE, "--export-only", "--presets-dir", "presets"], tmp_path)
-    assert exported.returncode == 0, exported.stderr[-2000:]  # re-validated in the study's format
+    assert _export_in_process(monkeypatch, tmp_path) == ["bfloat16"]  # re-validated in the study's format
     refused = _run("optimize", [*OPTIMIZE, "--export-only", "--dtype", "float16", "--presets-dir", "presets"],
                    tmp_path)
     assert refused.returncode == 2 and "--dtype does not match study 'jazz/debug'" in refused.stderr
     resumed = _run("optimize", [*more, "--dtype", "bfloat16"], tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert json.loads(presets.read_text())["provenance"]["n_trials_complete"] == 2
+
+
+def _export_in_process(monkeypatch, where: Path) -> list[str | None]:
+    """Run ``optimize --export-only`` (no ``--dtype``) in this process and return the format of every MusicGen it
+    loaded, read from the loaded decoder: the presets it writes carry the study's recorded format whatever
+    loaded, so only the model says what the re-validation decoded in. A validation seed count the search did not
+    use makes every candidate's validation missing from the study's cache, so a model must load."""
+    import objectives
+    from objectives.generation import number_format
+    from optimizer.cli._optimize import main
+
+    real, loaded = objectives.load_generator, []
+
+    def spy(*args, **kwargs):
+        generator = real(*args, **kwargs)
+        loaded.append(number_format(generator))
+        return generator
+
+    monkeypatch.setattr(objectives, "load_generator", spy)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(where)
+    assert main([*OPTIMIZE, "--export-only", "--validate-seeds", "1", "--presets-dir", "presets"]) == 0
+    return loaded
 
 
 def test_a_study_stored_before_the_format_was_recorded_resumes_in_any():
