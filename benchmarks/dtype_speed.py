@@ -32,7 +32,7 @@ from _roofline import decode_step_seconds  # noqa: E402
 
 from objectives import DTYPE_NAMES, DecodingParams  # noqa: E402
 from objectives._debug import build_random_musicgen  # noqa: E402
-from objectives.generation import TransformersMusicGen, place_model, resolve_device  # noqa: E402
+from objectives.generation import TransformersMusicGen, place_model, resolve_device, slow_format  # noqa: E402
 
 PROMPTS = ["smooth jazz piano trio with brushed drums", "upbeat bebop saxophone quartet", "cool jazz ballad",
            "latin jazz with congas", "hard bop trumpet solo", "gypsy jazz guitar", "big band swing",
@@ -66,7 +66,10 @@ def main() -> None:
                                                    processor, name=args.size, max_batch=max(clips))}
     print(f"# {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"{torch.get_num_threads()} threads, torch {torch.__version__}, device {device}; musicgen-{args.size} "
-          f"architecture, random weights; top-k 250, cfg_coef 3; load average {os.getloadavg()[0]:.1f}")
+          f"architecture, random weights; top-k 250, cfg_coef 3; load average {os.getloadavg()[0]:.1f}; CPU "
+          f"capability {torch.backends.cpu.get_cpu_capability()}")
+    if (slow := slow_format(getattr(torch, args.dtype), device)) is not None:
+        print(f"# {slow}")
     params = DecodingParams(top_k=250, temperature=1.0, cfg_coef=3.0)
     for generator in generators.values():  # warm-up: kernels, allocator
         decode_step_seconds(generator, PROMPTS[:2], [params] * 2, [0, 1], frames=4, skip=1)

@@ -11,6 +11,7 @@ from objectives.generation._device import (
     place_model,
     resolve_device,
     resolve_dtype,
+    slow_format,
 )
 from objectives.generation._melody import MelodyMusicGen, is_melody_checkpoint
 from objectives.generation._memory import configs_per_pass, free_memory_bytes, is_out_of_memory, release_memory
@@ -46,5 +47,6 @@ __all__ = [
     "resolve_device",
     "resolve_dtype",
     "sample_next_token",
+    "slow_format",
     "with_channels",
 ]

@@ -9,7 +9,16 @@ import torch
 from objectives._dtypes import DTYPE_NAMES, check_dtype_name
 from objectives._errors import DeviceError, DeviceUnavailableError
 
-__all__ = ["DTYPES", "default_dtype", "dtype_name", "number_format", "place_model", "resolve_device", "resolve_dtype"]
+__all__ = [
+    "DTYPES",
+    "default_dtype",
+    "dtype_name",
+    "number_format",
+    "place_model",
+    "resolve_device",
+    "resolve_dtype",
+    "slow_format",
+]
 
 
 ModelT = TypeVar("ModelT", bound=torch.nn.Module)
@@ -113,3 +122,27 @@ def number_format(generator: object) -> str | None:
 def dtype_name(dtype: torch.dtype) -> str:
     """The name ``--dtype`` and the study files use for ``dtype`` (``torch.bfloat16`` -> ``bfloat16``)."""
     return str(dtype).removeprefix("torch.")
+
+
+def slow_format(dtype: torch.dtype, device: torch.device) -> str | None:
+    """Why ``dtype`` decodes slower than float32 on ``device`` (one sentence), or None where it need not.
+
+    A CPU without bfloat16 arithmetic (AVX512-BF16 or AMX) emulates it: a musicgen-small decoding step of 48 clips
+    took 3672.8 ms in bfloat16 against 835.2 ms in float32 (4.4x slower) on an AVX2-only AMD EPYC, where an AMX
+    Xeon ran it 1.8-2.1x faster (``benchmarks/dtype_speed.py``, benchmarks/README.md). float16 on a CPU without
+    AMX-FP16 likewise: 3346.8 ms against 887.4 ms on the same EPYC (3.8x slower). CUDA and float32 never are.
+    """
+    if device.type != "cpu" or dtype == torch.float32:
+        return None
+    # torch.cpu has no public query of these instruction sets; its private ones are what torch's own kernels ask.
+    checks = {torch.bfloat16: (("_is_avx512_bf16_supported", "_is_amx_tile_supported"), "AVX512-BF16 or AMX", 4.4),
+              torch.float16: (("_is_amx_fp16_supported",), "AMX-FP16", 3.8)}
+    if dtype not in checks:
+        return None
+    probes, needs, slower = checks[dtype]
+    name = dtype_name(dtype)
+    known = [getattr(torch.cpu, probe, None) for probe in probes]
+    if any(probe is None for probe in known) or any(probe() for probe in known):  # type: ignore[misc]
+        return None
+    return (f"this CPU has no {name} arithmetic ({needs}), so {name} decodes slower than float32 here ({slower}x "
+            "slower at 48 clips on an AVX2 CPU, benchmarks/README.md); --dtype auto (float32) is faster on it.")

@@ -15,7 +15,7 @@ from typing import Any
 
 from optimizer._errors import UsageError
 from optimizer.run._conditioning import check_melody_model, read_continuations, read_melodies, spec_conditioning
-from optimizer.run._models import check_backend_runs_model, quiet_libraries
+from optimizer.run._models import check_backend_runs_model, format_note, quiet_libraries
 
 __all__ = ["MAX_CLIP_SECONDS", "MAX_PROMPT_CHARS", "GenerateOptions", "GeneratedClip", "generate"]
 
@@ -127,13 +127,16 @@ def generate(options: GenerateOptions, *, say: Callable[[str], None] | None = No
 
     quiet_libraries()
     try:
-        generator = load_generator(model_name, backend=options.backend, device=resolve_device(options.device),
-                                   max_batch=1, dtype=options.dtype)
+        device = resolve_device(options.device)
+        generator = load_generator(model_name, backend=options.backend, device=device, max_batch=1,
+                                   dtype=options.dtype)
     except (ModelLoadError, DeviceError):
         raise  # the caller words them (the command line adds the flag that fixes them)
     except ValueError as exc:
         raise UsageError(str(exc).strip()) from None
     check_melody_model(model_name, melodies, generator)
+    if (slow := format_note(generator, device)) is not None:
+        note(slow)
     params = preset.params
     clip = generator.generate([params.apply_suffix(options.prompt)], [params], [options.seed],
                               duration=options.duration, melodies=melodies[:1] if melodies else None,

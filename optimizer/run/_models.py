@@ -9,6 +9,7 @@ from optimizer.run._options import RunOptions
 
 __all__ = [
     "check_backend_runs_model",
+    "format_note",
     "load_models",
     "load_reference",
     "loaded_spec",
@@ -56,10 +57,21 @@ def load_models(opts: RunOptions, clap_name: str, console: Console):
         clap = load_clap(clap_name, device=device)
     from objectives import DEBUG_MODELS
 
+    if (slow := format_note(generator, device)) is not None:
+        console.print(f"[yellow]Note: {slow}[/yellow]")
     if opts.model in DEBUG_MODELS or clap_name == "debug":
         console.print("[yellow]Using tiny random-weight debug model(s): the audio is noise and the scores "
                       "mean nothing; use this to try the pipeline only.[/yellow]")
     return generator, clap, device
+
+
+def format_note(generator, device) -> str | None:
+    """The sentence to show when the loaded decoder's number format is slow on ``device``
+    (:func:`objectives.generation.slow_format`), else None; both commands that load a MusicGen show it."""
+    from objectives.generation import DTYPES, number_format, slow_format
+
+    name = number_format(generator)
+    return None if name is None else slow_format(DTYPES[name], device)
 
 
 def planned_format(opts: RunOptions) -> str | None:

@@ -64,6 +64,11 @@ def test_a_bfloat16_search_records_its_format_and_a_resume_in_another_is_refused
     played = _run("generate", ["--preset", str(presets), "a tune", "-o", "out.wav", "--model", "debug",
                                "--duration", "0.2", "--dtype", "bfloat16"], tmp_path)
     assert played.returncode == 0, played.stderr[-2000:]
+    import torch  # this machine's own answer: the note is shown exactly where bfloat16 has no arithmetic
+
+    native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    assert ("note: this CPU has no bfloat16 arithmetic" in played.stderr) == (not native), played.stderr[-2000:]
+    assert ("this CPU has no bfloat16 arithmetic" in result.stderr) == (not native), result.stderr[-2000:]
     assert (tmp_path / "out.wav").read_bytes()[:4] == b"RIFF"
     assert json.loads((tmp_path / "out.json").read_text())["dtype"] == "bfloat16"  # the tokens depend on it
 
