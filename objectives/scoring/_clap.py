@@ -17,6 +17,11 @@ CLAP_SAMPLE_RATE = 48_000
 CLAP_WINDOW_SECONDS = 10.0
 """CLAP's input length (``ClapFeatureExtractor.max_length_s``)."""
 _MIN_TAIL_SECONDS = 1.0
+CPU_WINDOWS_PER_FORWARD = 4
+"""Windows per forward pass on CPU: laion/larger_clap_music's architecture took 243.1 ms per window at 4, 301.1 at
+16 and 310.2 at 1 on a 2-core CPU (``python benchmarks/clap_batch.py``, benchmarks/README.md)."""
+GPU_WINDOWS_PER_FORWARD = 16
+"""Windows per forward pass elsewhere (not measured: a GPU gains from wide batches)."""
 
 
 class ClapScorer:
@@ -32,14 +37,16 @@ class ClapScorer:
         model: a loaded ``ClapModel``.
         processor: its ``ClapProcessor``.
         name: the checkpoint name to record.
-        batch_size: windows embedded per forward pass. Default 16.
+        batch_size: windows embedded per forward pass; None (default): :data:`CPU_WINDOWS_PER_FORWARD` on CPU,
+            :data:`GPU_WINDOWS_PER_FORWARD` elsewhere. The embeddings do not depend on it (to about 1e-7).
     """
 
-    def __init__(self, model: ClapModel, processor: ClapProcessor, *, name: str, batch_size: int = 16) -> None:
+    def __init__(self, model: ClapModel, processor: ClapProcessor, *, name: str, batch_size: int | None = None) -> None:
         self.model = model.eval()
         self.processor = processor
         self.name = name
-        self.batch_size = batch_size
+        self.batch_size = batch_size or (CPU_WINDOWS_PER_FORWARD if model.device.type == "cpu"
+                                         else GPU_WINDOWS_PER_FORWARD)
         self._text_cache: dict[str, torch.Tensor] = {}
 
     @classmethod

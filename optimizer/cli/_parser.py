@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "than float32) or float16")
     models.add_argument("--batch-trials", default="auto",
                         help="trials evaluated together in one decoding pass: a number or auto (default: what "
-                             "fits in GPU memory, up to 16; about 64 clips on CPU, fewer if RAM is short); halved on "
+                             "fits in GPU memory, up to 16; about 96 clips on CPU, fewer if RAM is short); halved on "
                              "out-of-memory")
     models.add_argument("--batch-size", type=int, default=None,
                         help="most clips decoded at once (default: all clips of a batch of trials)")

@@ -356,6 +356,23 @@ def test_clap_scores_are_deterministic_and_batch_independent(scorer):
     assert not np.allclose(emb_batch[0], emb_batch[1], atol=1e-4)
 
 
+def test_clap_embeddings_do_not_depend_on_the_windows_per_forward(clap):
+    """The CPU default (4 windows per forward, chosen for speed) and any other batch give the same embeddings, with
+    clips of several windows straddling the batch boundaries."""
+    from objectives.scoring._clap import CPU_WINDOWS_PER_FORWARD, GPU_WINDOWS_PER_FORWARD
+
+    model, processor = clap
+    clips = np.concatenate([_clips48(2, 25.0, seed=2), _clips48(3, 25.0, seed=3)])
+    clips[2:, int(4.0 * CLAP_SAMPLE_RATE):] = 0.0  # quieter tails: windows that differ within a clip
+    default = ClapScorer(model, processor, name="debug")
+    assert default.batch_size == CPU_WINDOWS_PER_FORWARD  # this model is on the CPU
+    reference = default.audio_embeddings(clips, CLAP_SAMPLE_RATE)  # 15 windows: 4 + 4 + 4 + 3
+    for batch in (1, 2, 5, GPU_WINDOWS_PER_FORWARD):
+        other = ClapScorer(model, processor, name="debug", batch_size=batch).audio_embeddings(clips, CLAP_SAMPLE_RATE)
+        torch.testing.assert_close(other, reference, rtol=0, atol=1e-5)
+    assert not torch.allclose(reference[0], reference[2], atol=1e-4)  # the clips differ, so the check can fail
+
+
 def test_clap_long_clip_is_the_mean_of_fixed_windows(scorer):
     window = int(CLAP_WINDOW_SECONDS * CLAP_SAMPLE_RATE)
     clip = _clips48(1, 25.0, seed=1)
