@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import statistics
 import sys
 import tempfile
@@ -167,8 +168,9 @@ def main() -> None:
         parser.error(f"--rounds must be at least 1 but got {args.rounds}.")
     if not 0.01 <= args.slice <= 600:
         parser.error(f"--slice must be in [0.01, 600] seconds but got {args.slice:g}.")
-    if args.batch_trials != "auto" and not (args.batch_trials.isdigit() and 1 <= int(args.batch_trials) <= 256):
-        parser.error(f"--batch-trials must be auto or a number 1 to 256 but got {args.batch_trials!r}.")
+    if args.batch_trials != "auto" and not (re.fullmatch(r"[0-9]{1,3}", args.batch_trials)
+                                            and 1 <= int(args.batch_trials) <= 256):
+        parser.error(f"--batch-trials must be auto or a number from 1 to 256 but got {args.batch_trials!r}.")
     if args.quick:
         args.configs, args.prompts, args.seeds, args.duration = 2, 12, 2, 0.4
     transformers.logging.set_verbosity_error()

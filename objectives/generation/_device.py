@@ -124,25 +124,25 @@ def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
 
-def slow_format(dtype: torch.dtype, device: torch.device) -> str | None:
-    """Why ``dtype`` decodes slower than float32 on ``device`` (one sentence), or None where it need not.
+NATIVE = {torch.bfloat16: ("avx512_bf16", "amx_bf16"), torch.float16: ("avx512_fp16", "amx_fp16")}
+"""x86 instruction sets (``torch.cpu.get_capabilities()`` keys) that give a CPU arithmetic in each narrow format."""
 
-    A CPU without bfloat16 arithmetic (AVX512-BF16 or AMX) emulates it: a musicgen-small decoding step of 48 clips
-    took 3672.8 ms in bfloat16 against 835.2 ms in float32 (4.4x slower) on an AVX2-only AMD EPYC, where an AMX
-    Xeon ran it 1.8-2.1x faster (``benchmarks/dtype_speed.py``, benchmarks/README.md). float16 on a CPU without
-    AMX-FP16 likewise: 3346.8 ms against 887.4 ms on the same EPYC (3.8x slower). CUDA and float32 never are.
+
+def slow_format(dtype: torch.dtype, device: torch.device) -> str | None:
+    """Why ``dtype`` decodes slower than float32 on ``device`` (one sentence), or None where that is not known.
+
+    An x86 CPU with none of the format's instruction sets (:data:`NATIVE`) emulates it: a musicgen-small decoding
+    step of 48 clips took 3672.8 ms in bfloat16 against 835.2 ms in float32 (4.4x slower) on an AVX2-only AMD EPYC,
+    where an AMX Xeon ran it 1.8-2.1x faster; float16 there took 3346.8 against 887.4 ms (3.8x slower;
+    ``benchmarks/dtype_speed.py``, benchmarks/README.md). Other architectures (ARM), CUDA and float32: None (not
+    measured, or not slow). A torch without ``torch.cpu.get_capabilities``: None.
     """
-    if device.type != "cpu" or dtype == torch.float32:
+    if device.type != "cpu" or dtype not in NATIVE:
         return None
-    # torch.cpu has no public query of these instruction sets; its private ones are what torch's own kernels ask.
-    checks = {torch.bfloat16: (("_is_avx512_bf16_supported", "_is_amx_tile_supported"), "AVX512-BF16 or AMX", 4.4),
-              torch.float16: (("_is_amx_fp16_supported",), "AMX-FP16", 3.8)}
-    if dtype not in checks:
+    capabilities: dict[str, object] = getattr(torch.cpu, "get_capabilities", lambda: {})()
+    if capabilities.get("architecture") != "x86_64" or any(capabilities.get(isa) for isa in NATIVE[dtype]):
         return None
-    probes, needs, slower = checks[dtype]
-    name = dtype_name(dtype)
-    known = [getattr(torch.cpu, probe, None) for probe in probes]
-    if any(probe is None for probe in known) or any(probe() for probe in known):  # type: ignore[misc]
-        return None
-    return (f"this CPU has no {name} arithmetic ({needs}), so {name} decodes slower than float32 here ({slower}x "
-            "slower at 48 clips on an AVX2 CPU, benchmarks/README.md); --dtype auto (float32) is faster on it.")
+    name, slower = dtype_name(dtype), {torch.bfloat16: 4.4, torch.float16: 3.8}[dtype]
+    return (f"this CPU has no {name} arithmetic ({' or '.join(isa.upper() for isa in NATIVE[dtype])}), so {name} "
+            f"decodes slower than float32 here ({slower}x slower at 48 clips on an AVX2 CPU); float32 (--dtype auto, "
+            "in a study of its own) is faster on it.")

@@ -11,9 +11,11 @@ __all__ = ["configs_per_pass", "free_memory_bytes", "is_out_of_memory", "release
 
 MEMINFO = Path("/proc/meminfo")
 CPU_CLIPS = 96
-"""Most clips per pass on CPU: the default trial (24 clips per configuration) in one pass of 96 clips instead of two
-of 48 decodes 11 % faster and reaches presets 1.44x faster than today's practice instead of 1.33x on a 2-core CPU
-(``benchmarks/time_to_presets.py --batch-trials 4`` against ``auto`` at 64, same machine; benchmarks/README.md)."""
+"""Most clips per pass on CPU (and MPS, not measured): four trials of the default 24 clips per pass instead of two
+decode in 11 % less time, and the pipeline/practice ratio was 1.44 against 1.33 (two runs of
+``benchmarks/time_to_presets.py``, ``--batch-trials 4`` and ``auto`` at 64, one after the other on a 2-core AVX2
+EPYC; the pipeline alone 5.2 % shorter; benchmarks/README.md). What four trials per pass cost TPE's sample efficiency
+against two is not measured."""
 
 
 def is_out_of_memory(exc: BaseException) -> bool:

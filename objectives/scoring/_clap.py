@@ -19,7 +19,8 @@ CLAP_WINDOW_SECONDS = 10.0
 _MIN_TAIL_SECONDS = 1.0
 CPU_WINDOWS_PER_FORWARD = 4
 """Windows per forward pass on CPU: laion/larger_clap_music's architecture took 243.1 ms per window at 4, 301.1 at
-16 and 310.2 at 1 on a 2-core CPU (``python benchmarks/clap_batch.py``, benchmarks/README.md)."""
+16 and 310.2 at 1 on a 2-core AVX2 AMD EPYC (``python benchmarks/clap_batch.py``, benchmarks/README.md; the only
+CPU measured: on another, run the script)."""
 GPU_WINDOWS_PER_FORWARD = 16
 """Windows per forward pass elsewhere (not measured: a GPU gains from wide batches)."""
 
@@ -38,15 +39,22 @@ class ClapScorer:
         processor: its ``ClapProcessor``.
         name: the checkpoint name to record.
         batch_size: windows embedded per forward pass; None (default): :data:`CPU_WINDOWS_PER_FORWARD` on CPU,
-            :data:`GPU_WINDOWS_PER_FORWARD` elsewhere. The embeddings do not depend on it (to about 1e-7).
+            :data:`GPU_WINDOWS_PER_FORWARD` elsewhere, by where ``model`` is now. The embeddings do not depend on
+            it (to about 1e-7).
+
+    Raises:
+        ValueError: ``batch_size`` below 1.
     """
 
     def __init__(self, model: ClapModel, processor: ClapProcessor, *, name: str, batch_size: int | None = None) -> None:
         self.model = model.eval()
         self.processor = processor
         self.name = name
-        self.batch_size = batch_size or (CPU_WINDOWS_PER_FORWARD if model.device.type == "cpu"
-                                         else GPU_WINDOWS_PER_FORWARD)
+        if batch_size is None:
+            batch_size = CPU_WINDOWS_PER_FORWARD if model.device.type == "cpu" else GPU_WINDOWS_PER_FORWARD
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1 but got {batch_size}.")
+        self.batch_size = batch_size
         self._text_cache: dict[str, torch.Tensor] = {}
 
     @classmethod

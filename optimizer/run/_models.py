@@ -68,10 +68,10 @@ def load_models(opts: RunOptions, clap_name: str, console: Console):
 def format_note(generator, device) -> str | None:
     """The sentence to show when the loaded decoder's number format is slow on ``device``
     (:func:`objectives.generation.slow_format`), else None; both commands that load a MusicGen show it."""
-    from objectives.generation import DTYPES, number_format, slow_format
+    from objectives.generation import slow_format
 
-    name = number_format(generator)
-    return None if name is None else slow_format(DTYPES[name], device)
+    dtype = getattr(getattr(getattr(generator, "model", None), "decoder", None), "dtype", None)
+    return None if dtype is None else slow_format(dtype, device)
 
 
 def planned_format(opts: RunOptions) -> str | None:

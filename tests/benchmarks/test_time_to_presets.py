@@ -34,6 +34,15 @@ def test_rounds_below_one_are_refused_in_one_sentence(script, monkeypatch, capsy
     assert "--rounds must be at least 1 but got 0." in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("value", ["0", "257", "x", "2.5", "\u00b2", "-1", ""])
+def test_a_batch_trials_that_is_not_auto_or_1_to_256_is_refused_in_one_sentence(script, monkeypatch, capsys, value):
+    monkeypatch.setattr(sys, "argv", ["time_to_presets.py", "--batch-trials", value])
+    with pytest.raises(SystemExit) as exit_info:
+        script.main()
+    assert exit_info.value.code == 2
+    assert f"--batch-trials must be auto or a number from 1 to 256 but got {value!r}." in capsys.readouterr().err
+
+
 def _baton():
     sys.path.insert(0, str(BENCHMARKS))
     from _interleave import Baton

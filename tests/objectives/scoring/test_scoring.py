@@ -371,6 +371,9 @@ def test_clap_embeddings_do_not_depend_on_the_windows_per_forward(clap):
         other = ClapScorer(model, processor, name="debug", batch_size=batch).audio_embeddings(clips, CLAP_SAMPLE_RATE)
         torch.testing.assert_close(other, reference, rtol=0, atol=1e-5)
     assert not torch.allclose(reference[0], reference[2], atol=1e-4)  # the clips differ, so the check can fail
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="batch_size must be at least 1"):
+            ClapScorer(model, processor, name="debug", batch_size=bad)
 
 
 def test_clap_long_clip_is_the_mean_of_fixed_windows(scorer):
