@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from optimizer import _keys
+from optimizer._digits import is_decimal
 from optimizer._payloads import StoredForm
 from optimizer._trial_payloads import StoredScore
 
@@ -38,7 +39,7 @@ class ListenerFeedback(StoredForm):
         Raises:
             ValueError: an entry is not a score.
         """
-        return cls({int(k): StoredScore.from_dict(v) for k, v in (data or {}).items() if str(k).isdigit()})
+        return cls({int(k): StoredScore.from_dict(v) for k, v in (data or {}).items() if is_decimal(str(k))})
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ import optuna
 from optuna.trial import TrialState
 
 from optimizer import _keys
+from optimizer._digits import is_decimal
 from optimizer._payloads import StoredForm, read, write
 from optimizer._trial_payloads import HeartbeatTime, Worker
 from optimizer.search import WORKER_ID
@@ -48,7 +49,7 @@ STALE_INTERVALS = 5
 def _pid_gone(worker: str) -> bool:
     """True when ``worker`` (``host:pid``) is a process of this machine that no longer exists."""
     host, _, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != socket.gethostname() or not is_decimal(pid):
         return False
     try:
         os.kill(int(pid), 0)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from optimizer._digits import is_decimal
 from optimizer._errors import UsageError
 from optimizer.run._conditioning import Conditioning, check_files_used, load_conditioning, spec_conditioning
 from optimizer.run._models import check_backend_runs_model, planned_format
@@ -94,7 +95,7 @@ def validate_numbers(opts: RunOptions) -> None:
         raise UsageError(f"--prompts must be at least 1 but got {opts.prompts}.")
     if opts.batch_size is not None and opts.batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1 but got {opts.batch_size}.")
-    if opts.batch_trials != "auto" and not (opts.batch_trials.isdigit() and 1 <= int(opts.batch_trials) <= 256):
+    if opts.batch_trials != "auto" and not (is_decimal(opts.batch_trials) and 1 <= int(opts.batch_trials) <= 256):
         raise UsageError(f"--batch-trials must be auto or a number from 1 to 256 but got {opts.batch_trials!r}.")
     if not 0.1 <= opts.heartbeat_interval <= 3600:
         raise UsageError(f"--heartbeat-interval must be in [0.1, 3600] seconds but got {opts.heartbeat_interval:g}.")

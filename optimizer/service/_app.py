@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from optimizer._digits import is_decimal
 from optimizer.presets import Preset, PresetFile, PresetFileError, PresetValidationError, load_genre_presets
 from optimizer.service._bandit import ArmStats, feedback_reward, thompson_choice
 from optimizer.service._store import STUDY_NAME_MAX, DuplicateFeedbackError, FeedbackStore, UnknownServeError
@@ -153,7 +154,7 @@ def create_app(*, presets_dir: Path, store: FeedbackStore, seed: int | None = No
             length = request.headers.get("content-length")
             if length is None:
                 return JSONResponse({"detail": "a Content-Length header is required"}, status_code=411)
-            if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            if not is_decimal(length) or int(length) > MAX_BODY_BYTES:
                 return JSONResponse({"detail": f"request body larger than {MAX_BODY_BYTES} bytes"}, status_code=413)
         return await call_next(request)
 
