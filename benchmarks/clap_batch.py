@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 import torch
 import transformers
+from _cli import whole_numbers
 
 from objectives._debug import build_random_clap
 from objectives.generation import resolve_device
@@ -45,19 +46,17 @@ def embed(model, features: torch.Tensor, batch: int) -> tuple[float, torch.Tenso
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--batches", default="1,2,4,8,16", help="windows per forward, comma-separated")
+    parser.add_argument("--batches", type=whole_numbers, default="1,2,4,8,16",
+                        help="windows per forward, comma-separated")
     parser.add_argument("--windows", type=int, default=32, help="windows embedded at each batch (default 32)")
     parser.add_argument("--clap", default="larger", choices=["larger", "debug"],
                         help="CLAP architecture: larger (laion/larger_clap_music's, default) or debug (dry runs)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3; fastest kept)")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
-    try:
-        batches = [int(b) for b in args.batches.split(",")]
-    except ValueError:
-        parser.error(f"--batches must be comma-separated whole numbers but got {args.batches!r}.")
-    if not batches or min(batches) < 1 or args.windows < 1 or args.rounds < 1:
-        parser.error("--batches, --windows and --rounds must be at least 1.")
+    batches = args.batches
+    if args.windows < 1 or args.rounds < 1:
+        parser.error("--windows and --rounds must be at least 1.")
     transformers.logging.set_verbosity_error()
     device = resolve_device(args.device)
     model, processor = build_random_clap(args.clap)

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 import torch
 import transformers
+from _cli import whole_numbers
 
 from objectives import DecodingParams
 from objectives._debug import build_random_clap, build_random_musicgen
@@ -139,7 +140,8 @@ def scoring_per_clip(audio: np.ndarray, sample_rate: int, device: torch.device) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=1.0, help="clip length in seconds (default 1)")
-    parser.add_argument("--ks", default="1,4,8,16", help="numbers of configurations (default 1,4,8,16)")
+    parser.add_argument("--ks", type=whole_numbers, default="1,4,8,16",
+                        help="numbers of configurations (default 1,4,8,16)")
     parser.add_argument("--sizes", default=None, help="architectures (default debug,small; +medium on CUDA)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--scoring-duration", type=float, default=5.0,
@@ -147,7 +149,7 @@ def main() -> None:
     args = parser.parse_args()
     transformers.logging.set_verbosity_error()
     device = resolve_device(args.device)
-    ks = [int(k) for k in args.ks.split(",")]
+    ks = args.ks
     if 8 not in ks:
         ks.append(8)
     sizes = args.sizes.split(",") if args.sizes else (["debug", "small", "medium"] if device.type == "cuda"

@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import torch  # noqa: E402
 import transformers  # noqa: E402
+from _cli import whole_numbers  # noqa: E402
 from _roofline import decode_step_seconds  # noqa: E402
 
 from objectives import DTYPE_NAMES, DecodingParams  # noqa: E402
@@ -43,19 +44,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dtype", default="bfloat16", choices=[d for d in DTYPE_NAMES if d != "float32"],
                         help="the format set against float32 (default bfloat16)")
-    parser.add_argument("--clips", default="1,8,48", help="clips per pass, comma-separated (default 1,8,48)")
+    parser.add_argument("--clips", type=whole_numbers, default="1,8,48",
+                        help="clips per pass, comma-separated (default 1,8,48)")
     parser.add_argument("--size", default="small", help="MusicGen architecture (default small; debug for dry runs)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3; fastest kept)")
     parser.add_argument("--frames", type=int, default=50, help="greedy frames per clip for the token count "
                                                                 "(default 50 = 1 s)")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
-    try:
-        clips = [int(c) for c in args.clips.split(",")]
-    except ValueError:
-        parser.error(f"--clips must be comma-separated whole numbers but got {args.clips!r}.")
-    if not clips or min(clips) < 1 or args.rounds < 1 or args.frames < 1:
-        parser.error("--clips, --rounds and --frames must be at least 1.")
+    clips = args.clips
+    if args.rounds < 1 or args.frames < 1:
+        parser.error("--rounds and --frames must be at least 1.")
     transformers.logging.set_verbosity_error()
     device = resolve_device(args.device)
     model, processor = build_random_musicgen(args.size)

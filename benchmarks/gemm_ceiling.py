@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import torch  # noqa: E402
+from _cli import whole_numbers  # noqa: E402
 from _roofline import decode_step_seconds, matmul_flops, step_cost  # noqa: E402
 
 from objectives import DecodingParams  # noqa: E402
@@ -73,12 +74,12 @@ def products_seconds(weights: list[torch.Tensor], rows: int, reps: int = 3) -> f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="small", help="architecture: small (default) or debug")
-    parser.add_argument("--rows", default="2,24,48,96,192",
+    parser.add_argument("--rows", type=whole_numbers, default="2,24,48,96,192",
                         help="decoder rows per step, CFG rows included (default 2,24,48,96,192; 96 = 48 clips)")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
     args = parser.parse_args()
-    rows_list = [int(r) for r in args.rows.split(",") if r]
-    if not rows_list or min(rows_list) < 2 or any(r % 2 for r in rows_list) or args.rounds < 1:
+    rows_list = args.rows
+    if min(rows_list) < 2 or any(r % 2 for r in rows_list) or args.rounds < 1:
         parser.error("--rows takes even numbers >= 2 (two rows per clip), --rounds a number >= 1.")
 
     print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "

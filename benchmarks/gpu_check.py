@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import torch  # noqa: E402
 import transformers  # noqa: E402
+from _cli import whole_numbers  # noqa: E402
 from _roofline import sync  # noqa: E402
 from decode_throughput import configs  # noqa: E402
 
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--device", default="auto")
         p.add_argument("--prompts", type=int, default=4 if name == "tokens" else 12)
     commands.choices["tokens"].add_argument("--frames", type=int, default=50)
-    commands.choices["throughput"].add_argument("--ks", default="1,4,16")
+    commands.choices["throughput"].add_argument("--ks", type=whole_numbers, default="1,4,16")
     commands.choices["throughput"].add_argument("--seeds", type=int, default=2)
     commands.choices["throughput"].add_argument("--duration", type=float, default=1.0)
     args = parser.parse_args(argv)
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "tokens":
         tokens(args.size, resolve_device(args.device), args.prompts, args.frames)
     else:
-        throughput(args.size, resolve_device(args.device), [int(k) for k in args.ks.split(",")], args.prompts,
+        throughput(args.size, resolve_device(args.device), args.ks, args.prompts,
                    args.seeds, args.duration)
 
 

@@ -5,6 +5,7 @@ from objectives.generation._backend import GeneratedAudio, MusicGenBackend, Step
 from objectives.generation._continuation import MIN_PROMPT_SECONDS, read_audio_prompt
 from objectives.generation._device import (
     DTYPES,
+    decoder_dtype,
     default_dtype,
     dtype_name,
     number_format,
@@ -34,6 +35,7 @@ __all__ = [
     "StepCallback",
     "TransformersMusicGen",
     "configs_per_pass",
+    "decoder_dtype",
     "default_dtype",
     "dtype_name",
     "free_memory_bytes",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import torch
 
@@ -11,6 +11,7 @@ from objectives._errors import DeviceError, DeviceUnavailableError
 
 __all__ = [
     "DTYPES",
+    "decoder_dtype",
     "default_dtype",
     "dtype_name",
     "number_format",
@@ -112,10 +113,15 @@ def place_model(model: ModelT, device: torch.device, dtype: torch.dtype | None =
     return model.to(device=device)
 
 
+def decoder_dtype(generator: object) -> torch.dtype | None:
+    """The dtype a loaded generator's decoder runs in, which its tokens depend on; None for a backend that chooses
+    its own (audiocraft's has no ``model.decoder``)."""
+    return getattr(getattr(getattr(generator, "model", None), "decoder", None), "dtype", None)
+
+
 def number_format(generator: object) -> str | None:
-    """The name of the format a loaded generator's decoder runs in (``float32``, ``bfloat16``, ``float16``), which
-    its tokens depend on; None for a backend that chooses its own (audiocraft's has no ``model.decoder``)."""
-    dtype = getattr(getattr(getattr(generator, "model", None), "decoder", None), "dtype", None)
+    """The name of :func:`decoder_dtype` (``float32``, ``bfloat16``, ``float16``), or None where it is None."""
+    dtype = decoder_dtype(generator)
     return None if dtype is None else dtype_name(dtype)
 
 
@@ -124,8 +130,17 @@ def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
 
-NATIVE = {torch.bfloat16: ("avx512_bf16", "amx_bf16"), torch.float16: ("avx512_fp16", "amx_fp16")}
-"""x86 instruction sets (``torch.cpu.get_capabilities()`` keys) that give a CPU arithmetic in each narrow format."""
+class _Emulated(NamedTuple):
+    instruction_sets: tuple[str, ...]
+    """x86 instruction sets (``torch.cpu.get_capabilities()`` keys), any of which gives a CPU the format's
+    arithmetic."""
+    slower: float
+    """How many times slower than float32 a 48-clip decoding step ran without them (AVX2-only EPYC)."""
+
+
+NATIVE = {torch.bfloat16: _Emulated(("avx512_bf16", "amx_bf16"), 4.4),
+          torch.float16: _Emulated(("avx512_fp16", "amx_fp16"), 3.8)}
+"""Each narrow format's instruction sets and its measured slow-down without them (``benchmarks/dtype_speed.py``)."""
 
 
 def slow_format(dtype: torch.dtype, device: torch.device) -> str | None:
@@ -134,15 +149,18 @@ def slow_format(dtype: torch.dtype, device: torch.device) -> str | None:
     An x86 CPU with none of the format's instruction sets (:data:`NATIVE`) emulates it: a musicgen-small decoding
     step of 48 clips took 3672.8 ms in bfloat16 against 835.2 ms in float32 (4.4x slower) on an AVX2-only AMD EPYC,
     where an AMX Xeon ran it 1.8-2.1x faster; float16 there took 3346.8 against 887.4 ms (3.8x slower;
-    ``benchmarks/dtype_speed.py``, benchmarks/README.md). Other architectures (ARM), CUDA and float32: None (not
+    ``benchmarks/dtype_speed.py``, benchmarks/README.md). AVX512-BF16 alone is enough: on an AMD EPYC with it and
+    no AMX, bfloat16 ran 1.82 / 1.59 / 1.34x faster than float32 at 8 / 48 / 96 clips, while float16 (no
+    AVX512-FP16 there) ran 0.58 / 0.29x as fast at 8 / 48. Other architectures (ARM), CUDA and float32: None (not
     measured, or not slow). A torch without ``torch.cpu.get_capabilities``: None.
     """
     if device.type != "cpu" or dtype not in NATIVE:
         return None
     capabilities: dict[str, object] = getattr(torch.cpu, "get_capabilities", lambda: {})()
-    if capabilities.get("architecture") != "x86_64" or any(capabilities.get(isa) for isa in NATIVE[dtype]):
+    native = NATIVE[dtype]
+    if capabilities.get("architecture") != "x86_64" or any(capabilities.get(isa) for isa in native.instruction_sets):
         return None
-    name, slower = dtype_name(dtype), {torch.bfloat16: 4.4, torch.float16: 3.8}[dtype]
-    return (f"this CPU has no {name} arithmetic ({' or '.join(isa.upper() for isa in NATIVE[dtype])}), so {name} "
-            f"decodes slower than float32 here ({slower}x slower at 48 clips on an AVX2 CPU); float32 (--dtype auto, "
-            "in a study of its own) is faster on it.")
+    name, sets = dtype_name(dtype), " or ".join(isa.upper() for isa in native.instruction_sets)
+    return (f"this CPU has no {name} arithmetic ({sets}), so {name} decodes slower than float32 here "
+            f"({native.slower}x slower at 48 clips on an AVX2 CPU); float32 (--dtype auto, in a study of its own) is "
+            "faster on it.")

@@ -68,9 +68,9 @@ def load_models(opts: RunOptions, clap_name: str, console: Console):
 def format_note(generator, device) -> str | None:
     """The sentence to show when the loaded decoder's number format is slow on ``device``
     (:func:`objectives.generation.slow_format`), else None; both commands that load a MusicGen show it."""
-    from objectives.generation import slow_format
+    from objectives.generation import decoder_dtype, slow_format
 
-    dtype = getattr(getattr(getattr(generator, "model", None), "decoder", None), "dtype", None)
+    dtype = decoder_dtype(generator)
     return None if dtype is None else slow_format(dtype, device)
 
 

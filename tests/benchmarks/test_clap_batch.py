@@ -2,15 +2,12 @@
 
 import re
 import subprocess
-import sys
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "clap_batch.py"
+from tests.benchmarks.scripts import run_script
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=300,
-                          env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+    return run_script("clap_batch.py", *args)
 
 
 def test_times_each_batch_and_batching_leaves_the_embeddings_alone():

@@ -2,15 +2,12 @@
 
 import re
 import subprocess
-import sys
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "dtype_speed.py"
+from tests.benchmarks.scripts import run_script
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=300,
-                          env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+    return run_script("dtype_speed.py", *args)
 
 
 def test_times_both_formats_per_clip_count_and_counts_the_tokens_that_differ():

@@ -2,15 +2,12 @@
 
 import re
 import subprocess
-import sys
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gemm_ceiling.py"
+from tests.benchmarks.scripts import run_script
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=300,
-                          env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+    return run_script("gemm_ceiling.py", *args)
 
 
 def test_prints_a_row_per_batch_and_the_ceiling_line():

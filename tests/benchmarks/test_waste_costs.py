@@ -2,15 +2,12 @@
 
 import re
 import subprocess
-import sys
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "waste_costs.py"
+from tests.benchmarks.scripts import run_script
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=300,
-                          env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+    return run_script("waste_costs.py", *args)
 
 
 def test_measures_each_suspect_and_ends_with_the_summary_line():
