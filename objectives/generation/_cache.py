@@ -17,8 +17,8 @@ import torch
 from transformers import MusicgenForCausalLM
 from transformers.cache_utils import Cache, DynamicLayer, EncoderDecoderCache
 
-__all__ = ["CACHE_ARGUMENT", "PreallocatedLayer", "filled_layer", "preallocated_cache", "text_conditioned_cache",
-           "with_cross_attention"]
+__all__ = ["CACHE_ARGUMENT", "GroupedCache", "PreallocatedLayer", "filled_layer", "preallocated_cache",
+           "text_conditioned_cache", "with_cross_attention"]
 
 CACHE_ARGUMENT = "cache" if "cache" in inspect.signature(MusicgenForCausalLM.forward).parameters else "past_key_values"
 """The MusicGen models' name for the KV cache, as ``forward`` argument and output field: recent transformers 5.x
@@ -83,20 +83,36 @@ def preallocated_cache(layers: int, capacity: int) -> Cache:
     return Cache(layers=[PreallocatedLayer(capacity) for _ in range(layers)])
 
 
-def with_cross_attention(own: Cache, cross: list[tuple[torch.Tensor, torch.Tensor]]) -> EncoderDecoderCache:
+class GroupedCache(EncoderDecoderCache):
+    """An :class:`EncoderDecoderCache` whose cross-attention holds one copy of keys and values per distinct
+    condition; ``groups`` (``tuple`` of ``[m_g]`` long tensors) are the rows of each, in the cache's order, for
+    :func:`objectives.generation._cross_attention.grouped_sdpa`."""
+
+    groups: tuple[torch.Tensor, ...] = ()
+
+
+def with_cross_attention(own: Cache, cross: list[tuple[torch.Tensor, torch.Tensor]],
+                         groups: tuple[torch.Tensor, ...] | None = None) -> EncoderDecoderCache:
     """``own`` (self-attention) with a cross-attention cache already holding each layer's ``(keys, values)``
-    ``[B, H, T, D]``, marked as computed so the model never projects the conditioning again."""
-    cache = EncoderDecoderCache(own, Cache(layers=[filled_layer(k, v) for k, v in cross]))
+    ``[B, H, T, D]`` (or ``[G, H, T, D]`` with the rows of each of the G in ``groups``: a :class:`GroupedCache`),
+    marked as computed so the model never projects the conditioning again."""
+    kind = EncoderDecoderCache if groups is None else GroupedCache
+    cache = kind(own, Cache(layers=[filled_layer(k, v) for k, v in cross]))
     for index in range(len(cross)):
         cache.is_updated[index] = True
+    if isinstance(cache, GroupedCache) and groups is not None:
+        cache.groups = groups
     return cache
 
 
-def text_conditioned_cache(layers: Sequence[Any], hidden: torch.Tensor, steps: int) -> EncoderDecoderCache:
+def text_conditioned_cache(layers: Sequence[Any], hidden: torch.Tensor, steps: int, *, grouped: bool = False
+                           ) -> EncoderDecoderCache:
     """The cache of a MusicGen decoding pass over ``hidden`` ``[B + G, T, hidden]`` (projected, masked text states:
     B conditional rows, then the null copies of the G guided rows): self-attention for ``steps`` positions,
     cross-attention keys and values computed once per distinct row of ``hidden`` and gathered to every row (the
-    null rows are all zeros, so they are one distinct row, or none when no row is guided).
+    null rows are all zeros, so they are one distinct row, or none when no row is guided), or with ``grouped`` kept
+    once per distinct row (a :class:`GroupedCache`, for :func:`~objectives.generation._cross_attention.grouped_sdpa`;
+    when every row is distinct there is nothing to share and the rows get their own, as without it).
 
     K configurations repeat the same P prompts and every null row is the same zeros, so a 48-clip pass of 12
     prompts has 13 distinct rows of its 96: the model's first step would project all 96 in every layer (with
@@ -107,11 +123,13 @@ def text_conditioned_cache(layers: Sequence[Any], hidden: torch.Tensor, steps: i
     """
     distinct, inverse = torch.unique(hidden.flatten(1), dim=0, return_inverse=True)
     distinct = distinct.view(-1, *hidden.shape[1:])
+    shared = grouped and len(distinct) < len(hidden)
     cross = []
     for layer in layers:
         attention = layer.encoder_attn
         shape = (*distinct.shape[:-1], -1, attention.head_dim)
         keys = attention.k_proj(distinct).view(shape).transpose(1, 2)
         values = attention.v_proj(distinct).view(shape).transpose(1, 2)
-        cross.append((keys[inverse], values[inverse]))
-    return with_cross_attention(preallocated_cache(len(cross), steps), cross)
+        cross.append((keys, values) if shared else (keys[inverse], values[inverse]))
+    groups = tuple((inverse == index).nonzero().flatten() for index in range(len(distinct))) if shared else None
+    return with_cross_attention(preallocated_cache(len(cross), steps), cross, groups)
