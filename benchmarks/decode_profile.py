@@ -7,7 +7,8 @@ frames with the project's loop, once per cache and alternating (so load drifts h
 ``torch.profiler``. Prints each run's wall time per step and the share of the operators that take the most
 self time, then EnCodec's time per 0.4 s and per 5 s clip when it decodes 1, 4, 16 or 48 clips per call
 (alternating, best of ``--repeats``), then the ratio of step times in one run. Random weights of the published
-architecture.
+architecture. "preallocated" is the project's loop as it runs on CPU: its cache and the cross-attention once per
+condition (``objectives/generation/_cross_attention.py``, since 0e77517; figures before it had a copy per row).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ OPERATORS = ["aten::mm", "aten::addmm", "aten::cat", "aten::_scaled_dot_product_
 
 def run(generator: TransformersMusicGen, clips: int, frames: int, preallocated: bool) -> tuple[float, dict[str, float]]:
     """Seconds per step and {operator: share of self CPU time} of one decoding pass."""
-    generator.preallocated_cache = preallocated
+    generator.preallocated_cache = generator.grouped_cross_attention = preallocated  # ours: both, as on CPU
     prompts = ["smooth jazz piano trio with brushed drums", "upbeat bebop saxophone quartet"] * (clips // 2)
     params = [DecodingParams(top_k=250, temperature=1.0, cfg_coef=3.0)] * len(prompts)
     steps = frames + generator.num_codebooks - 1

@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import optuna  # noqa: E402
 import torch  # noqa: E402
 import transformers  # noqa: E402
+from _cli import whole_numbers  # noqa: E402
 from _interleave import Baton  # noqa: E402
 from _load import LoadMeter  # noqa: E402
 from _phases import Phases, Routed  # noqa: E402
@@ -149,7 +150,8 @@ def main() -> None:
                         help="MusicGen architecture: small or medium (default small; debug for dry runs)")
     parser.add_argument("--clap", default="larger", choices=["larger", "debug"],
                         help="CLAP architecture: larger (laion/larger_clap_music's, default) or debug (dry runs)")
-    parser.add_argument("--batches", default="1,8", help="extra decode batch sizes for the roofline (default 1,8)")
+    parser.add_argument("--batches", type=whole_numbers, default="1,8",
+                        help="extra decode batch sizes for the roofline (default 1,8)")
     parser.add_argument("--reference-sampling", action="store_true",
                         help="draw tokens with sample_next_token (full sort) instead of the fast TokenSampler")
     parser.add_argument("--rounds", type=int, default=3,
@@ -267,7 +269,7 @@ def main() -> None:
               f"{nbytes / seconds / 1e9:7.2f} {nbytes / seconds / bandwidth:7.1%}", flush=True)
         return flops / seconds / peak_flops
 
-    for rows in [int(b) for b in args.batches.split(",") if b]:
+    for rows in args.batches:
         seconds = decode_step_seconds(generator, prompts[:1] * rows, params[:1] * rows, list(range(rows)))
         report_row(rows, seconds)
     decode_seconds_per_step = pipeline_phases.seconds["decode steps"] / (args.rounds * passes * steps)

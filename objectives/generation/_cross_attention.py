@@ -9,11 +9,18 @@ cache keeps one copy per distinct condition and each group of rows attends to it
 same values. The attention is reached through transformers' public ``AttentionInterface`` registry, which is how
 a model's attention is replaced without touching its modules.
 
-Measured (musicgen-small architecture, random weights, 96 clips of the 12 jazz prompts at cfg_coef 3, 12 frames,
-one process, 2-core AMD EPYC, float32): 24.2 s against 30.8-34.5 s for the pass, every greedy token equal
-(4608 of 4608). torch's CPU SDPA is not batch-invariant at every shape (a row's output can move by 1e-7 with the
-batch it is computed in, at 8-dimensional heads over 31 tokens), so equality with the ungrouped loop is a
-property of the shapes, tested on the architectures the project ships.
+Measured (musicgen-small architecture, random weights, 96 clips of the 12 jazz prompts, 12 frames, one process,
+2-core AMD EPYC, float32, 2 threads): 21.3 s against 30.2 s for the pass (a third of the rows unguided), 24.2 s
+against 30.8-34.5 s (all guided), every greedy token equal (4608 of 4608); in ``benchmarks/time_to_presets.py``
+the decode steps took 20 % less (``benchmarks/README.md``).
+
+Same tokens on one thread: tested (the debug architecture, sampled and greedy). On several threads torch's CPU
+SDPA gives a row's output to the last bit only for the same batch: at 16 heads of 64 over 60-129 text tokens, 2
+threads, the first 96 or 160 of 192 rows computed alone differed from the same rows computed with the rest at 53
+of 70 lengths (up to 6e-8; equal at 98, the jazz prompts' padded length). Grouping changes the cross-attention's
+batches as batching configurations already does (``generate`` of one configuration against K in one pass, B + G
+rows against generate's 2B), so it brings no new kind of difference, but on several threads a near-tie in the
+logits can turn either way.
 """
 
 from __future__ import annotations
@@ -48,11 +55,17 @@ def grouped_sdpa(module: torch.nn.Module, query: torch.Tensor, key: torch.Tensor
 
     Returns:
         ``([B, n, H, D], None)``, as ``sdpa_attention_forward``.
+
+    Raises:
+        ValueError: groups that do not cover the B rows once or do not match the G cached conditions.
     """
     groups: tuple[torch.Tensor, ...] | None = kwargs.pop(GROUPS_ARGUMENT, None)
     if groups is None or key.shape[0] == query.shape[0]:
         return sdpa_attention_forward(module, query, key, value, attention_mask, **kwargs)
     b, h, n, d = query.shape
+    if len(groups) != key.shape[0] or sum(rows.numel() for rows in groups) != b:
+        raise ValueError(f"{len(groups)} groups of {sum(rows.numel() for rows in groups)} rows do not match "
+                         f"{key.shape[0]} cached conditions and {b} rows.")
     out = query.new_empty((b, n, h, d))
     for index, rows in enumerate(groups):
         m = rows.numel()
@@ -72,5 +85,5 @@ def use_grouped_sdpa(decoder: Any) -> bool:
         return False
     AttentionInterface.register(GROUPED_SDPA, grouped_sdpa)
     AttentionMaskInterface.register(GROUPED_SDPA, sdpa_mask)
-    decoder.set_attn_implementation(GROUPED_SDPA)
-    return True
+    decoder.set_attn_implementation(GROUPED_SDPA)  # only warns where a model cannot switch
+    return decoder.config._attn_implementation == GROUPED_SDPA

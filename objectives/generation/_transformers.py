@@ -53,16 +53,12 @@ class TransformersMusicGen:
             top-k rows). Default: on for CPU, where it was measured faster (``benchmarks/time_to_presets.py``).
         noise: ``"generator"`` (one seeded generator per row, the default) or ``"counter"`` (a row's noise a
             pure function of seed, step and codebook; other tokens for the same seed). Only with ``fast_sampling``.
-        preallocated_cache: keep the self-attention keys and values in buffers allocated once per pass
-            (:mod:`objectives.generation._cache`) instead of transformers' concatenating cache, and compute the
-            cross-attention keys and values once per distinct conditioning row; the same tensors reach the
-            attention, so the same tokens. Default: on for CPU, where it was measured faster
+        preallocated_cache: self-attention keys and values in buffers allocated once per pass, cross-attention
+            ones computed once per distinct condition (:mod:`objectives.generation._cache`); the same tensors reach
+            the attention, so the same tokens. Default: on for CPU, where it was measured faster
             (``benchmarks/decode_profile.py``, ``benchmarks/time_to_presets.py``); off elsewhere until measured.
-        grouped_cross_attention: with ``preallocated_cache``, keep the cross-attention keys and values once per
-            distinct condition and attend each group of rows to its copy
-            (:mod:`objectives.generation._cross_attention`; a decoder on transformers' SDPA only). Default: on for
-            CPU, where a 96-clip pass of 12 prompts took 24.2 s against 30.8-34.5 s with the same tokens; off
-            elsewhere until measured (a GPU runs one attention call per group instead of one).
+        grouped_cross_attention: rows attend to one copy per condition (:mod:`._cross_attention`, SDPA decoders,
+            with ``preallocated_cache``); on for CPU (decode 20 % shorter: benchmarks/README.md), off elsewhere.
         max_duration: longest window decoded at once, seconds (audiocraft's ``max_duration``); longer clips are
             generated in windows advanced by each row's ``extend_stride`` (:mod:`objectives.generation._windows`).
             Default 30 (MusicGen's training length); tests shorten it so a tiny model crosses a boundary fast.
@@ -334,11 +330,10 @@ class TransformersMusicGen:
         return self.model.decoder(input_ids=input_ids, use_cache=True, **{CACHE_ARGUMENT: past}, **groups, **kwargs)
 
     def _new_cache(self, steps: int, first: dict[str, Any]) -> Any:
-        """The pass's cache for ``steps`` decoder inputs (:func:`._cache.text_conditioned_cache`), grouped per
-        distinct condition where :attr:`grouped_cross_attention` is on and the decoder runs SDPA."""
-        layers = self.model.decoder.model.decoder.layers
+        """The pass's cache for ``steps`` decoder inputs (:func:`._cache.text_conditioned_cache`)."""
         grouped = self.grouped_cross_attention and use_grouped_sdpa(self.model.decoder)
-        return text_conditioned_cache(layers, first["encoder_hidden_states"], steps, grouped=grouped)
+        return text_conditioned_cache(self.model.decoder.model.decoder.layers, first["encoder_hidden_states"], steps,
+                                      grouped=grouped)
 
     @torch.inference_mode()
     def _to_audio(self, codes: torch.Tensor) -> np.ndarray:

@@ -18,7 +18,8 @@ HOSTILE = ["", "2,x", "\u00b2", "\u096a", "0", "1,,2", " 4", "-1", "4,", "1.5", 
 second), zero, an empty item, a space, signs, a trailing comma, a fraction."""
 
 FLAGS = [("clap_batch.py", ["--batches"]), ("dtype_speed.py", ["--clips"]), ("gemm_ceiling.py", ["--rows"]),
-         ("decode_throughput.py", ["--ks"]), ("gpu_check.py", ["throughput", "--ks"])]
+         ("decode_throughput.py", ["--ks"]), ("gpu_check.py", ["throughput", "--ks"]),
+         ("time_to_presets.py", ["--batches"])]
 """Every benchmark flag that takes a comma-separated list of numbers."""
 
 

@@ -90,3 +90,16 @@ def test_a_decoder_on_eager_attention_is_left_alone():
     generator.generate(["jazz"] * 2, [DecodingParams()] * 2, [0, 1], duration=0.2)
     assert model.decoder.config._attn_implementation == "eager"
     assert not isinstance(generator.caches[0], GroupedCache)
+
+
+def test_groups_that_leave_a_row_out_are_refused():
+    """A row in no group would keep uninitialised memory as its attention output; it is an error instead."""
+    from objectives.generation._cross_attention import grouped_sdpa
+
+    query, keys = torch.randn(3, 2, 1, 4), torch.randn(2, 2, 5, 4)
+    attention = torch.nn.Module()
+    with pytest.raises(ValueError, match="do not match"):
+        grouped_sdpa(attention, query, keys, keys, None, cross_attention_groups=(torch.tensor([0]), torch.tensor([1])))
+    output, _ = grouped_sdpa(attention, query, keys, keys, None,
+                             cross_attention_groups=(torch.tensor([0, 2]), torch.tensor([1])))
+    assert output.shape == (3, 1, 2, 4) and torch.isfinite(output).all()
