@@ -8,6 +8,8 @@ import time
 
 import torch
 
+from objectives.generation import linear_layers, weight_bytes
+
 
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
@@ -56,14 +58,13 @@ def step_cost(model, rows: int, position: int, text_tokens: int) -> tuple[float,
     """
     decoder = model.decoder
     config = decoder.config
-    linear = sum(m.weight.numel() for name, m in decoder.named_modules()
-                 if isinstance(m, torch.nn.Linear) and not (".encoder_attn." in f".{name}."
-                                                            and name.endswith(("k_proj", "v_proj"))))
+    linear = sum(out * inp for name, _, (out, inp) in linear_layers(decoder)
+                 if not (".encoder_attn." in f".{name}." and name.endswith(("k_proj", "v_proj"))))
     hidden, layers = config.hidden_size, config.num_hidden_layers
     attention = 4 * hidden * (position + text_tokens) * layers
     flops = rows * (2 * linear + attention)
     element = next(decoder.parameters()).element_size()
-    weights = sum(p.numel() * p.element_size() for p in decoder.parameters())
+    weights = weight_bytes(decoder)
     cache = rows * 2 * layers * hidden * (position + text_tokens) * element
     return float(flops), float(weights + cache)
 

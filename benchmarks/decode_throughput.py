@@ -32,7 +32,7 @@ from _cli import whole_numbers
 
 from objectives import DecodingParams
 from objectives._debug import build_random_clap, build_random_musicgen
-from objectives.generation import TransformersMusicGen, resolve_device
+from objectives.generation import TransformersMusicGen, resolve_device, weight_bytes
 from objectives.scoring import ClapScorer, degeneracy, repetition_score
 
 PROMPT = "smooth jazz trio with upright bass, brushed drums and warm piano, relaxed swing, 92 BPM"
@@ -98,7 +98,7 @@ def copy_bandwidth(device: torch.device) -> float | None:
 
 def step_bytes(generator: TransformersMusicGen, rows: int, duration: float) -> float:
     """Bytes read per decoding step: every weight once plus, on average, half the final KV cache per row."""
-    weights = sum(p.numel() * p.element_size() for p in generator.model.decoder.parameters())
+    weights = weight_bytes(generator.model.decoder)
     return weights + rows * generator.row_bytes(duration) / 2
 
 

@@ -4,10 +4,12 @@
     python benchmarks/time_to_presets.py [--configs 4] [--prompts 12] [--seeds 2] [--duration 1.0] [--size small]
 
 (a) Practice: one transformers ``generate`` per configuration with its P x R rows batched (the chapter's
-parameter explorer, the published MusicGen decoding sweep), then the same scores (CLAP of
+parameter explorer, the published MusicGen decoding sweep) on a copy of the model as transformers ships it
+(``nn.Linear``: MKL's sgemm on CPU), then the same scores (CLAP of
 laion/larger_clap_music's architecture, repetition, degeneracy). (b) This project: the real runner
 (:func:`optimizer.run_trials`) on a SQLite study with the N configurations enqueued, ``--batch-trials auto``'s
-trials per pass, artifacts (clips, spectrogram sheet, note) uploaded as ``optimize`` does. Both in one run, so
+trials per pass, artifacts (clips, spectrogram sheet, note) uploaded as ``optimize`` does, on the model as
+``optimize`` loads it (on CPU in float32 its decoder's linear layers packed for oneDNN). Both in one run, so
 the ratio of wall times is comparable on a noisy machine: in each of ``--rounds`` (3) rounds the two paths run in
 alternating time slices of ``--slice`` seconds (0.5; ``_interleave.Baton``: one thread per path, one running at a
 time, handing over at module forwards and phase boundaries), each timed on its own clock, so a drift of the
@@ -25,6 +27,7 @@ the decode share at the pipeline's batch.
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import platform
 import re
@@ -72,12 +75,12 @@ PHASE_ORDER = ["text encoder", "decode steps", "EnCodec decode", "CLAP", "repeti
                "artifacts and notes", "spectrogram sheet", "storage", "other (optimizer, Python)"]
 
 
-def instrument(phases: Phases, generator: TransformersMusicGen, clap: ClapScorer) -> None:
+def instrument(phases: Phases, generator: TransformersMusicGen, stock, clap: ClapScorer) -> None:
     """Wrap what both paths call; the decode steps are ``generate`` less the encoders nested in it."""
-    model = generator.model
-    phases.wrap(model.text_encoder, "forward", "text encoder")
-    phases.wrap(model.audio_encoder, "decode", "EnCodec decode")
-    phases.wrap(model, "generate", "decode steps")
+    for model in (generator.model, stock):
+        phases.wrap(model.text_encoder, "forward", "text encoder")
+        phases.wrap(model.audio_encoder, "decode", "EnCodec decode")
+        phases.wrap(model, "generate", "decode steps")
     phases.wrap(generator, "generate", "decode steps")
     phases.wrap(clap, "adherence", "CLAP")
     phases.wrap(evaluation_module, "degeneracy", "repetition/degeneracy")
@@ -88,15 +91,16 @@ def instrument(phases: Phases, generator: TransformersMusicGen, clap: ClapScorer
 
 
 @torch.inference_mode()
-def practice(generator: TransformersMusicGen, clap: ClapScorer, prompts: list[str], seeds: int,
+def practice(stock, generator: TransformersMusicGen, clap: ClapScorer, prompts: list[str], seeds: int,
              params: list[DecodingParams], duration: float) -> None:
-    """One ``generate`` per configuration with its P x R rows, then CLAP, repetition and degeneracy per clip."""
+    """One ``stock.generate`` per configuration with its P x R rows (``stock``: the model as transformers ships
+    it, the same weights as ``generator``'s), then CLAP, repetition and degeneracy per clip."""
     rows = [p for p in prompts for _ in range(seeds)]
     steps = max(1, round(duration * generator.frame_rate)) + generator.num_codebooks - 1
     inputs = generator.processor(text=rows, padding=True, return_tensors="pt").to(generator.device)
     for i, config in enumerate(params):
         torch.manual_seed(i)
-        audio = generator.model.generate(**inputs, max_new_tokens=steps, **config.to_transformers())
+        audio = stock.generate(**inputs, max_new_tokens=steps, **config.to_transformers())
         audio = audio[:, 0].float().cpu().numpy()
         clap.adherence(audio, generator.sample_rate, rows)
         for clip in audio:
@@ -183,7 +187,9 @@ def main() -> None:
     clips = len(prompts) * args.seeds
 
     model, processor = build_random_musicgen(args.size)
-    generator = TransformersMusicGen(place_model(model, device, number_format), processor, name=args.size)
+    model = place_model(model, device, number_format)
+    stock = copy.deepcopy(model)  # the practice's: nn.Linear layers, as transformers ships them
+    generator = TransformersMusicGen(model, processor, name=args.size, packed_linears=True)  # as optimize loads it
     if args.reference_sampling:
         generator.fast_sampling = False
     clap_model, clap_processor = build_random_clap(args.clap)
@@ -205,7 +211,7 @@ def main() -> None:
     print(f"machine: matmul {peak_flops / 1e9:.1f} GFLOP/s (2048^2 {dtype}), copy {bandwidth / 1e9:.2f} GB/s")
 
     # Warm-up of both paths (kernels, allocator, CLAP's text tower), untimed.
-    practice(generator, clap, prompts[:1], 1, params[:1], 0.1)
+    practice(stock, generator, clap, prompts[:1], 1, params[:1], 0.1)
     generator.generate(prompts[:1], params[:1], [0], duration=0.1)
 
     # Rounds of both paths run in alternating time slices (_interleave.Baton): a drift of the machine's speed or
@@ -215,14 +221,14 @@ def main() -> None:
     routed = Routed(checkpoint=lambda: batons[-1].checkpoint())
     practice_phases = Phases(clock=lambda: batons[-1].clock())
     pipeline_phases = Phases(clock=lambda: batons[-1].clock())
-    instrument(routed, generator, clap)
+    instrument(routed, generator, stock, clap)
     practice_times: list[float] = []
     pipeline_times: list[float] = []
     artifact_bytes = 0
 
     def run_practice() -> None:
         routed.bind(practice_phases)
-        practice(generator, clap, prompts, args.seeds, params, args.duration)
+        practice(stock, generator, clap, prompts, args.seeds, params, args.duration)
 
     def run_pipeline() -> None:
         nonlocal artifact_bytes

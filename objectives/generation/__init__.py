@@ -14,6 +14,7 @@ from objectives.generation._device import (
     resolve_dtype,
     slow_format,
 )
+from objectives.generation._linears import can_pack, linear_layers, pack_linears, weight_bytes
 from objectives.generation._melody import MelodyMusicGen, is_melody_checkpoint
 from objectives.generation._memory import configs_per_pass, free_memory_bytes, is_out_of_memory, release_memory
 from objectives.generation._sampling import RowParams, next_token_probs, sample_next_token
@@ -34,6 +35,7 @@ __all__ = [
     "RowParams",
     "StepCallback",
     "TransformersMusicGen",
+    "can_pack",
     "configs_per_pass",
     "decoder_dtype",
     "default_dtype",
@@ -41,8 +43,10 @@ __all__ = [
     "free_memory_bytes",
     "is_melody_checkpoint",
     "is_out_of_memory",
+    "linear_layers",
     "next_token_probs",
     "number_format",
+    "pack_linears",
     "place_model",
     "read_audio_prompt",
     "release_memory",
@@ -50,5 +54,6 @@ __all__ = [
     "resolve_dtype",
     "sample_next_token",
     "slow_format",
+    "weight_bytes",
     "with_channels",
 ]

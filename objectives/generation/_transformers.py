@@ -19,6 +19,7 @@ from objectives.generation._cross_attention import GROUPS_ARGUMENT, use_grouped_
 from objectives.generation._device import place_model
 from objectives.generation._fast_sampling import TokenSampler
 from objectives.generation._guidance import NullCopies
+from objectives.generation._linears import can_pack, pack_linears
 from objectives.generation._prefix import prefix_into_pattern
 from objectives.generation._sampling import RowParams, sample_next_token
 from objectives.generation._stereo import codebook_delays, decode_channels
@@ -62,12 +63,17 @@ class TransformersMusicGen:
         max_duration: longest window decoded at once, seconds (audiocraft's ``max_duration``); longer clips are
             generated in windows advanced by each row's ``extend_stride`` (:mod:`objectives.generation._windows`).
             Default 30 (MusicGen's training length); tests shorten it so a tiny model crosses a boundary fast.
+        packed_linears: the decoder's linear layers run with weights packed for oneDNN (:mod:`._linears`; see
+            the constructor).
     """
 
     backend = "transformers"
 
     def __init__(self, model: MusicgenForConditionalGeneration, processor, *, name: str, max_batch: int = 32,
-                 max_duration: float = MAX_WINDOW_SECONDS) -> None:
+                 max_duration: float = MAX_WINDOW_SECONDS, packed_linears: bool = False) -> None:
+        """``packed_linears``: pack the decoder's linear layers for oneDNN in ``model`` itself where it applies
+        (float32 on CPU: :func:`._linears.pack_linears`, measured faster there); the loaders, which own the model
+        they build, pass True; a caller's own model is left as it is by default."""
         self.audio_channels: int = int(model.decoder.config.audio_channels)
         if self.audio_channels not in (1, 2):
             raise ModelLoadError(f"model {name!r} has {self.audio_channels} audio channels; MusicGen is mono (1) or "
@@ -91,6 +97,9 @@ class TransformersMusicGen:
         self.noise: str = "generator"
         self.preallocated_cache: bool = self.model.device.type == "cpu"
         self.grouped_cross_attention: bool = self.model.device.type == "cpu"
+        self.packed_linears: bool = packed_linears and can_pack(model.decoder)
+        if self.packed_linears:
+            pack_linears(model.decoder)
 
     @classmethod
     def from_pretrained(cls, name_or_path: str, *, device: torch.device, max_batch: int = 32,
@@ -128,7 +137,7 @@ class TransformersMusicGen:
                 "`hf download <id>` where there is network) or /path/to/a/directory/saved/with/save_pretrained.",
                 option="model") from exc
         return cls(place_model(model, device, dtype), processor,
-                   name=name or name_or_path, max_batch=max_batch)
+                   name=name or name_or_path, max_batch=max_batch, packed_linears=True)
 
     @property
     def device(self) -> torch.device:

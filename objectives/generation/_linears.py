@@ -1,0 +1,117 @@
+"""The decoder's linear layers with their weights packed once for oneDNN, on CPU in float32.
+
+A CPU decoding step is mostly products of ``[rows, hidden]`` activations by each decoder weight (78 % of the step
+at 96 clips: ``benchmarks/decode_profile.py``). ``nn.Linear`` sends them to MKL's sgemm, which re-reads each
+weight in its row-major layout at every call; oneDNN with the weight reordered once into its blocked layout
+(torch's oneDNN linear, :class:`PackedLinear`) ran the same products 1.1-1.5x faster on the step's
+shapes (``benchmarks/gemm_ceiling.py``, its ``mkl``/``onednn`` rows). Rounding differs in the last bits (about 2e-6
+on outputs of magnitude 2), as it does between batch sizes within either library, so tokens equal
+``generate``'s wherever the best two logits are further apart than that (tested on the debug model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+
+__all__ = ["PackedLinear", "can_pack", "linear_layers", "pack_linears", "weight_bytes"]
+
+
+class PackedLinear(torch.nn.Module):
+    """An inference-only ``nn.Linear`` whose weight is held in oneDNN's layout: ``[..., in_features]`` ->
+    ``[..., out_features]``, dense float32 tensors in and out.
+
+    Its own module rather than torch's :class:`torch.utils.mkldnn.MkldnnLinear`: that one is a TorchScript module
+    (deprecated in torch 2.13) whose ``state_dict`` holds oneDNN tensors, so ``load_state_dict`` of ordinary
+    weights fails; this one saves and loads ordinary dense tensors under the same keys as ``nn.Linear``.
+
+    Args:
+        linear: the float32 CPU layer to take the weight (and bias) of.
+    """
+
+    def __init__(self, linear: torch.nn.Linear) -> None:
+        super().__init__()
+        self.in_features, self.out_features = linear.in_features, linear.out_features
+        self.weight = linear.weight.detach().to_mkldnn()
+        self.bias = None if linear.bias is None else linear.bias.detach().to_mkldnn()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch._C._nn.mkldnn_linear(x.contiguous().to_mkldnn(), self.weight, self.bias).to_dense()
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars) -> None:
+        destination[prefix + "weight"] = self.weight.to_dense()
+        if self.bias is not None:
+            destination[prefix + "bias"] = self.bias.to_dense()
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs) -> None:
+        for name, shape in (("weight", (self.out_features, self.in_features)), ("bias", (self.out_features,))):
+            if name == "bias" and self.bias is None:
+                continue
+            key = prefix + name
+            if key not in state_dict:
+                missing_keys.append(key)
+            elif tuple(state_dict[key].shape) != shape:
+                error_msgs.append(f"size mismatch for {key}: {tuple(state_dict[key].shape)} in the checkpoint, "
+                                  f"{shape} in the model.")
+            else:
+                setattr(self, name, state_dict[key].detach().to(torch.float32).contiguous().to_mkldnn())
+
+    def __getstate__(self) -> dict:
+        """Dense weights for ``copy.deepcopy`` and pickle (a oneDNN tensor has no storage to copy)."""
+        state = dict(self.__dict__)
+        state["weight"] = self.weight.to_dense()
+        state["bias"] = None if self.bias is None else self.bias.to_dense()
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        self.weight = self.weight.to_mkldnn()
+        self.bias = None if self.bias is None else self.bias.to_mkldnn()
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+def can_pack(module: torch.nn.Module) -> bool:
+    """Whether :func:`pack_linears` applies: ``module``'s weights are float32 on CPU and torch has oneDNN."""
+    first = next(module.parameters(), None)
+    return (first is not None and first.device.type == "cpu" and first.dtype == torch.float32
+            and torch.backends.mkldnn.is_available())
+
+
+def pack_linears(module: torch.nn.Module) -> int:
+    """Replace every ``nn.Linear`` inside ``module`` by a :class:`PackedLinear` holding the same weight (and bias),
+    in place; return how many were replaced.
+
+    The layers keep their names, their ``state_dict`` keys and values, and take and return ordinary dense tensors;
+    the packed weight replaces the original, so memory stays the same. Inference only (no gradients); move or
+    narrow the model before packing, not after. Applying it twice replaces nothing more.
+
+    Raises:
+        ValueError: ``module`` is not float32 on a CPU with oneDNN (:func:`can_pack`).
+    """
+    if not can_pack(module):
+        raise ValueError("oneDNN packing needs float32 weights on a CPU and a torch built with oneDNN.")
+    replaced = 0
+    for parent in list(module.modules()):
+        for name, child in list(parent.named_children()):
+            if type(child) is torch.nn.Linear:
+                setattr(parent, name, PackedLinear(child))
+                replaced += 1
+    return replaced
+
+
+def linear_layers(module: torch.nn.Module) -> Iterator[tuple[str, torch.nn.Module, tuple[int, int]]]:
+    """``(name, layer, (out_features, in_features))`` of every linear layer in ``module``, packed or not, in
+    module order (what a roofline counts whichever library runs the products)."""
+    for name, child in module.named_modules():
+        if isinstance(child, torch.nn.Linear | PackedLinear):
+            yield name, child, (child.out_features, child.in_features)
+
+
+def weight_bytes(module: torch.nn.Module) -> int:
+    """Bytes of ``module``'s weights, packed layers' included (they hold theirs outside ``parameters()``)."""
+    packed = [t for m in module.modules() if isinstance(m, PackedLinear) for t in (m.weight, m.bias) if t is not None]
+    return sum(t.numel() * t.element_size() for t in [*module.parameters(), *packed])

@@ -1,0 +1,104 @@
+"""The decoder's linear layers packed for oneDNN (objectives/generation/_linears.py): the same layers under the same
+names and state, outputs within float32 rounding, the loaders pack and a caller's model is left alone, and the
+tokens still equal transformers' ``generate`` on the model as shipped."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from objectives import DecodingParams, load_generator
+from objectives.generation import TransformersMusicGen, can_pack, linear_layers, pack_linears, weight_bytes
+from objectives.generation._linears import PackedLinear
+
+CPU = torch.device("cpu")
+
+
+def _linears(module: torch.nn.Module) -> list[str]:
+    return [name for name, m in module.named_modules() if type(m) is torch.nn.Linear]
+
+
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("shape", [(7, 32), (5, 1, 32), (2, 3, 32)])
+def test_a_packed_layer_computes_what_the_linear_did(bias, shape):
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(32, 48, bias=bias).eval()
+    packed = PackedLinear(linear)
+    x = torch.randn(*shape)
+    with torch.inference_mode():
+        expected, got = linear(x), packed(x)
+        transposed = packed(torch.randn(32, shape[0]).T)  # a non-contiguous input
+    assert got.shape == expected.shape == (*shape[:-1], 48) and got.layout == torch.strided
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    assert transposed.shape == (shape[0], 48)
+
+
+def test_packing_keeps_every_name_and_the_state_bit_for_bit(debug_musicgen):
+    model = copy.deepcopy(debug_musicgen[0])
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    names = _linears(model.decoder)
+    assert names  # the debug decoder has its projections, feed-forwards and heads
+    assert pack_linears(model.decoder) == len(names)
+    assert _linears(model.decoder) == [] and pack_linears(model.decoder) == 0  # twice: nothing more
+    assert [name for name, *_ in linear_layers(model.decoder)] == names
+    for state in (model.state_dict(), copy.deepcopy(model).state_dict()):
+        assert state.keys() == before.keys()
+        assert all(torch.equal(state[k], before[k]) for k in before)
+    assert weight_bytes(model.decoder) == sum(v.numel() * v.element_size()
+                                              for k, v in before.items() if k.startswith("decoder."))
+
+
+def test_ordinary_weights_load_into_a_packed_model(debug_musicgen):
+    source = debug_musicgen[0]
+    model = copy.deepcopy(source)
+    pack_linears(model.decoder)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+    changed = {k: v + 1.0 for k, v in source.state_dict().items() if v.is_floating_point()}
+    model.load_state_dict({**source.state_dict(), **changed})
+    assert all(torch.equal(model.state_dict()[k], changed[k]) for k in changed)
+    wrong = dict(source.state_dict())
+    key = next(k for k in wrong if k.endswith("fc1.weight"))
+    wrong[key] = wrong[key][:, :-1]
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        model.load_state_dict(wrong)
+
+
+def test_only_float32_on_a_cpu_is_packed(debug_musicgen):
+    narrow = copy.deepcopy(debug_musicgen[0]).to(torch.bfloat16)
+    assert not can_pack(narrow.decoder)
+    with pytest.raises(ValueError, match="float32"):
+        pack_linears(narrow.decoder)
+    assert not load_generator("debug", device=CPU, dtype="bfloat16").packed_linears
+
+
+def test_the_loaders_pack_and_a_callers_model_is_left_as_given(debug_musicgen):
+    for name in ("debug", "debug-stereo", "debug-melody"):
+        generator = load_generator(name, device=CPU)
+        assert generator.packed_linears and _linears(generator.model.decoder) == [], name
+    model = copy.deepcopy(debug_musicgen[0])
+    mine = TransformersMusicGen(model, debug_musicgen[1], name="mine")
+    assert not mine.packed_linears and _linears(model.decoder)
+
+
+@pytest.mark.parametrize("cfg", [1.0, 3.0])
+def test_greedy_tokens_equal_generate_on_the_model_as_transformers_ships_it(debug_musicgen, cfg):
+    model, processor = debug_musicgen
+    prompts = ["smooth jazz trio, 92 BPM", "epic orchestral trailer with brass and choir", "lo-fi",
+               "rock guitar riff with drums"]
+    frames = 50
+    stock = copy.deepcopy(model).eval()
+    seen = []
+    decode = stock.audio_encoder.decode
+    stock.audio_encoder.decode = lambda codes, *a, **k: (seen.append(codes[0].clone()), decode(codes, *a, **k))[1]
+    inputs = processor(text=prompts, padding=True, return_tensors="pt")
+    steps = frames + model.decoder.num_codebooks - 1
+    stock.generate(**inputs, do_sample=False, guidance_scale=cfg, max_new_tokens=steps)
+    generator = TransformersMusicGen(copy.deepcopy(model), processor, name="debug", packed_linears=True)
+    assert generator.packed_linears
+    ours = generator.generate(prompts, [DecodingParams(use_sampling=False, cfg_coef=cfg)] * len(prompts),
+                              [0] * len(prompts), duration=frames / generator.frame_rate)
+    assert (ours.codes == seen[-1].numpy()).all()
