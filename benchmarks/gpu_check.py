@@ -66,7 +66,8 @@ def tokens(size: str, device: torch.device, prompts: int, frames: int) -> int:
     params = [DecodingParams(use_sampling=False, cfg_coef=3.0)] * len(texts)
     codes = {}
     for dtype in (torch.float32, torch.float16):
-        generator = TransformersMusicGen(place_model(copy.deepcopy(model), device, dtype), processor, name=size)
+        generator = TransformersMusicGen(place_model(copy.deepcopy(model), device, dtype), processor, name=size,
+                                         packed_linears=True)
         codes[dtype] = generator._decode(texts, params, list(range(len(texts))), frames, lambda *_: None).cpu()
         del generator
     differ = codes[torch.float32] != codes[torch.float16]
@@ -83,7 +84,8 @@ def throughput(size: str, device: torch.device, ks: list[int], prompts: int, see
     """clips/s and memory per clip with K trials per pass, in the model's default dtype on ``device``."""
     model, processor = build_random_musicgen(size)
     dtype = default_dtype(device)
-    generator = TransformersMusicGen(place_model(model, device, dtype), processor, name=size)  # as optimize loads it
+    generator = TransformersMusicGen(place_model(model, device, dtype), processor, name=size,
+                                     packed_linears=True)  # as optimize loads it
     texts = _prompts(prompts)
     generator.max_batch = max(ks) * len(texts) * seeds
     generator.generate(texts[:1], configs(1), [0], duration=0.1)  # warm-up

@@ -1,12 +1,12 @@
 """The decoder's linear layers with their weights packed once for oneDNN, on CPU in float32.
 
 A CPU decoding step is mostly products of ``[rows, hidden]`` activations by each decoder weight (78 % of the step
-at 96 clips: ``benchmarks/decode_profile.py``). ``nn.Linear`` sends them to MKL's sgemm, which re-reads each
-weight in its row-major layout at every call; oneDNN with the weight reordered once into its blocked layout
-(torch's oneDNN linear, :class:`PackedLinear`) ran the same products 1.1-1.5x faster on the step's
-shapes (``benchmarks/gemm_ceiling.py``, its ``mkl``/``onednn`` rows). Rounding differs in the last bits (about 2e-6
-on outputs of magnitude 2), as it does between batch sizes within either library, so tokens equal
-``generate``'s wherever the best two logits are further apart than that (tested on the debug model).
+at 96 clips: ``benchmarks/decode_profile.py``). ``nn.Linear`` sends them to MKL's sgemm; oneDNN with each weight
+converted once to its own tensor (:class:`PackedLinear`) ran the step's products 1.2-1.9x faster and the whole
+step 1.22-1.78x faster from 2 to 192 rows on an AVX-512 EPYC (``benchmarks/gemm_ceiling.py``, which times both;
+figures in benchmarks/README.md). Rounding differs in the last bits (about 2e-6 on outputs of magnitude 2), as it
+does between batch sizes within either library, so tokens equal ``generate``'s wherever the best two logits are
+further apart than that (tested on the debug model, greedy, with and without guidance).
 """
 
 from __future__ import annotations
