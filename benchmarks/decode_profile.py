@@ -63,7 +63,7 @@ def main() -> None:
     device = resolve_device(args.device)
     model, processor = build_random_musicgen(args.size)
     generator = TransformersMusicGen(model.to(device), processor, name=args.size, max_batch=args.clips,
-                                     packed_linears=True)  # as optimize loads it, in both arms
+                                     onednn_linears=True)  # as optimize loads it, in both arms
     print(f"# {platform.node()}, {os.cpu_count()} CPUs, {torch.get_num_threads()} threads, torch {torch.__version__}, "
           f"device {device}; musicgen-{args.size} architecture, random weights; {args.clips} clips x {args.frames} "
           f"frames; load average {os.getloadavg()[0]:.1f}")

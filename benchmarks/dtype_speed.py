@@ -58,11 +58,11 @@ def main() -> None:
     transformers.logging.set_verbosity_error()
     device = resolve_device(args.device)
     model, processor = build_random_musicgen(args.size)
-    # each as optimize loads it (packed_linears: float32 on CPU only); the copy first, packing replaces layers
+    # each as optimize loads it (onednn_linears: float32 on CPU only); the copy first, converting replaces layers
     narrow = TransformersMusicGen(place_model(copy.deepcopy(model), device, getattr(torch, args.dtype)), processor,
-                                  name=args.size, max_batch=max(clips), packed_linears=True)
+                                  name=args.size, max_batch=max(clips), onednn_linears=True)
     generators = {"float32": TransformersMusicGen(place_model(model, device, torch.float32), processor,
-                                                  name=args.size, max_batch=max(clips), packed_linears=True),
+                                                  name=args.size, max_batch=max(clips), onednn_linears=True),
                   args.dtype: narrow}
     print(f"# {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"{torch.get_num_threads()} threads, torch {torch.__version__}, device {device}; musicgen-{args.size} "

@@ -10,8 +10,8 @@ real decoding step (``_roofline.decode_step_seconds``) and (b) the same step's l
 ``[rows, in]`` inputs in the step's order (the cross-attention's key/value projections are cached after the
 first step and left out, as in ``_roofline.step_cost``). (b) is the ceiling the step's matrix products can reach
 on this machine at that batch: a step at (b)'s rate spends nothing outside its products. Both are timed twice:
-with the decoder's linear layers packed for oneDNN, as ``optimize`` loads the model on CPU
-(``objectives/generation/_linears.py``), and with transformers' ``nn.Linear`` (MKL's sgemm), on a copy of the
+with the decoder's linear layers run by oneDNN, as ``optimize`` loads the model on CPU
+(``objectives/generation/_onednn.py``), and with transformers' ``nn.Linear`` (MKL's sgemm), on a copy of the
 same weights. Everything is measured in interleaved rounds (peak, step and products alternate), each
 figure the median of its rounds, so background load falls on every side. Random weights of the published
 architecture (timings do not depend on the weights).
@@ -51,7 +51,7 @@ FRAMES = 10
 
 
 def step_layers(model) -> list[tuple[torch.nn.Module, int]]:
-    """The decoder's linear layers a decoding step runs (``nn.Linear`` or packed), in module order, each with its
+    """The decoder's linear layers a decoding step runs (``nn.Linear`` or oneDNN), in module order, each with its
     input width, without the cross-attention's cached key/value projections."""
     return [(layer, inp) for name, layer, (_out, inp) in linear_layers(model.decoder)
             if not (".encoder_attn." in f".{name}." and name.endswith(("k_proj", "v_proj")))]
@@ -88,7 +88,7 @@ def main() -> None:
           f"{torch.get_num_threads()} threads, float32, musicgen-{args.size} architecture (random weights)")
     model, processor = build_random_musicgen(args.size)
     stock = TransformersMusicGen(copy.deepcopy(model).eval(), processor, name=args.size)  # nn.Linear: MKL
-    generator = TransformersMusicGen(model.eval(), processor, name=args.size, packed_linears=True)  # as optimize
+    generator = TransformersMusicGen(model.eval(), processor, name=args.size, onednn_linears=True)  # as optimize
     arms = {"oneDNN": (generator, step_layers(generator.model)), "MKL": (stock, step_layers(stock.model))}
     weights = sum(layer.out_features * inp for layer, inp in arms["MKL"][1])
     text_tokens = int(processor.tokenizer(PROMPT, return_tensors="pt")["input_ids"].shape[1])
@@ -111,7 +111,7 @@ def main() -> None:
     peak = statistics.median(peaks)
     print(f"matmul peak (2048^2, median of {args.rounds}): {peak / 1e9:.1f} GFLOP/s "
           f"(range {min(peaks) / 1e9:.1f}-{max(peaks) / 1e9:.1f})")
-    print("the project's step (linear layers packed for oneDNN), then the same with nn.Linear (MKL's sgemm):")
+    print("the project's step (linear layers run by oneDNN), then the same with nn.Linear (MKL's sgemm):")
     print(f"{'rows':>5} {'step ms':>8} {'step %peak':>10} {'products ms':>11} {'products %peak':>14} "
           f"{'products/step':>13} {'MKL step ms':>11} {'MKL products ms':>15} {'MKL products %peak':>18}")
     shares: dict[int, tuple[float, float, float]] = {}

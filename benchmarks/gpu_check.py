@@ -67,7 +67,7 @@ def tokens(size: str, device: torch.device, prompts: int, frames: int) -> int:
     codes = {}
     for dtype in (torch.float32, torch.float16):
         generator = TransformersMusicGen(place_model(copy.deepcopy(model), device, dtype), processor, name=size,
-                                         packed_linears=True)
+                                         onednn_linears=True)
         codes[dtype] = generator._decode(texts, params, list(range(len(texts))), frames, lambda *_: None).cpu()
         del generator
     differ = codes[torch.float32] != codes[torch.float16]
@@ -85,7 +85,7 @@ def throughput(size: str, device: torch.device, ks: list[int], prompts: int, see
     model, processor = build_random_musicgen(size)
     dtype = default_dtype(device)
     generator = TransformersMusicGen(place_model(model, device, dtype), processor, name=size,
-                                     packed_linears=True)  # as optimize loads it
+                                     onednn_linears=True)  # as optimize loads it
     texts = _prompts(prompts)
     generator.max_batch = max(ks) * len(texts) * seeds
     generator.generate(texts[:1], configs(1), [0], duration=0.1)  # warm-up

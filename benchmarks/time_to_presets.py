@@ -9,7 +9,7 @@ parameter explorer, the published MusicGen decoding sweep) on a copy of the mode
 laion/larger_clap_music's architecture, repetition, degeneracy). (b) This project: the real runner
 (:func:`optimizer.run_trials`) on a SQLite study with the N configurations enqueued, ``--batch-trials auto``'s
 trials per pass, artifacts (clips, spectrogram sheet, note) uploaded as ``optimize`` does, on the model as
-``optimize`` loads it (on CPU in float32 its decoder's linear layers packed for oneDNN). Both in one run, so
+``optimize`` loads it (on CPU in float32 its decoder's linear layers run by oneDNN). Both in one run, so
 the ratio of wall times is comparable on a noisy machine: in each of ``--rounds`` (3) rounds the two paths run in
 alternating time slices of ``--slice`` seconds (0.5; ``_interleave.Baton``: one thread per path, one running at a
 time, handing over at module forwards and phase boundaries), each timed on its own clock, so a drift of the
@@ -189,7 +189,7 @@ def main() -> None:
     model, processor = build_random_musicgen(args.size)
     model = place_model(model, device, number_format)
     stock = copy.deepcopy(model)  # the practice's: nn.Linear layers, as transformers ships them
-    generator = TransformersMusicGen(model, processor, name=args.size, packed_linears=True)  # as optimize loads it
+    generator = TransformersMusicGen(model, processor, name=args.size, onednn_linears=True)  # as optimize loads it
     if args.reference_sampling:
         generator.fast_sampling = False
     clap_model, clap_processor = build_random_clap(args.clap)

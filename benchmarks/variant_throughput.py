@@ -63,17 +63,17 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f}")
     rates = {}
     model, processor = build_random_musicgen(args.size, audio_channels=1)
-    packed = {"max_batch": args.clips, "packed_linears": True}  # as optimize loads each
-    rates["mono"] = steps_per_second(TransformersMusicGen(model, processor, name="mono", **packed),
+    onednn = {"max_batch": args.clips, "onednn_linears": True}  # as optimize loads each
+    rates["mono"] = steps_per_second(TransformersMusicGen(model, processor, name="mono", **onednn),
                                      args.clips, args.duration)
     del model
     model, processor = build_random_musicgen(args.size, audio_channels=2)
-    rates["stereo"] = steps_per_second(TransformersMusicGen(model, processor, name="stereo", **packed),
+    rates["stereo"] = steps_per_second(TransformersMusicGen(model, processor, name="stereo", **onednn),
                                        args.clips, args.duration)
     del model
     model, tokenizer = build_random_musicgen_melody(size=args.size)
     melody = np.sin(2 * np.pi * 220.0 * np.arange(32_000 * 4) / 32_000).astype(np.float32)
-    rates["melody"] = steps_per_second(MelodyMusicGen(model, tokenizer, name="melody", **packed),
+    rates["melody"] = steps_per_second(MelodyMusicGen(model, tokenizer, name="melody", **onednn),
                                        args.clips, args.duration, melodies=[melody] * args.clips)
     for name, rate in rates.items():
         print(f"{name:7s} {rate:6.2f} steps/s  {rate * args.clips / 50:6.3f} clip-seconds/s")

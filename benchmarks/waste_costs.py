@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     clips = len(prompts) * args.seeds
     model, processor = build_random_musicgen(args.size)
     generator = TransformersMusicGen(model.to(device=device, dtype=default_dtype(device)), processor,
-                                     name=args.size, max_batch=clips, packed_linears=True)  # as optimize loads it
+                                     name=args.size, max_batch=clips, onednn_linears=True)  # as optimize loads it
     clap_model, clap_processor = build_random_clap(args.clap)
     clap = ClapScorer(clap_model.to(device), clap_processor, name=f"{args.clap} CLAP (random)")
     evaluator = Evaluator(generator=generator, clap=clap, prompts=prompts, replicates=args.seeds,

@@ -65,11 +65,11 @@ def load_generator(name: str, *, backend: str = "transformers", device: torch.de
     if DEBUG_MODELS.get(name) == "melody":
         model, tokenizer = build_random_musicgen_melody()
         return MelodyMusicGen(place_model(model, device, number_format), tokenizer, name=name, max_batch=max_batch,
-                              packed_linears=True)
+                              onednn_linears=True)
     if name in DEBUG_MODELS:
         model, processor = build_random_musicgen("debug", audio_channels=2 if DEBUG_MODELS[name] == "stereo" else 1)
         return TransformersMusicGen(place_model(model, device, number_format), processor, name=name,
-                                    max_batch=max_batch, packed_linears=True)
+                                    max_batch=max_batch, onednn_linears=True)
     if backend == "audiocraft":
         return AudiocraftMusicGen(name, device=device)
     path = resolve_checkpoint(name, MUSICGEN)

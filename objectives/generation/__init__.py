@@ -14,9 +14,9 @@ from objectives.generation._device import (
     resolve_dtype,
     slow_format,
 )
-from objectives.generation._linears import can_pack, linear_layers, pack_linears, weight_bytes
 from objectives.generation._melody import MelodyMusicGen, is_melody_checkpoint
 from objectives.generation._memory import configs_per_pass, free_memory_bytes, is_out_of_memory, release_memory
+from objectives.generation._onednn import can_convert, convert_linears, linear_layers, weight_bytes
 from objectives.generation._sampling import RowParams, next_token_probs, sample_next_token
 from objectives.generation._stereo import with_channels
 from objectives.generation._transformers import ModelLoadError, TransformersMusicGen
@@ -35,8 +35,9 @@ __all__ = [
     "RowParams",
     "StepCallback",
     "TransformersMusicGen",
-    "can_pack",
+    "can_convert",
     "configs_per_pass",
+    "convert_linears",
     "decoder_dtype",
     "default_dtype",
     "dtype_name",
@@ -46,7 +47,6 @@ __all__ = [
     "linear_layers",
     "next_token_probs",
     "number_format",
-    "pack_linears",
     "place_model",
     "read_audio_prompt",
     "release_memory",

@@ -151,7 +151,7 @@ def slow_format(dtype: torch.dtype, device: torch.device) -> str | None:
     where an AMX Xeon ran it 1.8-2.1x faster; float16 there took 3346.8 against 887.4 ms (3.8x slower;
     ``benchmarks/dtype_speed.py``, benchmarks/README.md). AVX512-BF16 alone is enough: on an AMD EPYC with it and
     no AMX, bfloat16 ran 1.82 / 1.59 / 1.34x faster than float32 at 8 / 48 / 96 clips (1.26 / 1.29 / 1.25x
-    against float32 with its linear layers packed for oneDNN, as the loaders now run it), while float16 (no
+    against float32 with its linear layers run by oneDNN, as the loaders now run it), while float16 (no
     AVX512-FP16 there) ran 0.58 / 0.29x as fast at 8 / 48. Other architectures (ARM), CUDA and float32: None (not
     measured, or not slow). A torch without ``torch.cpu.get_capabilities``: None.
     """

@@ -72,7 +72,7 @@ class MelodyMusicGen(TransformersMusicGen):
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"cannot load MusicGen-Melody {name_or_path!r}: {first_line(exc)}.") from exc
         return cls(place_model(model, device, dtype), tokenizer,  # type: ignore[arg-type]
-                   name=name or name_or_path, max_batch=max_batch, packed_linears=True)
+                   name=name or name_or_path, max_batch=max_batch, onednn_linears=True)
 
     def _conditioning(self, prompts, melodies, guided: torch.Tensor | None = None
                       ) -> tuple[dict[str, Any], dict[str, Any]]:

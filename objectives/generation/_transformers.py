@@ -19,7 +19,7 @@ from objectives.generation._cross_attention import GROUPS_ARGUMENT, use_grouped_
 from objectives.generation._device import place_model
 from objectives.generation._fast_sampling import TokenSampler
 from objectives.generation._guidance import NullCopies
-from objectives.generation._linears import can_pack, pack_linears
+from objectives.generation._onednn import convert_where_it_applies
 from objectives.generation._prefix import prefix_into_pattern
 from objectives.generation._sampling import RowParams, sample_next_token
 from objectives.generation._stereo import codebook_delays, decode_channels
@@ -32,14 +32,13 @@ __all__ = ["ModelLoadError", "TransformersMusicGen"]
 class TransformersMusicGen:
     """MusicGen (``MusicgenForConditionalGeneration`` and its processor) with audiocraft's sampling rules.
 
-    Why a decode loop over the model's ``forward`` with its KV cache rather than ``generate``:
-    ``generate`` applies one set of warpers to the whole batch, samples every row from the global RNG,
-    and only builds the null-condition half of the batch when ``guidance_scale > 1``. This loop keeps the
-    model, its cache, its delay pattern and EnCodec decoding from transformers, and replaces only the
-    choice of the next token (:func:`~objectives.generation.sample_next_token`), so rows can differ in
-    temperature, top-k/top-p and cfg_coef (several configurations in one batch) and each row draws from
-    its own seeded generator. With greedy decoding it reproduces ``generate(do_sample=False,
-    guidance_scale=c)`` token for token (tested).
+    Why a decode loop over the model's ``forward`` with its KV cache rather than ``generate``: ``generate`` applies
+    one set of warpers to the whole batch, samples every row from the global RNG, and only builds the null-condition
+    half of the batch when ``guidance_scale > 1``. This loop keeps the model, its cache, its delay pattern and
+    EnCodec decoding from transformers, and replaces only the choice of the next token
+    (:func:`~objectives.generation.sample_next_token`), so rows can differ in temperature, top-k/top-p and cfg_coef
+    (several configurations in one batch) and each row draws from its own seeded generator. With greedy decoding it
+    reproduces ``generate(do_sample=False, guidance_scale=c)`` token for token (tested).
 
     Args:
         model: a loaded ``MusicgenForConditionalGeneration``, mono or stereo (``decoder.audio_channels == 2``:
@@ -63,17 +62,14 @@ class TransformersMusicGen:
         max_duration: longest window decoded at once, seconds (audiocraft's ``max_duration``); longer clips are
             generated in windows advanced by each row's ``extend_stride`` (:mod:`objectives.generation._windows`).
             Default 30 (MusicGen's training length); tests shorten it so a tiny model crosses a boundary fast.
-        packed_linears: the decoder's linear layers run with weights packed for oneDNN (:mod:`._linears`; see
-            the constructor).
+        onednn_linears: the decoder's linear layers run by oneDNN (:mod:`._onednn`), converted in ``model`` itself
+            where that applies (float32 on CPU): the loaders pass ``onednn_linears=True``; a caller's model stays.
     """
 
     backend = "transformers"
 
     def __init__(self, model: MusicgenForConditionalGeneration, processor, *, name: str, max_batch: int = 32,
-                 max_duration: float = MAX_WINDOW_SECONDS, packed_linears: bool = False) -> None:
-        """``packed_linears``: pack the decoder's linear layers for oneDNN in ``model`` itself where it applies
-        (float32 on CPU: :func:`._linears.pack_linears`, measured faster there); the loaders, which own the model
-        they build, pass True; a caller's own model is left as it is by default."""
+                 max_duration: float = MAX_WINDOW_SECONDS, onednn_linears: bool = False) -> None:
         self.audio_channels: int = int(model.decoder.config.audio_channels)
         if self.audio_channels not in (1, 2):
             raise ModelLoadError(f"model {name!r} has {self.audio_channels} audio channels; MusicGen is mono (1) or "
@@ -97,19 +93,16 @@ class TransformersMusicGen:
         self.noise: str = "generator"
         self.preallocated_cache: bool = self.model.device.type == "cpu"
         self.grouped_cross_attention: bool = self.model.device.type == "cpu"
-        self.packed_linears: bool = packed_linears and can_pack(model.decoder)
-        if self.packed_linears:
-            pack_linears(model.decoder)
+        self.onednn_linears: bool = onednn_linears and convert_where_it_applies(model.decoder)
 
     @classmethod
     def from_pretrained(cls, name_or_path: str, *, device: torch.device, max_batch: int = 32,
                         name: str | None = None, dtype: torch.dtype | None = None) -> TransformersMusicGen:
         """Load from a hub id (``facebook/musicgen-small``) or a local directory saved with ``save_pretrained``.
 
-        Weights load as safetensors where the checkpoint has them; remote code is never trusted. The text
-        encoder and decoder in ``dtype``, EnCodec in float32 (:func:`~objectives.generation._device.place_model`).
-        :func:`objectives.load_generator` checks the directory or the hub first
-        (:func:`objectives._hub.resolve_checkpoint`); this maps what transformers still refuses.
+        Weights load as safetensors where the checkpoint has them; remote code is never trusted. The text encoder
+        and decoder in ``dtype``, EnCodec in float32 (:func:`.place_model`). :func:`objectives.load_generator` checks
+        the directory or the hub first (``resolve_checkpoint``); this maps what transformers still refuses.
 
         Args:
             name_or_path: hub id or directory.
@@ -123,21 +116,19 @@ class TransformersMusicGen:
         """
         try:
             processor = AutoProcessor.from_pretrained(name_or_path)
-            # float32 first, narrowed by place_model, so EnCodec keeps its exact weights (host memory: 4 bytes a
-            # parameter while loading)
+            # float32 first, narrowed by place_model: EnCodec keeps its exact weights (4 bytes a parameter)
             model = MusicgenForConditionalGeneration.from_pretrained(name_or_path, dtype=torch.float32)
         except pickle.UnpicklingError as exc:
             raise ModelLoadError(
                 f"refused to unpickle the weights in {name_or_path!r}: they are not plain tensors (torch.load with "
-                "weights_only=True); use a safetensors checkpoint from a source you trust."
-            ) from exc
+                "weights_only=True); use a safetensors checkpoint from a source you trust.") from exc
         except (OSError, ValueError) as exc:
             raise ModelLoadError(
                 f"cannot load MusicGen {name_or_path!r}: {first_line(exc)}; give a hub id (fetch it with "
                 "`hf download <id>` where there is network) or /path/to/a/directory/saved/with/save_pretrained.",
                 option="model") from exc
         return cls(place_model(model, device, dtype), processor,
-                   name=name or name_or_path, max_batch=max_batch, packed_linears=True)
+                   name=name or name_or_path, max_batch=max_batch, onednn_linears=True)
 
     @property
     def device(self) -> torch.device:
@@ -146,9 +137,9 @@ class TransformersMusicGen:
     def row_bytes(self, duration: float, text_tokens: int = 64) -> int:
         """Estimated device memory one row needs while decoding ``duration`` seconds, in bytes.
 
-        Self-attention KV cache of the conditional and unconditional copies (2 x layers x 2 (K, V) x
-        hidden x steps), their cross-attention cache over ``text_tokens``, and float32 logits and
-        sampling buffers (K codebooks x vocabulary, a few copies); weights are not included.
+        Self-attention KV cache of the conditional and unconditional copies (2 x layers x 2 (K, V) x hidden x
+        steps), their cross-attention cache over ``text_tokens``, and float32 logits and sampling buffers (K
+        codebooks x vocabulary, a few copies); weights are not included.
         """
         config = self.model.decoder.config
         element = torch.finfo(self.model.decoder.dtype).bits // 8  # the cache is the decoder's (EnCodec is float32)

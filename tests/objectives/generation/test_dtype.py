@@ -13,7 +13,7 @@ import torch
 
 from objectives import DTYPE_NAMES, DecodingParams, ModelLoadError
 from objectives._loading import check_backend, load_generator
-from objectives.generation import resolve_dtype
+from objectives.generation import linear_layers, resolve_dtype
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # bit-exact comparisons (see conftest.one_thread)
 
@@ -22,7 +22,9 @@ CPU = torch.device("cpu")
 
 def _formats(generator) -> tuple[set[torch.dtype], set[torch.dtype], set[torch.dtype]]:
     model = generator.model
-    return ({p.dtype for p in model.decoder.parameters()}, {p.dtype for p in model.text_encoder.parameters()},
+    decoder = {p.dtype for p in model.decoder.parameters()}
+    decoder |= {layer.weight.dtype for _, layer, _ in linear_layers(model.decoder)}  # oneDNN layers hold theirs
+    return (decoder, {p.dtype for p in model.text_encoder.parameters()},
             {p.dtype for p in model.audio_encoder.parameters()})
 
 
