@@ -4,15 +4,13 @@ study, the killed trial is retried like any other, and the presets come from ful
 from __future__ import annotations
 
 import json
-import signal
-import time
 
 import optuna
 import pytest
 
 from optimizer import _keys, validate_presets
 from optimizer.search import count_finished, stopped_trials
-from tests.optimizer.search.test_workers import _running_of, _study, _worker
+from tests.optimizer.search.test_workers import _kill_mid_trial, _study, _worker
 
 pytestmark = pytest.mark.slow
 TRIALS = 8
@@ -21,20 +19,10 @@ RACING = ["--racing", "--racing-level", "0.2", "--prompts", "2", "--replicates",
 
 def test_a_raced_run_killed_mid_trial_resumes_and_exports_only_complete_trials(tmp_path):
     storage = str(tmp_path / "study.log")
-    victim = _worker(storage, tmp_path, seed=0, duration=1.0, extra=RACING)
-    deadline = time.monotonic() + 240
-    killed: list[int] = []
-    while not killed:
-        assert time.monotonic() < deadline, "the worker never held a running trial"
-        assert victim.poll() is None, victim.communicate()[0][-2000:]
-        running = [t for t in _running_of(storage, victim.pid) if {"top_k", "top_p"} & set(t.params)]
-        if running and len(_study(storage).trials) >= 3:  # a front exists: this trial is being raced
-            victim.send_signal(signal.SIGKILL)
-            victim.wait()
-            killed = [t.number for t in running]
-        else:
-            time.sleep(0.05)
-    again = _worker(storage, tmp_path, seed=1, duration=1.0, extra=RACING)
+    killed = _kill_mid_trial(storage, lambda attempt: _worker(storage, tmp_path, seed=attempt, duration=1.0,
+                                                              extra=RACING),
+                             ready=lambda: len(_study(storage).trials) >= 3)  # a front exists: the trial is raced
+    again = _worker(storage, tmp_path, seed=10, duration=1.0, extra=RACING)
     out, _ = again.communicate(timeout=600)
     assert again.returncode == 0 and "Traceback" not in out, out[-3000:]
 
