@@ -46,6 +46,13 @@ def copy_bandwidth(device: torch.device, megabytes: int = 256, reps: int = 6) ->
     return best
 
 
+def step_layers(decoder) -> list[tuple[torch.nn.Module, int]]:
+    """The decoder's linear layers a decoding step runs (``nn.Linear`` or oneDNN), in module order, each with its
+    input width, without the cross-attention's key/value projections (cached after the first step)."""
+    return [(layer, inp) for name, layer, (_out, inp) in linear_layers(decoder)
+            if not (".encoder_attn." in f".{name}." and name.endswith(("k_proj", "v_proj")))]
+
+
 def step_cost(model, rows: int, position: int, text_tokens: int) -> tuple[float, float]:
     """FLOPs and bytes of one decoding step of ``rows`` decoder rows (CFG rows included) at cache length
     ``position``: 2 FLOPs per weight of every linear layer a step runs (the cross-attention's key/value
@@ -58,8 +65,7 @@ def step_cost(model, rows: int, position: int, text_tokens: int) -> tuple[float,
     """
     decoder = model.decoder
     config = decoder.config
-    linear = sum(out * inp for name, _, (out, inp) in linear_layers(decoder)
-                 if not (".encoder_attn." in f".{name}." and name.endswith(("k_proj", "v_proj"))))
+    linear = sum(layer.out_features * inp for layer, inp in step_layers(decoder))
     hidden, layers = config.hidden_size, config.num_hidden_layers
     attention = 4 * hidden * (position + text_tokens) * layers
     flops = rows * (2 * linear + attention)

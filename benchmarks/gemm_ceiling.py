@@ -39,22 +39,15 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import torch  # noqa: E402
 from _cli import whole_numbers  # noqa: E402
-from _roofline import decode_step_seconds, matmul_flops, step_cost  # noqa: E402
+from _roofline import decode_step_seconds, matmul_flops, step_cost, step_layers  # noqa: E402
 
 from objectives import DecodingParams  # noqa: E402
 from objectives._debug import build_random_musicgen  # noqa: E402
-from objectives.generation import TransformersMusicGen, linear_layers  # noqa: E402
+from objectives.generation import TransformersMusicGen  # noqa: E402
 
 PROMPT = "smooth jazz trio with upright bass, brushed drums and warm piano, relaxed swing, 92 BPM"
 FRAMES = 10
 """Decoding steps per timed step pass (the first 2 warm caches and are skipped)."""
-
-
-def step_layers(model) -> list[tuple[torch.nn.Module, int]]:
-    """The decoder's linear layers a decoding step runs (``nn.Linear`` or oneDNN), in module order, each with its
-    input width, without the cross-attention's cached key/value projections."""
-    return [(layer, inp) for name, layer, (_out, inp) in linear_layers(model.decoder)
-            if not (".encoder_attn." in f".{name}." and name.endswith(("k_proj", "v_proj")))]
 
 
 def products_seconds(layers: list[tuple[torch.nn.Module, int]], rows: int, reps: int = 3) -> float:
@@ -89,7 +82,8 @@ def main() -> None:
     model, processor = build_random_musicgen(args.size)
     stock = TransformersMusicGen(copy.deepcopy(model).eval(), processor, name=args.size)  # nn.Linear: MKL
     generator = TransformersMusicGen(model.eval(), processor, name=args.size, onednn_linears=True)  # as optimize
-    arms = {"oneDNN": (generator, step_layers(generator.model)), "MKL": (stock, step_layers(stock.model))}
+    arms = {name: (runner, step_layers(runner.model.decoder)) for name, runner in (("oneDNN", generator),
+                                                                                    ("MKL", stock))}
     weights = sum(layer.out_features * inp for layer, inp in arms["MKL"][1])
     text_tokens = int(processor.tokenizer(PROMPT, return_tensors="pt")["input_ids"].shape[1])
     params = DecodingParams(use_sampling=True, temperature=1.0, top_k=250, top_p=0.0, cfg_coef=3.0)
