@@ -1,5 +1,5 @@
 """How much CPU other processes and the hypervisor took while a benchmark ran, so that its figure says whether
-it was measured on a quiet machine.
+it was measured on a quiet machine, and how many threads the CPUs they leave free can run (:func:`free_threads`).
 
 Read from Linux's ``/proc/stat`` (the first line: jiffies per state summed over all CPUs, ``man 5 proc``) and
 this process's own CPU time (``os.times``, every thread); psutil is not a dependency and would read the same
@@ -8,6 +8,7 @@ file. Where ``/proc/stat`` is missing (not Linux) :meth:`LoadMeter.read` returns
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -77,3 +78,27 @@ class LoadMeter:
         own = end.own - self._start.own
         return Load(seconds=end.wall - self._start.wall, own=own,
                     others=max(0.0, end.busy - self._start.busy - own), steal=end.steal - self._start.steal)
+
+
+def free_threads(limit: int, seconds: float = 2.0) -> tuple[int, Load | None]:
+    """How many compute threads the CPUs that other processes leave free can run, measured while this process
+    sleeps for ``seconds``: ``os.cpu_count()`` less the cores other processes and the hypervisor kept busy, to the
+    nearest whole, from 1 to ``limit`` (``limit`` where ``/proc/stat`` cannot be read); with that :class:`Load`.
+
+    Why: an operation split over two threads waits for the slower one, and a thread that shares its core with a
+    busy process waits a scheduler time slice each time it is preempted, so with one of two cores busy elsewhere
+    every parallel region slows by more than 2x, the more the shorter the regions are: quick-trial rounds of
+    ``time_to_presets.py`` slowed x2.2-3.3 per phase, differently per path (benchmarks/README.md, "A ratio that
+    survives a noisy machine"). Threads on free cores only leave both paths their whole cores.
+    """
+    meter = LoadMeter()
+    time.sleep(seconds)
+    load = meter.read()
+    return (limit, None) if load is None else (threads_left(load, limit), load)
+
+
+def threads_left(load: Load, limit: int) -> int:
+    """The threads :func:`free_threads` chooses for ``load``: ``os.cpu_count()`` less the cores other processes
+    and the hypervisor kept busy, to the nearest whole, from 1 to ``limit``."""
+    free = (os.cpu_count() or 1) - load.cores(load.others + load.steal)
+    return max(1, min(limit, math.floor(free + 0.5)))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -73,23 +73,24 @@ class Phases:
 
 
 class Routed(Phases):
-    """Phases whose wrappers charge the calling thread's own :class:`Phases` (:meth:`bind`), so two workloads
-    interleaved by :class:`_interleave.Baton` share one set of wrappers; entering or leaving a phase is a
-    checkpoint where the thread may hand over (``checkpoint``)."""
+    """Phases whose wrappers charge the calling workload's own :class:`Phases` (:meth:`bind`; a context variable,
+    so each thread and each greenlet of :class:`_interleave.Baton` has its own), so two interleaved workloads share
+    one set of wrappers; entering or leaving a phase is a checkpoint where a workload may hand over
+    (``checkpoint``)."""
 
     def __init__(self, checkpoint: Callable[[], None]) -> None:
         super().__init__()
         self._checkpoint = checkpoint
-        self._local = threading.local()
+        self._bound: contextvars.ContextVar[Phases | None] = contextvars.ContextVar("routed_phases", default=None)
 
     def bind(self, phases: Phases) -> None:
-        """Charge the calling thread's phases to ``phases`` from now on."""
-        self._local.phases = phases
+        """Charge the calling workload's phases to ``phases`` from now on."""
+        self._bound.set(phases)
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
-        target = getattr(self._local, "phases", None)
-        if target is None:  # a thread with no workload bound (warm-up): untimed
+        target = self._bound.get()
+        if target is None:  # no workload bound (warm-up): untimed
             yield
             return
         self._checkpoint()

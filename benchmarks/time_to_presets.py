@@ -11,10 +11,12 @@ laion/larger_clap_music's architecture, repetition, degeneracy). (b) This projec
 trials per pass, artifacts (clips, spectrogram sheet, note) uploaded as ``optimize`` does, on the model as
 ``optimize`` loads it (on CPU in float32 its decoder's linear layers run by oneDNN). Both in one run, so
 the ratio of wall times is comparable on a noisy machine: in each of ``--rounds`` (3) rounds the two paths run in
-alternating time slices of ``--slice`` seconds (0.5; ``_interleave.Baton``: one thread per path, one running at a
-time, handing over at module forwards and phase boundaries), each timed on its own clock, so a drift of the
-machine's speed or a burst of other processes falls on both sides; the path that starts alternates by round and
-the ratio is the median of the rounds'. Where the time goes is measured by wrapping the callables each path goes
+alternating time slices of ``--slice`` seconds (0.5; ``_interleave.Baton``: one greenlet per path in one thread,
+one running at a time, handing over at module forwards and phase boundaries), each timed on its own clock, so a
+drift of the machine's speed or a burst of other processes falls on both sides; the path that starts alternates
+by round and the ratio is the median of the rounds'. On CPU both run on as many threads as the cores other
+processes leave free (``--threads auto``, ``_load.free_threads``: a core shared with another busy process slows
+the two paths by different factors). Where the time goes is measured by wrapping the callables each path goes
 through (exclusive wall time per phase, on the path's own clock).
 
 Roofline: the best FLOP/s of a 2048 x 2048 matmul and bytes/s of a 256 MiB copy on this machine, and the
@@ -47,7 +49,7 @@ import torch  # noqa: E402
 import transformers  # noqa: E402
 from _cli import whole_numbers  # noqa: E402
 from _interleave import Baton  # noqa: E402
-from _load import LoadMeter  # noqa: E402
+from _load import LoadMeter, free_threads, threads_left  # noqa: E402
 from _phases import Phases, Routed  # noqa: E402
 from _roofline import copy_bandwidth, decode_step_seconds, matmul_flops, step_cost, sync  # noqa: E402
 from decode_throughput import configs  # noqa: E402  (the same N distinct configurations)
@@ -165,6 +167,9 @@ def main() -> None:
     parser.add_argument("--batch-trials", default="auto",
                         help="configurations per decoding pass of the pipeline: auto (as optimize sizes it, the "
                              "default) or a number, to measure another pass width")
+    parser.add_argument("--threads", default="auto",
+                        help="torch threads on CPU: auto (the default: as many as the cores other processes leave "
+                             "free, measured for 2 s before the rounds, at most torch's default) or a number")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--dtype", default="auto", choices=("auto", *DTYPE_NAMES),
                         help="the MusicGen's number format on both sides, as optimize --dtype (default auto: "
@@ -177,6 +182,8 @@ def main() -> None:
     if args.batch_trials != "auto" and not (re.fullmatch(r"[0-9]{1,3}", args.batch_trials)
                                             and 1 <= int(args.batch_trials) <= 256):
         parser.error(f"--batch-trials must be auto or a number from 1 to 256 but got {args.batch_trials!r}.")
+    if args.threads != "auto" and not (re.fullmatch(r"[0-9]{1,4}", args.threads) and 1 <= int(args.threads) <= 1024):
+        parser.error(f"--threads must be auto or a number from 1 to 1024 but got {args.threads!r}.")
     if args.quick:
         args.configs, args.prompts, args.seeds, args.duration = 2, 12, 2, 0.4
     transformers.logging.set_verbosity_error()
@@ -199,10 +206,18 @@ def main() -> None:
     generator.max_batch = batch_trials * clips  # as the CLI sizes it
     evaluator = Evaluator(generator=generator, clap=clap, prompts=prompts, replicates=args.seeds,
                           duration=args.duration)
+    limit = torch.get_num_threads()
+    if args.threads == "auto":  # cores another process keeps busy would slow each path differently (_load.py)
+        threads, before = free_threads(limit)
+        chosen = f"auto: other processes took {before.cores(before.others + before.steal):.2f} of " \
+                 f"{os.cpu_count()} CPUs" if before else "auto: CPU use of other processes not measured here"
+    else:
+        threads, before, chosen = int(args.threads), None, "--threads"
+    torch.set_num_threads(threads)
     peak_flops, bandwidth = matmul_flops(device, number_format), copy_bandwidth(device)
     dtype = dtype_name(number_format)
     print(f"# {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"{torch.get_num_threads()} threads, torch {torch.__version__}, device {device}"
+          f"{threads} threads ({chosen}), torch {torch.__version__}, device {device}"
           + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "")
           + f"; musicgen-{args.size} architecture, random weights; {args.configs} configs x {len(prompts)} prompts x "
           f"{args.seeds} seeds x {args.duration:g} s; {dtype} (EnCodec float32); "
@@ -251,6 +266,10 @@ def main() -> None:
         print(f"round {round_index + 1}: practice {practice_times[-1]:.1f} s, pipeline {pipeline_times[-1]:.1f} s, "
               f"ratio {practice_times[-1] / pipeline_times[-1]:.2f} ({batons[-1].handovers} handovers; "
               + (load.describe() if load else f"load average {os.getloadavg()[0]:.1f}") + ")", flush=True)
+        if args.threads == "auto" and load and threads_left(load, limit) != threads:
+            print(f"  the load changed: {threads_left(load, limit)} thread(s) would fit the cores left free in this "
+                  f"round, not the {threads} chosen before the rounds; rerun for a figure on a steady machine",
+                  flush=True)
     routed.restore()
     ratio, summary = round_summary(practice_times, pipeline_times)
     practice_seconds, pipeline_seconds = sum(practice_times), sum(pipeline_times)

@@ -44,3 +44,52 @@ def test_without_proc_stat_nothing_is_claimed(monkeypatch, tmp_path):
 
     monkeypatch.setattr(_load, "PROC_STAT", tmp_path / "absent")
     assert _load.LoadMeter().read() is None
+
+
+def _load_of(others: float, steal: float = 0.0):
+    from _load import Load
+
+    return Load(seconds=2.0, own=0.0, others=2.0 * others, steal=2.0 * steal)
+
+
+def test_threads_left_are_the_cpus_other_processes_leave_free_rounded_from_one_to_the_limit(monkeypatch):
+    from _load import threads_left
+
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert threads_left(_load_of(0.02), limit=2) == 2  # a quiet machine: every core
+    assert threads_left(_load_of(0.98), limit=2) == 1  # a busy loop on one core: the other
+    assert threads_left(_load_of(0.4, steal=0.6), limit=2) == 1  # the hypervisor's share counts too
+    assert threads_left(_load_of(3.0), limit=2) == 1  # never below one
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    assert threads_left(_load_of(1.0), limit=8) == 8  # never above torch's own default
+    assert threads_left(_load_of(9.6), limit=8) == 6
+
+
+def test_a_process_burning_one_cpu_leaves_one_thread_fewer(tmp_path):
+    """A real child burns a CPU while free_threads measures; on a machine where the other CPUs are free, one
+    thread fewer than the CPUs (the comparison is against a measurement just before, so a busy CI still works)."""
+    import os
+
+    from _load import free_threads
+
+    cpus = os.cpu_count() or 1
+    if cpus < 2:
+        pytest.skip("one CPU: there is no thread to leave out")
+    quiet, _ = free_threads(limit=cpus, seconds=1.0)
+    forever = "while True:\n    pass\n"
+    child = subprocess.Popen([sys.executable, "-c", forever])
+    try:
+        time.sleep(0.3)
+        busy, load = free_threads(limit=cpus, seconds=1.5)
+    finally:
+        child.kill()
+        child.wait()
+    assert load is not None and load.others >= 1.2  # the child's ~1.5 s
+    assert busy == max(1, quiet - 1)
+
+
+def test_without_proc_stat_every_thread_is_used(monkeypatch, tmp_path):
+    import _load
+
+    monkeypatch.setattr(_load, "PROC_STAT", tmp_path / "absent")
+    assert _load.free_threads(limit=4, seconds=0.01) == (4, None)

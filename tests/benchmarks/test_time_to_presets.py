@@ -43,6 +43,16 @@ def test_a_batch_trials_that_is_not_auto_or_1_to_256_is_refused_in_one_sentence(
     assert f"--batch-trials must be auto or a number from 1 to 256 but got {value!r}." in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("value", ["0", "1025", "x", "1.5", "\u00b2", "-1", ""])
+def test_a_threads_value_that_is_not_auto_or_1_to_1024_is_refused_in_one_sentence(script, monkeypatch, capsys,
+                                                                                     value):
+    monkeypatch.setattr(sys, "argv", ["time_to_presets.py", "--threads", value])
+    with pytest.raises(SystemExit) as exit_info:
+        script.main()
+    assert exit_info.value.code == 2
+    assert f"--threads must be auto or a number from 1 to 1024 but got {value!r}." in capsys.readouterr().err
+
+
 def _baton():
     sys.path.insert(0, str(BENCHMARKS))
     from _interleave import Baton
@@ -51,8 +61,8 @@ def _baton():
 
 
 def test_the_two_sides_alternate_in_slices_and_each_is_charged_only_its_own_running_time():
-    """Two workloads that each need ~0.3 s of sleep-free busy time, in 0.05 s slices: they alternate (many
-    handovers, the order of the log interleaves), and each side's time is its own work, not the other's."""
+    """Two workloads that each need ~0.3 s of busy time, in 0.05 s slices: they alternate (many handovers, the
+    order of the log interleaves), and each side's time is its own work, not the other's."""
     import time as clock
 
     import torch
@@ -63,8 +73,12 @@ def test_the_two_sides_alternate_in_slices_and_each_is_charged_only_its_own_runn
     layer = torch.nn.Identity()
 
     def work(name: str) -> None:
-        end = clock.thread_time() + 0.3  # CPU time of this thread: waiting for the baton does not advance it
-        while clock.thread_time() < end:
+        busy = 0.0  # this side's own time: the module forward below, where it may wait for the baton, is left out
+        while busy < 0.3:
+            start = clock.perf_counter()
+            while clock.perf_counter() - start < 0.001:
+                pass
+            busy += clock.perf_counter() - start
             layer(torch.zeros(1))  # a module forward: the checkpoint where a side may hand over
             if not log or log[-1] != name:
                 log.append(name)
@@ -77,6 +91,56 @@ def test_the_two_sides_alternate_in_slices_and_each_is_charged_only_its_own_runn
     for name in ("a", "b"):
         assert 0.25 <= baton.spent[name] <= 0.6 * wall  # its own ~0.3 s, far less than the whole run
     assert baton.spent["a"] + baton.spent["b"] == pytest.approx(wall, rel=0.25)
+
+
+def test_both_sides_run_in_the_calling_thread_so_they_share_its_openmp_team():
+    """A second thread would start a second OpenMP team, which slowed the 2-thread decode by 17 %
+    (benchmarks/README.md, "One OpenMP team"); torch's thread-local inference mode is on in both sides."""
+    import threading
+
+    import torch
+
+    Baton = _baton()
+    baton = Baton(["a", "b"], slice_seconds=0.0)
+    seen: dict[str, set[int]] = {"a": set(), "b": set()}
+    modes: list[bool] = []
+    layer = torch.nn.Identity()
+
+    def work(name: str) -> None:
+        for _ in range(5):
+            layer(torch.zeros(1))
+            seen[name].add(threading.get_ident())
+            modes.append(torch.is_inference_mode_enabled())
+
+    baton.run_all({"a": lambda: work("a"), "b": lambda: work("b")})
+    assert seen["a"] == seen["b"] == {threading.get_ident()}
+    assert baton.handovers >= 8
+    assert all(modes) and not torch.is_inference_mode_enabled()
+
+
+def test_an_interrupt_in_one_side_ends_the_other_at_once_and_runs_its_cleanup():
+    import torch
+
+    Baton = _baton()
+    baton = Baton(["a", "b"], slice_seconds=0.0)
+    layer = torch.nn.Identity()
+    steps: list[str] = []
+
+    def interrupted() -> None:
+        layer(torch.zeros(1))
+        raise KeyboardInterrupt
+
+    def long() -> None:
+        try:
+            for _ in range(1000):
+                layer(torch.zeros(1))
+                steps.append("b")
+        finally:
+            steps.append("cleaned up")
+
+    with pytest.raises(KeyboardInterrupt):
+        baton.run_all({"a": interrupted, "b": long})
+    assert steps[-1] == "cleaned up" and len(steps) < 10
 
 
 def test_an_error_in_one_side_reaches_the_caller_and_the_other_side_still_finishes():
