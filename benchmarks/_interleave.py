@@ -8,12 +8,12 @@ Here each side runs in its own greenlet of the calling thread, one at a time; at
 ``slice_seconds`` hands over to the other. Each side's time is the sum of its own slices, so any load that lasts
 longer than a couple of slices falls on both sides in the same proportion.
 
-Why greenlets and not threads (the method until this change): OpenMP keeps one team of worker threads per thread
+Why greenlets and not threads (the method until 2026-12-07): OpenMP keeps one team of worker threads per thread
 that starts a parallel region, and libgomp spins only briefly before sleeping once it manages more threads than
 there are CPUs. A second side in its own thread is a second team, so every product of the side that runs waited
-for a sleeping worker: the default trial's 48-clip pass on 2 threads took 7.09 and 7.35 s alone against 8.28 and
-8.57 s beside an idle second team (``/tmp``-free check in benchmarks/README.md, "One OpenMP team"). In one thread
-both sides share the team a real run has.
+for a sleeping worker: ``python benchmarks/openmp_team.py --rounds 4`` (the ``--quick`` trial's 48-clip pass, 2
+threads) measured 6.62-6.94 s alone against 7.94-8.15 s beside an idle second team, 1.20x (benchmarks/README.md,
+"One OpenMP team"). In one thread both sides share the team a real run has.
 """
 
 from __future__ import annotations
@@ -56,9 +56,15 @@ class Baton:
     def run_all(self, bodies: dict[str, Callable[[], Any]]) -> None:
         """Run each body (a workload's whole work) in its own greenlet of the calling thread under the baton,
         inside ``torch.inference_mode`` (torch keeps that state per thread, so the sides share it; each side's own
-        ``inference_mode`` blocks then leave it as they found it). Re-raises the first body's exception once every
-        side has finished; ``KeyboardInterrupt`` or ``SystemExit`` in one side ends the others at once (their
-        ``finally`` blocks run)."""
+        ``inference_mode`` blocks then leave it as they found it, and the thread leaves as it came in). Re-raises a
+        body's exception once every side has finished; ``KeyboardInterrupt`` or ``SystemExit`` in one side ends the
+        others at once (their ``finally`` blocks run) and is the one re-raised.
+
+        Raises:
+            ValueError: ``bodies`` does not name exactly this baton's workloads.
+        """
+        if set(bodies) != set(self.names):
+            raise ValueError(f"bodies must name exactly {self.names} but name {sorted(bodies)}")
         errors: list[BaseException] = []
 
         def body_of(name: str) -> Callable[[], None]:
@@ -72,19 +78,24 @@ class Baton:
                     errors.append(exc)
             return body
 
+        def stopping() -> list[BaseException]:
+            return [e for e in errors if not isinstance(e, Exception)]
+
         self._greenlets = {name: greenlet.greenlet(body_of(name)) for name in self.names}
         hook = torch.nn.modules.module.register_module_forward_pre_hook(lambda module, args: self.checkpoint())
         try:
             with torch.inference_mode():
-                while self._holder is not None and not any(not isinstance(e, Exception) for e in errors):
-                    self._greenlets[self._holder].switch()  # returns when that side finishes
+                try:
+                    while self._holder is not None and not stopping():
+                        self._greenlets[self._holder].switch()  # returns when that side finishes
+                finally:
+                    for side in self._greenlets.values():
+                        if side and not side.dead:  # started and suspended: unwind it inside the outer mode
+                            side.throw()
         finally:
             hook.remove()
-            for side in self._greenlets.values():
-                if side and not side.dead:  # started, suspended: unwind it
-                    side.throw()
         if errors:
-            raise errors[0]
+            raise (stopping() or errors)[0]
 
     def _run(self, name: str, body: Callable[[], Any]) -> None:
         self._started = time.perf_counter()

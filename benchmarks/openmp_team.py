@@ -7,8 +7,8 @@ that starts one. While it manages more threads than there are CPUs, its workers 
 sleep (libgomp's throttled spin count), so each parallel product waits for a worker to wake. A benchmark that
 runs two workloads in two threads of one process, one at a time, has two teams: the idle one's workers cost
 nothing but their count. This times the project's decoding pass (``--clips`` clips of ``--frames`` frames, the
-model as ``optimize`` loads it) alone and beside a second thread that has started its own team and then waits,
-alternating in each of ``--rounds`` rounds; random weights of the published architecture.
+model as ``optimize`` loads it) alone and beside a second thread that has started its own team and then waits, in
+``--rounds`` rounds, the one that goes first alternating; random weights of the published architecture.
 
 The last line is exactly
 ``decoding pass beside an idle second OpenMP team / alone: <ratio> (<threads> threads)``
@@ -88,18 +88,21 @@ def main() -> None:
     print(f"# {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"{torch.get_num_threads()} threads, torch {torch.__version__}; musicgen-{args.size} architecture, "
           f"random weights; {args.clips} clips x {args.frames} frames; load average {os.getloadavg()[0]:.1f}")
-    pass_seconds(generator, 2, 2)  # warm-up, untimed
+    pass_seconds(generator, args.clips, args.frames)  # warm-up at the timed size, untimed
     ratios = []
     for round_index in range(args.rounds):
-        alone = pass_seconds(generator, args.clips, args.frames)
-        team = IdleTeam()
-        try:
-            beside = pass_seconds(generator, args.clips, args.frames)
-        finally:
-            team.close()
-        ratios.append(beside / alone)
-        print(f"round {round_index + 1}: alone {alone:.3f} s, beside an idle second team {beside:.3f} s, "
-              f"ratio {ratios[-1]:.2f}", flush=True)
+        seconds = {}
+        order = ("alone", "beside") if round_index % 2 == 0 else ("beside", "alone")  # the first alternates
+        for side in order:
+            team = IdleTeam() if side == "beside" else None
+            try:
+                seconds[side] = pass_seconds(generator, args.clips, args.frames)
+            finally:
+                if team is not None:
+                    team.close()
+        ratios.append(seconds["beside"] / seconds["alone"])
+        print(f"round {round_index + 1}: alone {seconds['alone']:.3f} s, beside an idle second team "
+              f"{seconds['beside']:.3f} s, ratio {ratios[-1]:.2f}", flush=True)
     print(f"decoding pass beside an idle second OpenMP team / alone: {statistics.median(ratios):.2f} "
           f"({torch.get_num_threads()} threads)")
 

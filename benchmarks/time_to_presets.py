@@ -49,7 +49,7 @@ import torch  # noqa: E402
 import transformers  # noqa: E402
 from _cli import whole_numbers  # noqa: E402
 from _interleave import Baton  # noqa: E402
-from _load import LoadMeter, free_threads, threads_left  # noqa: E402
+from _load import LoadMeter, free_threads, threads_left, usable_cpus  # noqa: E402
 from _phases import Phases, Routed  # noqa: E402
 from _roofline import copy_bandwidth, decode_step_seconds, matmul_flops, step_cost, sync  # noqa: E402
 from decode_throughput import configs  # noqa: E402  (the same N distinct configurations)
@@ -209,8 +209,9 @@ def main() -> None:
     limit = torch.get_num_threads()
     if args.threads == "auto":  # cores another process keeps busy would slow each path differently (_load.py)
         threads, before = free_threads(limit)
-        chosen = f"auto: other processes took {before.cores(before.others + before.steal):.2f} of " \
-                 f"{os.cpu_count()} CPUs" if before else "auto: CPU use of other processes not measured here"
+        chosen = (f"auto: other processes took {before.cores(before.others):.2f} of {len(usable_cpus())} "
+                  f"CPUs, {before.cores(before.niced):.2f} of that niced" if before
+                  else "auto: CPU use of other processes not measured here")
     else:
         threads, before, chosen = int(args.threads), None, "--threads"
     torch.set_num_threads(threads)
@@ -266,10 +267,10 @@ def main() -> None:
         print(f"round {round_index + 1}: practice {practice_times[-1]:.1f} s, pipeline {pipeline_times[-1]:.1f} s, "
               f"ratio {practice_times[-1] / pipeline_times[-1]:.2f} ({batons[-1].handovers} handovers; "
               + (load.describe() if load else f"load average {os.getloadavg()[0]:.1f}") + ")", flush=True)
-        if args.threads == "auto" and load and threads_left(load, limit) != threads:
-            print(f"  the load changed: {threads_left(load, limit)} thread(s) would fit the cores left free in this "
-                  f"round, not the {threads} chosen before the rounds; rerun for a figure on a steady machine",
-                  flush=True)
+        fits = threads_left(load, limit, len(this_round.cpus)) if load else threads
+        if args.threads == "auto" and fits != threads:
+            print(f"  the load changed: {fits} thread(s) would fit the cores left free in this round, not the "
+                  f"{threads} chosen before the rounds; rerun for a figure on a steady machine", flush=True)
     routed.restore()
     ratio, summary = round_summary(practice_times, pipeline_times)
     practice_seconds, pipeline_seconds = sum(practice_times), sum(pipeline_times)

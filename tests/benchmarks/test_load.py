@@ -46,46 +46,105 @@ def test_without_proc_stat_nothing_is_claimed(monkeypatch, tmp_path):
     assert _load.LoadMeter().read() is None
 
 
-def _load_of(others: float, steal: float = 0.0):
+def _load_of(others: float, steal: float = 0.0, niced: float = 0.0):
     from _load import Load
 
-    return Load(seconds=2.0, own=0.0, others=2.0 * others, steal=2.0 * steal)
+    return Load(seconds=2.0, own=0.0, others=2.0 * others, steal=2.0 * steal, niced=2.0 * niced)
 
 
-def test_threads_left_are_the_cpus_other_processes_leave_free_rounded_from_one_to_the_limit(monkeypatch):
+def test_threads_left_are_the_cpus_other_processes_leave_free_rounded_from_one_to_the_limit():
     from _load import threads_left
 
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
-    assert threads_left(_load_of(0.02), limit=2) == 2  # a quiet machine: every core
-    assert threads_left(_load_of(0.98), limit=2) == 1  # a busy loop on one core: the other
-    assert threads_left(_load_of(0.4, steal=0.6), limit=2) == 1  # the hypervisor's share counts too
-    assert threads_left(_load_of(3.0), limit=2) == 1  # never below one
-    monkeypatch.setattr("os.cpu_count", lambda: 16)
-    assert threads_left(_load_of(1.0), limit=8) == 8  # never above torch's own default
-    assert threads_left(_load_of(9.6), limit=8) == 6
+    assert threads_left(_load_of(0.02), limit=2, cpus=2) == 2  # a quiet machine: every core
+    assert threads_left(_load_of(0.98), limit=2, cpus=2) == 1  # a busy loop on one core: the other
+    assert threads_left(_load_of(0.98, niced=0.98), limit=2, cpus=2) == 2  # a niced loop yields its core
+    assert threads_left(_load_of(0.02, steal=0.9), limit=2, cpus=2) == 2  # steal follows our own demand
+    assert threads_left(_load_of(3.0), limit=2, cpus=2) == 1  # never below one
+    assert threads_left(_load_of(1.0), limit=8, cpus=16) == 8  # never above torch's own default
+    assert threads_left(_load_of(9.6), limit=8, cpus=16) == 6
 
 
-def test_a_process_burning_one_cpu_leaves_one_thread_fewer(tmp_path):
-    """A real child burns a CPU while free_threads measures; on a machine where the other CPUs are free, one
-    thread fewer than the CPUs (the comparison is against a measurement just before, so a busy CI still works)."""
+def _burning_child(nice: int = 0, cpu: int | None = None) -> subprocess.Popen:
+    """A real process that burns one CPU until killed (at ``nice``, pinned to ``cpu`` if given)."""
     import os
 
-    from _load import free_threads
+    def setup() -> None:
+        if nice:
+            os.nice(nice)
+        if cpu is not None:
+            os.sched_setaffinity(0, {cpu})
 
-    cpus = os.cpu_count() or 1
-    if cpus < 2:
-        pytest.skip("one CPU: there is no thread to leave out")
+    child = subprocess.Popen([sys.executable, "-c", "while True:\n    pass\n"], preexec_fn=setup)
+    time.sleep(0.3)
+    return child
+
+
+def _stop(child: subprocess.Popen) -> None:
+    child.kill()
+    child.wait()
+
+
+def _free_cpus_or_skip() -> int:
+    import os
+
+    from _load import free_threads, usable_cpus
+
+    cpus = len(usable_cpus())
     quiet, _ = free_threads(limit=cpus, seconds=1.0)
-    forever = "while True:\n    pass\n"
-    child = subprocess.Popen([sys.executable, "-c", forever])
+    if cpus < 2 or quiet < 2:
+        pytest.skip(f"{quiet} of {cpus} CPUs free now: no thread to leave out (os.cpu_count {os.cpu_count()})")
+    return quiet
+
+
+def test_a_process_burning_one_cpu_leaves_one_thread_fewer_and_a_niced_one_leaves_every_thread():
+    """Real children burn a CPU while free_threads measures, compared with a measurement just before (so a CI
+    machine with some load of its own still works; one with no second CPU free skips)."""
+    from _load import free_threads, usable_cpus
+
+    quiet = _free_cpus_or_skip()
+    cpus = len(usable_cpus())
+    child = _burning_child()
     try:
-        time.sleep(0.3)
         busy, load = free_threads(limit=cpus, seconds=1.5)
     finally:
-        child.kill()
-        child.wait()
-    assert load is not None and load.others >= 1.2  # the child's ~1.5 s
-    assert busy == max(1, quiet - 1)
+        _stop(child)
+    assert load is not None and load.others >= 1.2 and load.niced < 0.2  # the child's ~1.5 s at nice 0
+    assert busy == quiet - 1
+    child = _burning_child(nice=19)
+    try:
+        niced, load = free_threads(limit=cpus, seconds=1.5)
+    finally:
+        _stop(child)
+    assert load is not None and load.niced >= 1.2
+    assert niced == quiet
+
+
+def test_only_the_cpus_this_process_may_run_on_are_measured():
+    """A child burns CPU 0; measured from CPUs 1.. it is not there, measured from every CPU it is."""
+    import os
+
+    from _load import LoadMeter, usable_cpus
+
+    _free_cpus_or_skip()
+    everything = usable_cpus()
+    if 0 not in everything:
+        pytest.skip("CPU 0 is not among this process's CPUs")
+    child = _burning_child(cpu=0)
+    try:
+        os.sched_setaffinity(0, everything - {0})  # this thread only, for the meter's reading of it
+        try:
+            elsewhere = LoadMeter()
+        finally:
+            os.sched_setaffinity(0, everything)
+        assert elsewhere.cpus == everything - {0}
+        whole = LoadMeter()
+        time.sleep(1.5)
+        away, all_cpus = elsewhere.read(), whole.read()
+    finally:
+        _stop(child)
+    assert all_cpus is not None and away is not None
+    assert all_cpus.others >= 1.2
+    assert away.others < all_cpus.others - 1.0
 
 
 def test_without_proc_stat_every_thread_is_used(monkeypatch, tmp_path):

@@ -119,6 +119,8 @@ def test_both_sides_run_in_the_calling_thread_so_they_share_its_openmp_team():
 
 
 def test_an_interrupt_in_one_side_ends_the_other_at_once_and_runs_its_cleanup():
+    """The other side is suspended inside its own inference-mode block: after its cleanup the thread is back in
+    the mode it came in with (ordinary tensors, gradients on)."""
     import torch
 
     Baton = _baton()
@@ -126,21 +128,90 @@ def test_an_interrupt_in_one_side_ends_the_other_at_once_and_runs_its_cleanup():
     layer = torch.nn.Identity()
     steps: list[str] = []
 
-    def interrupted() -> None:
-        layer(torch.zeros(1))
-        raise KeyboardInterrupt
-
+    @torch.inference_mode()
     def long() -> None:
         try:
             for _ in range(1000):
                 layer(torch.zeros(1))
-                steps.append("b")
+                steps.append("a")
         finally:
             steps.append("cleaned up")
 
+    def interrupted() -> None:
+        layer(torch.zeros(1))
+        raise KeyboardInterrupt
+
     with pytest.raises(KeyboardInterrupt):
-        baton.run_all({"a": interrupted, "b": long})
+        baton.run_all({"a": long, "b": interrupted})
     assert steps[-1] == "cleaned up" and len(steps) < 10
+    assert not torch.is_inference_mode_enabled() and torch.is_grad_enabled()
+    assert not torch.zeros(1).is_inference()
+
+
+def test_an_interrupt_is_raised_before_an_ordinary_error_of_the_other_side():
+    import torch
+
+    Baton = _baton()
+    baton = Baton(["a", "b"], slice_seconds=0.0)
+    layer = torch.nn.Identity()
+
+    def fails() -> None:
+        raise RuntimeError("side a failed")
+
+    def interrupted() -> None:
+        layer(torch.zeros(1))
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        baton.run_all({"a": fails, "b": interrupted})
+
+
+def test_bodies_that_do_not_name_the_workloads_are_refused():
+    Baton = _baton()
+    with pytest.raises(ValueError, match="bodies must name exactly"):
+        Baton(["a", "b"]).run_all({"a": lambda: None})
+
+
+def test_each_side_charges_its_own_phases_and_only_its_own_running_time():
+    """Routed wrappers shared by both sides (as time_to_presets instruments one set of callables): each greenlet
+    charges the Phases it bound, and a phase that waited for the baton is charged its running time only."""
+    import time as clock
+
+    import torch
+
+    sys.path.insert(0, str(BENCHMARKS))
+    from _phases import Phases, Routed
+
+    Baton = _baton()
+    baton = Baton(["a", "b"], slice_seconds=0.02)
+    routed = Routed(checkpoint=baton.checkpoint)
+    mine = {"a": Phases(clock=baton.clock), "b": Phases(clock=baton.clock)}
+    layer = torch.nn.Identity()
+
+    def busy(seconds: float) -> None:
+        end = clock.perf_counter() + seconds
+        while clock.perf_counter() < end:
+            pass
+
+    class Work:
+        def step(self, seconds: float) -> None:
+            busy(seconds)
+            layer(torch.zeros(1))  # may hand over inside the phase
+
+    work = Work()
+    routed.wrap(work, "step", "step")
+
+    def side(name: str, seconds: float) -> None:
+        routed.bind(mine[name])
+        for _ in range(10):
+            work.step(seconds)
+
+    baton.run_all({"a": lambda: side("a", 0.01), "b": lambda: side("b", 0.03)})
+    routed.restore()
+    assert baton.handovers >= 4
+    assert mine["a"].seconds["step"] == pytest.approx(0.1, rel=0.5)  # its own 10 x 10 ms, not b's 300 ms
+    assert mine["b"].seconds["step"] == pytest.approx(0.3, rel=0.5)
+    assert set(mine["a"].seconds) == set(mine["b"].seconds) == {"step"}
 
 
 def test_an_error_in_one_side_reaches_the_caller_and_the_other_side_still_finishes():
